@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Builds the pinned tools (scripts/tools/versions.env) from the Go module proxy.
+#
+# Binaries live outside the repository, keyed by version, so a fresh clone (and CI) reuses them:
+#   ${BOOTSTRAP_TOOLS_CACHE:-~/.cache/cluster-bootstrap/tools}/<family>/<version>/bin/
+# The repository's ignored .tools/bin/ gets symlinks to the pinned versions; put it first on PATH.
+#
+# Usage: scripts/build-tools.sh [family ...]   (families: helm helmfile yq kubernetes etcd kwok)
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=tools/versions.env
+source "$repo/scripts/tools/versions.env"
+cache=${BOOTSTRAP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cluster-bootstrap/tools}
+links=$repo/.tools/bin
+
+fail() { echo "build-tools: $*" >&2; exit 1; }
+
+require_go() {
+  command -v go >/dev/null 2>&1 ||
+    fail "Go is not installed. Install Go >= $GO_MIN_VERSION (https://go.dev/doc/install) and rerun."
+  local have
+  have=$(go env GOVERSION | sed 's/^go//')
+  if [ "$(printf '%s\n%s\n' "$GO_MIN_VERSION" "$have" | sort -V | head -n1)" != "$GO_MIN_VERSION" ]; then
+    fail "Go $have is too old. Install Go >= $GO_MIN_VERSION (or export GOTOOLCHAIN=go$GO_MIN_VERSION.0) and rerun."
+  fi
+}
+
+# A wrapper module pins a tool whose own go.mod has replace directives (go install refuses those).
+# $1 family, $2 version, $3 go.mod body, $4 ldflags, rest: packages to build.
+build_with_wrapper() {
+  local family=$1 version=$2 gomod=$3 ldflags=$4; shift 4
+  local src=$cache/$family/$version/src out=$cache/$family/$version/bin
+  mkdir -p "$src" "$out"
+  printf '%s\n' "$gomod" >"$src/go.mod"
+  (cd "$src" && go mod tidy && \
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $ldflags" -o "$out/" "$@")
+}
+
+build_with_install() {
+  local family=$1 version=$2 ldflags=$3; shift 3
+  local out=$cache/$family/$version/bin
+  mkdir -p "$out"
+  local pkg
+  for pkg in "$@"; do
+    CGO_ENABLED=0 GOBIN=$out go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version"
+  done
+}
+
+build_helm() {
+  build_with_install helm "$HELM_VERSION" \
+    "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" helm.sh/helm/v4/cmd/helm
+}
+
+build_helmfile() {
+  build_with_wrapper helmfile "$HELMFILE_VERSION" "module tools/helmfile
+
+go 1.26
+
+require github.com/helmfile/helmfile $HELMFILE_VERSION
+
+tool github.com/helmfile/helmfile
+
+// Copied from helmfile's own go.mod: without them the module graph does not resolve.
+replace (
+	k8s.io/api => k8s.io/api v0.35.4
+	k8s.io/apimachinery => k8s.io/apimachinery v0.36.0
+	k8s.io/client-go => k8s.io/client-go v0.35.4
+)" "-X go.szostok.io/version.version=$HELMFILE_VERSION" github.com/helmfile/helmfile
+}
+
+build_yq() {
+  build_with_install yq "$YQ_VERSION" "" github.com/mikefarah/yq/v4
+}
+
+kubernetes_staging_modules="api apiextensions-apiserver apimachinery apiserver cli-runtime client-go
+cloud-provider cluster-bootstrap code-generator component-base component-helpers controller-manager
+cri-api cri-client cri-streaming csi-translation-lib dynamic-resource-allocation endpointslice
+externaljwt kms kube-aggregator kube-controller-manager kube-proxy kube-scheduler kubectl kubelet
+metrics mount-utils pod-security-admission sample-apiserver sample-cli-plugin sample-controller streaming"
+
+build_kubernetes() {
+  local v=$KUBERNETES_VERSION staging=v0${KUBERNETES_VERSION#v1} replaces="" m
+  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
+  for m in $kubernetes_staging_modules; do replaces+=$'\t'"k8s.io/$m => k8s.io/$m $staging"$'\n'; done
+  local ldflags="" pkg
+  # Without these the server reports v0.0.0 and Helm refuses charts with a kubeVersion constraint.
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  build_with_wrapper kubernetes "$v" "module tools/kubernetes
+
+go 1.26
+
+require k8s.io/kubernetes $v
+
+tool (
+	k8s.io/kubernetes/cmd/kube-apiserver
+	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
+	k8s.io/kubernetes/cmd/kubectl
+)
+
+// k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local folders.
+replace (
+$replaces)" "$ldflags" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+}
+
+build_etcd() {
+  build_with_wrapper etcd "$ETCD_VERSION" "module tools/etcd
+
+go 1.26
+
+require go.etcd.io/etcd/server/v3 $ETCD_VERSION
+
+tool go.etcd.io/etcd/server/v3" "" go.etcd.io/etcd/server/v3
+  # The main package of go.etcd.io/etcd/server/v3 is named after its folder.
+  local out=$cache/etcd/$ETCD_VERSION/bin
+  [ -e "$out/v3" ] && mv "$out/v3" "$out/etcd"
+  return 0
+}
+
+build_kwok() {
+  build_with_install kwok "$KWOK_VERSION" \
+    "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION" \
+    sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+}
+
+version_of() {
+  case $1 in
+    helm) echo "$HELM_VERSION" ;; helmfile) echo "$HELMFILE_VERSION" ;; yq) echo "$YQ_VERSION" ;;
+    kubernetes) echo "$KUBERNETES_VERSION" ;; etcd) echo "$ETCD_VERSION" ;; kwok) echo "$KWOK_VERSION" ;;
+    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok" ;;
+  esac
+}
+
+ensure() {
+  local family=$1 version dir
+  version=$(version_of "$family")
+  dir=$cache/$family/$version
+  if [ -f "$dir/.built" ]; then
+    echo "build-tools: $family $version is cached ($dir)" >&2
+  else
+    require_go
+    echo "build-tools: building $family $version ..." >&2
+    local start=$SECONDS
+    # Build into a fresh folder; .built is written last so an interrupted build is redone.
+    rm -rf "$dir/bin"
+    "build_$family" >&2
+    touch "$dir/.built"
+    echo "build-tools: built $family $version in $((SECONDS - start))s" >&2
+  fi
+  mkdir -p "$links"
+  local f
+  for f in "$dir/bin"/*; do ln -sfn "$f" "$links/$(basename "$f")"; done
+}
+
+families=("$@")
+[ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes)
+for family in "${families[@]}"; do version_of "$family" >/dev/null; done
+for family in "${families[@]}"; do ensure "$family"; done
+echo "build-tools: tools ready in $links" >&2
