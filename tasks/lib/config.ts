@@ -1,0 +1,190 @@
+// cluster.yaml: the typed, validated description of one cluster. Validated before anything
+// touches a cluster; every error names the file and the key.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { closest as closestMatch, distance } from 'fastest-levenshtein';
+import { z } from 'zod';
+import { BootstrapError } from './errors.ts';
+import { clusterDir, relative, workspaceRoot } from './workspace.ts';
+
+const secretSource = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
+  z.strictObject({ op: z.string().startsWith('op://', 'must be a 1Password reference like op://vault/item/field') }),
+]);
+
+const secret = z.strictObject({
+  name: z.string().min(1),
+  namespace: z.string().min(1),
+  type: z.string().default('Opaque'),
+  data: z.record(z.string(), secretSource),
+});
+
+const condition = z.strictObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  name: z.string().min(1),
+  namespace: z.string().optional(),
+  type: z.string().default('Ready'),
+  status: z.enum(['True', 'False', 'Unknown']).default('True'),
+});
+
+export const clusterSchema = z.strictObject({
+  /** Kubeconfig file, relative to cluster.yaml. Default: $KUBECONFIG, else ~/.kube/config. */
+  kubeconfig: z.string().optional(),
+  /** Always named explicitly: never "whatever context is current". */
+  context: z.string().min(1),
+  /** Who the context must point at; checked before any write. */
+  identity: z
+    .strictObject({
+      server: z.url().optional(),
+      kubeSystemUID: z.string().optional(),
+    })
+    .refine((id) => id.server !== undefined || id.kubeSystemUID !== undefined, {
+      message: 'pin at least one of server or kubeSystemUID',
+    }),
+  helmfile: z.strictObject({ environment: z.string().min(1) }),
+  /** Pull every chart from a mirror that keeps the upstream path (air-gapped clusters, the sandbox). */
+  registryMirror: z
+    .strictObject({
+      host: z.string().regex(/^[^/\s]+(\/[^\s]*)?$/, 'must be host[:port][/path] without a scheme'),
+      plainHttp: z.boolean().default(false),
+    })
+    .optional(),
+  prerequisites: z
+    .strictObject({
+      secrets: z.array(secret).default([]),
+    })
+    .default({ secrets: [] }),
+  verify: z
+    .strictObject({
+      conditions: z.array(condition).default([]),
+      /** GitOps manifest files or folders (relative to the workspace root) to dry-run server-side. */
+      gitops: z.array(z.string()).default([]),
+    })
+    .default({ conditions: [], gitops: [] }),
+  /** How the local sandbox runs this cluster (ignored for real clusters). */
+  sandbox: z
+    .strictObject({
+      apiServerPort: z.number().int().min(1024).max(65535),
+      nodes: z.number().int().min(1).max(20).default(1),
+    })
+    .optional(),
+});
+
+export type ClusterSpec = z.infer<typeof clusterSchema>;
+export type SecretSpec = z.infer<typeof secret>;
+export type ConditionCheck = z.infer<typeof condition>;
+
+export interface ClusterConfig extends ClusterSpec {
+  name: string;
+  dir: string;
+  file: string;
+  /** Absolute kubeconfig path, or undefined for the client's default lookup. */
+  kubeconfigPath: string | undefined;
+}
+
+export async function loadCluster(name: string): Promise<ClusterConfig> {
+  const dir = clusterDir(name);
+  const file = path.join(dir, 'cluster.yaml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new BootstrapError({
+      subject: relative(file),
+      problem: `no cluster named "${name}"`,
+      fix: `create ${relative(file)}, or pick one of the folders under clusters/`,
+      cause,
+    });
+  }
+  const spec = parseClusterYaml(text, relative(file));
+  return {
+    ...spec,
+    name,
+    dir,
+    file,
+    kubeconfigPath: spec.kubeconfig ? path.resolve(dir, spec.kubeconfig) : undefined,
+  };
+}
+
+export function parseClusterYaml(text: string, fileLabel: string): ClusterSpec {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new BootstrapError({
+      subject: fileLabel,
+      problem: `invalid YAML: ${doc.errors[0]!.message}`,
+      fix: 'fix the YAML syntax at the line shown',
+    });
+  }
+  const result = clusterSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    const [first] = result.error.issues;
+    throw new BootstrapError({
+      subject: `${fileLabel}: ${describeIssuePath(first!)}`,
+      problem: describeIssue(first!),
+      fix: fixFor(first!),
+    });
+  }
+  return result.data;
+}
+
+type Issue = z.core.$ZodIssue;
+
+function describeIssuePath(issue: Issue): string {
+  const at = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (at ? `${at}.${k}` : k));
+    return keys.join(', ');
+  }
+  return at || '(top level)';
+}
+
+function describeIssue(issue: Issue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.length === 1 ? `unknown key "${issue.keys[0]}"` : `unknown keys ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  return issue.message;
+}
+
+function fixFor(issue: Issue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(issue.path);
+    const suggestion = known ? closest(issue.keys[0]!, known) : undefined;
+    return suggestion
+      ? `did you mean "${suggestion}"? (known keys here: ${known!.join(', ')})`
+      : `remove it; known keys here: ${known?.join(', ') ?? 'see the README'}`;
+  }
+  return 'see the cluster.yaml reference in the README';
+}
+
+function knownKeysAt(issuePath: PropertyKey[]): string[] | undefined {
+  let schema: z.ZodType = clusterSchema;
+  for (const segment of issuePath) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) schema = schema.shape[segment as string] as z.ZodType;
+    else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    else return undefined;
+    if (!schema) return undefined;
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current: z.ZodType = schema;
+  // Optional, default and refine wrappers hide the object whose keys we want to list.
+  for (;;) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap() as z.ZodType;
+    else if (current instanceof z.ZodPipe) current = current.in as z.ZodType;
+    else return current;
+  }
+}
+
+/** The known key within edit distance 2 of a misspelling, if any. */
+function closest(word: string, candidates: string[]): string | undefined {
+  const best = closestMatch(word, candidates);
+  return best && distance(word.toLowerCase(), best.toLowerCase()) <= 2 ? best : undefined;
+}

@@ -1,0 +1,117 @@
+// The CRD bundle: every CustomResourceDefinition the pinned charts render, in a stable order,
+// with a manifest describing each one. Pure functions; the render task does the I/O.
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { BootstrapError } from './errors.ts';
+
+export interface Crd extends KubernetesObject {
+  apiVersion: string;
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec: {
+    group: string;
+    scope: 'Namespaced' | 'Cluster';
+    names: { kind: string; plural: string; singular?: string; listKind?: string; shortNames?: string[] };
+    versions: CrdVersion[];
+    [key: string]: unknown;
+  };
+  status?: { storedVersions?: string[]; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+}
+
+export interface CrdVersion {
+  name: string;
+  served: boolean;
+  storage: boolean;
+  schema?: { openAPIV3Schema?: JsonSchema };
+  [key: string]: unknown;
+}
+
+export interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  required?: string[];
+  enum?: unknown[];
+  additionalProperties?: JsonSchema | boolean;
+  [key: string]: unknown;
+}
+
+export interface ManifestEntry {
+  name: string;
+  group: string;
+  kind: string;
+  plural: string;
+  scope: string;
+  versions: string[];
+  storageVersion: string;
+  /** Size of the object as JSON, which is what the API server stores and the 256 KB annotation limit counts. */
+  bytes: number;
+  sha256: string;
+  release: string;
+}
+
+export interface BundleManifest {
+  cluster: string;
+  environment: string;
+  crds: ManifestEntry[];
+}
+
+export function isCrd(object: KubernetesObject): object is Crd {
+  return object.kind === 'CustomResourceDefinition' && (object.apiVersion ?? '').startsWith('apiextensions.k8s.io/');
+}
+
+/**
+ * Keeps only the CRDs of each release's rendered output (this replaces a yq post-renderer,
+ * which Helm 4 no longer accepts) and fails on a release that renders none: that release's
+ * CRD switch is off (cert-manager renders zero CRDs unless crds.enabled is true).
+ */
+export function selectCrds(rendered: Map<string, KubernetesObject[]>): Array<{ crd: Crd; release: string }> {
+  const byName = new Map<string, { crd: Crd; release: string }>();
+  for (const [release, objects] of rendered) {
+    const crds = objects.filter(isCrd);
+    if (crds.length === 0) {
+      throw new BootstrapError({
+        subject: `release "${release}" in helmfile.d/00-crds.yaml.gotmpl`,
+        problem: 'renders no CustomResourceDefinition',
+        fix: "turn the chart's CRD switch on for the CRD phase (cert-manager: crds.enabled: true; external-secrets and flux-operator: installCRDs: true), or remove the release from 00-crds",
+      });
+    }
+    for (const crd of crds) {
+      const existing = byName.get(crd.metadata.name);
+      if (existing && existing.release !== release) {
+        throw new BootstrapError({
+          subject: `CRD ${crd.metadata.name}`,
+          problem: `rendered by both "${existing.release}" and "${release}"`,
+          fix: `disable it in one of the two releases so exactly one chart owns it`,
+        });
+      }
+      byName.set(crd.metadata.name, { crd, release });
+    }
+  }
+  return [...byName.values()].sort((a, b) => a.crd.metadata.name.localeCompare(b.crd.metadata.name));
+}
+
+export function storageVersion(crd: Crd): string {
+  return crd.spec.versions.find((v) => v.storage)?.name ?? '';
+}
+
+export function manifestEntry(crd: Crd, release: string): ManifestEntry {
+  const json = JSON.stringify(crd);
+  return {
+    name: crd.metadata.name,
+    group: crd.spec.group,
+    kind: crd.spec.names.kind,
+    plural: crd.spec.names.plural,
+    scope: crd.spec.scope,
+    versions: crd.spec.versions.filter((v) => v.served).map((v) => v.name),
+    storageVersion: storageVersion(crd),
+    bytes: Buffer.byteLength(json),
+    sha256: createHash('sha256').update(json).digest('hex'),
+    release,
+  };
+}
+
+export function bundleYaml(crds: Crd[]): string {
+  return crds.map((crd) => stringify(crd, { lineWidth: 0 })).join('---\n');
+}

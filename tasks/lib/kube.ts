@@ -1,0 +1,162 @@
+// The one door to the Kubernetes API: a named context from an explicit kubeconfig,
+// server-side apply with a fixed field manager, reads that treat 404 as "not there",
+// and errors that name the resource instead of dumping a raw API exception.
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { BootstrapError } from './errors.ts';
+
+/** Every write of this tool is owned by this field manager, so reruns and drift are attributable. */
+export const FIELD_MANAGER = 'cluster-bootstrap';
+
+export interface KubeTarget {
+  /** Absolute kubeconfig path; undefined means $KUBECONFIG or ~/.kube/config. */
+  kubeconfigPath: string | undefined;
+  context: string;
+}
+
+export interface Kube {
+  context: string;
+  /** The API server URL behind the context. */
+  server: string;
+  core: CoreV1Api;
+  apiextensions: ApiextensionsV1Api;
+  customObjects: CustomObjectsApi;
+  objects: KubernetesObjectApi;
+}
+
+export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
+  const config = new KubeConfig();
+  const source = kubeconfigPath ?? '$KUBECONFIG or ~/.kube/config';
+  try {
+    if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
+    else config.loadFromDefault();
+  } catch (cause) {
+    throw new BootstrapError({
+      subject: `kubeconfig ${source}`,
+      problem: 'cannot be read',
+      fix: 'check the kubeconfig path in cluster.yaml (or $KUBECONFIG); for the sandbox run `npm run sandbox -- up`',
+      cause,
+    });
+  }
+  // setCurrentContext does not validate the name: check it ourselves before any client is made.
+  const contextObject = config.getContextObject(context);
+  if (!contextObject) {
+    const known = config.getContexts().map((c) => c.name);
+    throw new BootstrapError({
+      subject: `context "${context}"`,
+      problem: `not found in kubeconfig ${source}`,
+      fix: known.length ? `use one of: ${known.join(', ')}` : 'the kubeconfig has no contexts',
+    });
+  }
+  config.setCurrentContext(context);
+  const server = config.getCluster(contextObject.cluster)?.server ?? '';
+  return {
+    context,
+    server,
+    core: config.makeApiClient(CoreV1Api),
+    apiextensions: config.makeApiClient(ApiextensionsV1Api),
+    customObjects: config.makeApiClient(CustomObjectsApi),
+    objects: KubernetesObjectApi.makeApiClient(config),
+  };
+}
+
+export interface ApplyOptions {
+  dryRun?: boolean;
+}
+
+/**
+ * Server-side apply. Client-side apply stores the whole object in an annotation, which fails
+ * for CRDs over 256 KB (FACTS E4); server-side apply has no such limit.
+ * Objects must come from `loadAllYaml` (see manifests.ts) so the client's serializer keeps
+ * `x-kubernetes-*` schema keys.
+ */
+export async function serverSideApply<T extends KubernetesObject>(
+  kube: Kube,
+  object: T,
+  { dryRun = false }: ApplyOptions = {},
+): Promise<T> {
+  try {
+    return await kube.objects.patch(
+      object,
+      undefined,
+      dryRun ? 'All' : undefined,
+      FIELD_MANAGER,
+      // Take over fields another manager (e.g. Helm, kubectl) set, as a migration requires.
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  } catch (cause) {
+    throw apiError(cause, describe(object), dryRun ? 'server-side dry-run failed' : 'server-side apply failed');
+  }
+}
+
+/** Reads an object; undefined when it does not exist. */
+export async function readObject<T extends KubernetesObject>(kube: Kube, header: KubernetesObject): Promise<T | undefined> {
+  try {
+    return (await kube.objects.read(header as Parameters<KubernetesObjectApi['read']>[0])) as T;
+  } catch (cause) {
+    if (isNotFound(cause)) return undefined;
+    throw apiError(cause, describe(header), 'read failed');
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
+}
+
+/** "Kind namespace/name" for messages. */
+export function describe(object: KubernetesObject): string {
+  const { namespace, name } = object.metadata ?? {};
+  return `${object.kind ?? 'object'} ${namespace ? `${namespace}/` : ''}${name ?? '(unnamed)'}`;
+}
+
+/** Turns an API or network failure into a BootstrapError with the server's own message only. */
+export function apiError(cause: unknown, subject: string, action: string): BootstrapError {
+  if (cause instanceof ApiException) {
+    return new BootstrapError({
+      subject,
+      problem: `${action}: ${statusMessage(cause)} (HTTP ${cause.code})`,
+      fix: fixForStatus(cause.code),
+      cause,
+    });
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new BootstrapError({
+    subject,
+    problem: `${action}: ${firstLine(message)}`,
+    fix: 'check that the API server is reachable from this machine',
+    cause,
+  });
+}
+
+function statusMessage(error: ApiException<unknown>): string {
+  const body = error.body;
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? '');
+  try {
+    const status = JSON.parse(text) as { message?: string };
+    if (status.message) return status.message;
+  } catch {
+    // Not a Status object: fall through to a generic text.
+  }
+  return text ? firstLine(text).slice(0, 300) : 'no details from the server';
+}
+
+function fixForStatus(code: number): string | undefined {
+  if (code === 401 || code === 403) return 'the context lacks permission; use credentials with cluster-admin rights for the bootstrap';
+  if (code === 404) return 'the kind or its namespace does not exist yet: check the CRD phase ran and the namespace is in prerequisites/';
+  if (code === 409) return 'another field manager owns this field; inspect managedFields and resolve the conflict';
+  if (code === 422 || code === 400) return 'the manifest is invalid for this cluster: fix the field named above';
+  return undefined;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

@@ -1,0 +1,79 @@
+// Reading Kubernetes manifests from YAML files and folders with the `yaml` package.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { BootstrapError } from './errors.ts';
+import { relative } from './workspace.ts';
+
+export interface SourcedObject {
+  object: KubernetesObject;
+  /** The file it came from (absolute). */
+  file: string;
+}
+
+/** Parses a multi-document YAML text; empty documents (e.g. from `---` or disabled templates) are dropped. */
+export function parseManifests(text: string, fileLabel: string): KubernetesObject[] {
+  const objects: KubernetesObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) {
+      throw new BootstrapError({
+        subject: fileLabel,
+        problem: `invalid YAML: ${doc.errors[0]!.message}`,
+        fix: 'fix the YAML syntax at the line shown',
+      });
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object' || Array.isArray(value) || !('kind' in value) || !('apiVersion' in value)) {
+      throw new BootstrapError({
+        subject: fileLabel,
+        problem: 'a document is not a Kubernetes object (it needs apiVersion and kind)',
+        fix: 'remove the document or add apiVersion and kind',
+      });
+    }
+    objects.push(value as KubernetesObject);
+  }
+  return objects;
+}
+
+/** All *.yaml / *.yml files under the given files or folders, sorted for a stable order. */
+export async function findYamlFiles(entries: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of entries) {
+    let info;
+    try {
+      info = await stat(entry);
+    } catch (cause) {
+      throw new BootstrapError({ subject: relative(entry), problem: 'does not exist', fix: 'fix the path', cause });
+    }
+    if (info.isFile()) {
+      files.push(entry);
+      continue;
+    }
+    const names = await readdir(entry, { recursive: true });
+    for (const name of names) {
+      if (/\.ya?ml$/.test(name)) files.push(path.join(entry, name));
+    }
+  }
+  return [...new Set(files)].sort();
+}
+
+export async function readManifests(entries: string[]): Promise<SourcedObject[]> {
+  const result: SourcedObject[] = [];
+  for (const file of await findYamlFiles(entries)) {
+    const text = await readFile(file, 'utf8');
+    for (const object of parseManifests(text, relative(file))) result.push({ object, file });
+  }
+  return result;
+}
+
+/**
+ * Prepares an object for the API client. The client serializes built-in kinds through typed
+ * models; a plain object loses keys such as `x-kubernetes-preserve-unknown-fields`
+ * (client-node #2962), so objects go through the client's own YAML loader first.
+ */
+export function toClientObject<T extends KubernetesObject>(object: T): T {
+  const [loaded] = loadAllYaml(JSON.stringify(object));
+  return loaded as T;
+}

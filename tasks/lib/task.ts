@@ -1,0 +1,93 @@
+// What every phase script shares: typed options from argv, the cluster's config, a logger,
+// and one place that turns failures into a readable message and an exit code.
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { loadCluster, type ClusterConfig } from './config.ts';
+import { AggregateBootstrapError, BootstrapError } from './errors.ts';
+import { connect, type Kube } from './kube.ts';
+import { createLogger, type Logger } from './log.ts';
+import { withToolsOnPath } from './tools.ts';
+
+const optionsSchema = z.strictObject({
+  cluster: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a cluster folder name under clusters/'),
+  /** Overrides cluster.yaml's context; the identity guard still applies. */
+  context: z.string().min(1).optional(),
+  dryRun: z.boolean().default(false),
+  json: z.boolean().default(false),
+  timeout: z.coerce.number().int().positive().default(180),
+  allowBreaking: z.boolean().default(false),
+});
+
+export type TaskOptions = z.infer<typeof optionsSchema>;
+
+export interface TaskContext {
+  options: TaskOptions;
+  cluster: ClusterConfig;
+  log: Logger;
+  /** Connects lazily: offline phases (render) never need a cluster. */
+  kube(): Kube;
+}
+
+export function parseTaskOptions(argv: string[]): TaskOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      cluster: { type: 'string' },
+      context: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      timeout: { type: 'string' },
+      'allow-breaking': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const result = optionsSchema.safeParse({
+    cluster: values.cluster,
+    context: values.context,
+    dryRun: values['dry-run'],
+    json: values.json,
+    timeout: values.timeout,
+    allowBreaking: values['allow-breaking'] ?? process.env['BOOTSTRAP_ALLOW_BREAKING'] === '1',
+  });
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const flag = `--${String(issue.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new BootstrapError({
+      subject: `option ${flag}`,
+      problem: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+      fix: 'run through Nx (nx run <cluster>:<target>) or pass --cluster <name>',
+    });
+  }
+  return result.data;
+}
+
+export async function createTaskContext(argv: string[]): Promise<TaskContext> {
+  const options = parseTaskOptions(argv);
+  const cluster = await loadCluster(options.cluster);
+  const context = options.context ?? cluster.context;
+  let kube: Kube | undefined;
+  return {
+    options,
+    cluster,
+    log: createLogger(process.stderr, `[${cluster.name}] `),
+    kube: () => (kube ??= connect({ kubeconfigPath: cluster.kubeconfigPath, context })),
+  };
+}
+
+/** Runs a phase as a CLI: failures print one readable message (never a stack or raw API dump). */
+export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>): Promise<void> {
+  withToolsOnPath();
+  const started = Date.now();
+  try {
+    const ctx = await createTaskContext(process.argv.slice(2));
+    await phase(ctx);
+    ctx.log.success(`${name} done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  } catch (error) {
+    process.exitCode = 1;
+    if (error instanceof BootstrapError || error instanceof AggregateBootstrapError) {
+      process.stderr.write(`✗ ${name} failed: ${error.message}\n`);
+    } else {
+      process.stderr.write(`✗ ${name} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+  }
+}

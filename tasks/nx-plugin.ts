@@ -1,0 +1,72 @@
+// Infers one Nx project per clusters/<name>/cluster.yaml, with one target per phase.
+// Adding a cluster is adding a folder. A broken cluster.yaml is reported for that file only.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from 'nx/src/devkit-exports.js';
+import { parseClusterYaml } from './lib/config.ts';
+
+export const name = 'cluster-bootstrap';
+
+const phase = (script: string, cluster: string, description: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration => ({
+  executor: 'nx:run-commands',
+  options: { command: `node tasks/${script}.ts --cluster ${cluster}`, cwd: '{workspaceRoot}' },
+  // Side-effecting phases are never served from the cache: a rebuilt cluster with the same
+  // inputs would be skipped. They are made cheap to rerun instead.
+  cache: false,
+  metadata: { description, technologies: ['kubernetes'] },
+  ...extra,
+});
+
+function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
+  return {
+    prereqs: phase('prereqs', cluster, 'Preflight (tools, context, identity guard), then apply namespaces and secrets', {
+      inputs: ['cluster'],
+    }),
+    'render-crds': phase('render-crds', cluster, 'Render every CRD of helmfile.d/00-crds into a bundle and manifest (cached)', {
+      cache: true,
+      inputs: ['charts', 'clusterValues', 'engine', 'tools'],
+      outputs: [`{workspaceRoot}/dist/crds/${cluster}`],
+    }),
+    crds: phase('crds', cluster, 'Server-side apply the CRD bundle, wait until every CRD is Established and served', {
+      dependsOn: ['prereqs', 'render-crds'],
+      inputs: ['cluster', 'engine', { dependentTasksOutputFiles: '**/*', transitive: true }],
+    }),
+    core: phase('core', cluster, 'helmfile sync of helmfile.d/01-core with each chart’s CRD installation off', {
+      dependsOn: ['crds'],
+      inputs: ['charts', 'cluster', 'engine'],
+    }),
+    verify: phase('verify', cluster, 'Check CRDs, releases, workloads, conditions and a dry-run of the GitOps manifests', {
+      dependsOn: ['core'],
+      inputs: ['cluster', 'engine', 'gitops'],
+    }),
+    bootstrap: {
+      executor: 'nx:noop',
+      dependsOn: ['verify'],
+      cache: false,
+      metadata: { description: 'All phases in order: prereqs → render-crds → crds → core → verify' },
+    },
+  };
+}
+
+export const createNodes: CreateNodes = [
+  'clusters/*/cluster.yaml',
+  (configFiles, options, context) =>
+    createNodesFromFiles(
+      (configFile) => {
+        const root = path.dirname(configFile);
+        const cluster = path.basename(root);
+        // Validate here too, so `nx show projects` reports a bad file with its key.
+        parseClusterYaml(readFileSync(path.join(context.workspaceRoot, configFile), 'utf8'), configFile);
+        return {
+          projects: {
+            [root]: { name: cluster, root, projectType: 'application', tags: ['cluster'], targets: clusterTargets(cluster) },
+          },
+        };
+      },
+      configFiles,
+      options,
+      context,
+    ),
+];
+
+export const createNodesV2 = createNodes;
