@@ -24,6 +24,8 @@ export interface TaskContext {
   options: TaskOptions;
   cluster: ClusterConfig;
   log: Logger;
+  /** The kube context in use: --context, else cluster.yaml's. */
+  context: string;
   /** Connects lazily: offline phases (render) never need a cluster. */
   kube(): Kube;
 }
@@ -70,6 +72,7 @@ export async function createTaskContext(argv: string[]): Promise<TaskContext> {
     options,
     cluster,
     log: createLogger(process.stderr, `[${cluster.name}] `),
+    context,
     kube: () => (kube ??= connect({ kubeconfigPath: cluster.kubeconfigPath, context })),
   };
 }

@@ -1,0 +1,119 @@
+// helmfile behind a narrow typed interface. Arguments always go through zx interpolation,
+// never through a hand-built command string.
+import readline from 'node:readline';
+import { $, type ProcessOutput } from 'zx';
+import type { ClusterConfig } from './config.ts';
+import { BootstrapError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { paths, relative } from './workspace.ts';
+
+export interface HelmfileRelease {
+  name: string;
+  namespace: string;
+  enabled: boolean;
+  chart: string;
+  version: string;
+}
+
+/** Which cluster helmfile and helm talk to: the cluster's kubeconfig and the (guarded) context. */
+export interface HelmTarget {
+  cluster: ClusterConfig;
+  context: string;
+}
+
+/** helm and helmfile read the kubeconfig from $KUBECONFIG; the user's own is never touched. */
+export function helmEnv({ cluster }: HelmTarget): NodeJS.ProcessEnv {
+  return cluster.kubeconfigPath ? { ...process.env, KUBECONFIG: cluster.kubeconfigPath } : { ...process.env };
+}
+
+/** The global arguments that select a state file, the cluster's environment and its registry mirror. */
+export function helmfileArgs({ cluster, context }: HelmTarget, stateFile: string): string[] {
+  const args = ['--file', stateFile, '--environment', cluster.helmfile.environment, '--kube-context', context];
+  if (cluster.registryMirror) {
+    // The state files prefix every chart with this value, keeping the upstream path after it.
+    args.push('--state-values-set', `registryMirror=${cluster.registryMirror.host.replace(/\/*$/, '/')}`);
+    args.push('--state-values-set', `registryPlainHttp=${cluster.registryMirror.plainHttp}`);
+  }
+  return args;
+}
+
+function failure(stateFile: string, action: string, output: ProcessOutput, fix: string): BootstrapError {
+  const stderr = output.stderr.trim().split('\n').filter(Boolean);
+  // The last lines of helmfile's stderr hold the actual error; earlier ones are progress.
+  return new BootstrapError({
+    subject: relative(stateFile),
+    problem: `helmfile ${action} failed (exit ${output.exitCode}):\n${stderr.slice(-8).map((l) => `    ${l}`).join('\n')}`,
+    fix,
+  });
+}
+
+export async function listReleases(target: HelmTarget, stateFile: string): Promise<HelmfileRelease[]> {
+  const output = await $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} list --output json`;
+  if (output.exitCode !== 0) throw failure(stateFile, 'list', output, 'fix the state file or the environment values named above');
+  const releases = JSON.parse(output.stdout) as Array<Record<string, unknown>>;
+  return releases.map((r) => ({
+    name: String(r['name']),
+    namespace: String(r['namespace'] ?? ''),
+    enabled: r['enabled'] !== false,
+    chart: String(r['chart'] ?? ''),
+    version: String(r['version'] ?? ''),
+  }));
+}
+
+/**
+ * Renders every release into outputDir/<release>/…, CRDs included, tests and hooks left out.
+ * One folder per release is how the render knows which release each CRD came from.
+ */
+export async function templateReleases(
+  target: HelmTarget,
+  stateFile: string,
+  outputDir: string,
+  { includeCrds }: { includeCrds: boolean },
+): Promise<void> {
+  const crdFlags = includeCrds ? ['--include-crds'] : [];
+  const output = await $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} template ${crdFlags} --skip-tests --output-dir ${outputDir} --output-dir-template ${'{{ .OutputDir }}/{{ .Release.Name }}'}`;
+  if (output.exitCode !== 0) {
+    throw failure(stateFile, 'template', output, 'check the chart version exists in the registry (or mirror) and the values are valid');
+  }
+}
+
+/** Installs or upgrades the releases, streaming helmfile's output line by line with a prefix. */
+export async function syncReleases(
+  target: HelmTarget,
+  stateFile: string,
+  releases: string[],
+  log: Logger,
+  timeoutSeconds: number,
+): Promise<void> {
+  const selectors = releases.flatMap((name) => ['--selector', `name=${name}`]);
+  const process = $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait --timeout ${String(timeoutSeconds)}`;
+  const stderrLines: string[] = [];
+  const stream = (input: NodeJS.ReadableStream, keep: boolean) =>
+    new Promise<void>((resolve) => {
+      const lines = readline.createInterface({ input });
+      lines.on('line', (line) => {
+        if (keep) stderrLines.push(line);
+        if (line.trim()) log.info(`helmfile: ${line}`);
+      });
+      lines.on('close', resolve);
+    });
+  await Promise.all([stream(process.stdout, false), stream(process.stderr, true), process]);
+  const output = await process;
+  if (output.exitCode !== 0) {
+    const failed = failedRelease(stderrLines);
+    throw new BootstrapError({
+      subject: failed ? `release "${failed}" in ${relative(stateFile)}` : relative(stateFile),
+      problem: `helmfile sync failed (exit ${output.exitCode}):\n${stderrLines.filter(Boolean).slice(-6).map((l) => `    ${l}`).join('\n')}`,
+      fix: `fix the release's values or chart version, then rerun: nx run ${target.cluster.name}:core --exclude-task-dependencies`,
+    });
+  }
+}
+
+/** helmfile reports failures as `in ./file: failed processing release NAME: …` or `release "NAME" failed`. */
+export function failedRelease(lines: string[]): string | undefined {
+  for (const line of [...lines].reverse()) {
+    const match = /failed processing release ([\w.-]+)/.exec(line) ?? /release "([\w.-]+)" failed/.exec(line) ?? /release ([\w.-]+) failed/.exec(line);
+    if (match) return match[1];
+  }
+  return undefined;
+}

@@ -1,0 +1,44 @@
+// Which core releases need a sync. helm upgrade always cuts a new revision, so a rerun would
+// never be a no-op; comparing what helmfile would render with what helm deployed makes it one.
+// (helmfile apply would do this with the helm-diff plugin, which this toolchain cannot build.)
+import { isDeepStrictEqual } from 'node:util';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { DeployedRelease } from './helm.ts';
+import type { HelmfileRelease } from './helmfile.ts';
+
+export type ReleaseAction = 'install' | 'upgrade' | 'up to date';
+
+export interface ReleasePlan {
+  release: HelmfileRelease;
+  action: ReleaseAction;
+  reason: string;
+}
+
+/** "oci://host/path/cert-manager" + "v1.21.1" → "cert-manager-v1.21.1", the form helm list prints. */
+export function chartLabel(release: HelmfileRelease): string {
+  const name = release.chart.split('/').at(-1) ?? release.chart;
+  return `${name}-${release.version}`;
+}
+
+function identity(object: KubernetesObject): string {
+  return `${object.apiVersion}/${object.kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+}
+
+function sameObjects(a: KubernetesObject[], b: KubernetesObject[]): boolean {
+  const sort = (list: KubernetesObject[]) => [...list].sort((x, y) => identity(x).localeCompare(identity(y)));
+  return isDeepStrictEqual(sort(a), sort(b));
+}
+
+export function planRelease(
+  release: HelmfileRelease,
+  deployed: DeployedRelease | undefined,
+  rendered: KubernetesObject[],
+  live: KubernetesObject[],
+): ReleasePlan {
+  if (!deployed) return { release, action: 'install', reason: 'not installed' };
+  if (deployed.status !== 'deployed') return { release, action: 'upgrade', reason: `status is ${deployed.status}` };
+  const wanted = chartLabel(release);
+  if (deployed.chart !== wanted) return { release, action: 'upgrade', reason: `${deployed.chart} → ${wanted}` };
+  if (!sameObjects(rendered, live)) return { release, action: 'upgrade', reason: 'rendered manifests differ from the deployed ones' };
+  return { release, action: 'up to date', reason: `${wanted} deployed` };
+}

@@ -1,0 +1,68 @@
+// prereqs: preflight (tools, context, API, identity guard), then namespaces and secrets,
+// applied server-side, namespaces first; waits for every namespace to be Active.
+import path from 'node:path';
+import { applyAll, outcomeLine, summarize } from './lib/apply.ts';
+import { guardIdentity } from './lib/identity.ts';
+import { BootstrapError } from './lib/errors.ts';
+import { readObject } from './lib/kube.ts';
+import { readManifests } from './lib/manifests.ts';
+import { namespaceReadiness, type Readiness } from './lib/readiness.ts';
+import { buildSecret } from './lib/secrets.ts';
+import { runPhase, type TaskContext } from './lib/task.ts';
+import { checkTools } from './lib/tools.ts';
+import { relative } from './lib/workspace.ts';
+import { waitUntilReady } from './lib/wait.ts';
+
+export async function prereqs(ctx: TaskContext): Promise<void> {
+  const { cluster, log, kube } = ctx;
+  for (const tool of await checkTools()) log.success(`${tool.tool} ${tool.version}`);
+  const client = kube();
+  await guardIdentity(client, cluster);
+  log.success(`context ${client.context} reaches ${client.server}, the cluster pinned in ${relative(cluster.file)}`);
+
+  // Resolve every secret before the first write: a missing value must leave the cluster untouched.
+  const secrets = await Promise.all(cluster.prerequisites.secrets.map((s) => buildSecret(s, relative(cluster.file))));
+  const manifests = (await readManifests([path.join(cluster.dir, 'prerequisites')])).map((s) => s.object);
+  const namespaces = manifests.filter((o) => o.kind === 'Namespace');
+  const others = manifests.filter((o) => o.kind !== 'Namespace');
+
+  const declared = new Set(namespaces.map((n) => n.metadata?.name));
+  const undeclared = cluster.prerequisites.secrets.find((s) => !declared.has(s.namespace));
+  if (undeclared) {
+    throw new BootstrapError({
+      subject: `${relative(cluster.file)}: prerequisites.secrets ${undeclared.namespace}/${undeclared.name}`,
+      problem: `namespace "${undeclared.namespace}" is not declared in ${relative(path.join(cluster.dir, 'prerequisites'))}/`,
+      fix: `add a Namespace named ${undeclared.namespace} to prerequisites/ (nothing was applied)`,
+    });
+  }
+
+  const applied = await applyAll(client, namespaces);
+  await waitForNamespaces([...declared] as string[], ctx);
+  applied.push(...(await applyAll(client, [...others, ...secrets])));
+  // Secrets are named, never shown: outcomeLine prints kind and name only.
+  for (const result of applied) (result.outcome === 'unchanged' ? log.info : log.success)(outcomeLine(result));
+  log.success(`prerequisites: ${summarize(applied)}`);
+}
+
+async function waitForNamespaces(names: string[], { log, kube, options }: TaskContext): Promise<void> {
+  const client = kube();
+  log.waiting(`waiting for ${names.length} namespaces to be Active`);
+  await waitUntilReady(
+    names,
+    async (pending) => {
+      const states = new Map<string, Readiness>();
+      for (const name of pending) {
+        const namespace = await readObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+        if (namespace) states.set(name, namespaceReadiness(namespace));
+      }
+      return states;
+    },
+    {
+      timeoutMs: options.timeout * 1000,
+      what: 'namespaces to be Active',
+      fix: 'a Terminating namespace must finish deleting first: check its finalizers',
+    },
+  );
+}
+
+if (import.meta.main) await runPhase('prereqs', prereqs);

@@ -1,0 +1,122 @@
+// verify: prove the cluster is ready for GitOps. Every check runs; failures are reported
+// together, one line each (flux's "bootstrap failed with N health check failure(s)").
+import path from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { loadBundle } from './lib/bundle-files.ts';
+import { crdServingStates } from './lib/crd-status.ts';
+import { AggregateBootstrapError } from './lib/errors.ts';
+import { deployedReleases } from './lib/helm.ts';
+import { listReleases, type HelmTarget } from './lib/helmfile.ts';
+import { guardIdentity } from './lib/identity.ts';
+import { apiError, describe, readObject, serverSideApply, type Kube } from './lib/kube.ts';
+import { readManifests } from './lib/manifests.ts';
+import { conditionReadiness, workloadReadiness } from './lib/readiness.ts';
+import { chartLabel } from './lib/release-plan.ts';
+import { runPhase, type TaskContext } from './lib/task.ts';
+import { paths, relative, workspaceRoot } from './lib/workspace.ts';
+
+export interface CheckResult {
+  ok: boolean;
+  line: string;
+}
+
+const pass = (line: string): CheckResult => ({ ok: true, line });
+const fail = (line: string): CheckResult => ({ ok: false, line });
+
+async function checkCrds(kube: Kube, cluster: string): Promise<CheckResult[]> {
+  const { crds } = await loadBundle(cluster);
+  const states = await crdServingStates(kube, crds);
+  const failures = [...states].filter(([, s]) => !s.ready).map(([name, s]) => fail(`CRD ${name}: ${s.reason}`));
+  return failures.length ? failures : [pass(`${crds.length} CRDs Established and served`)];
+}
+
+async function checkReleases(target: HelmTarget): Promise<{ results: CheckResult[]; namespaces: Set<string> }> {
+  const desired = (await listReleases(target, paths.coreHelmfile)).filter((r) => r.enabled);
+  const deployed = await deployedReleases(target);
+  const results = desired.map((release) => {
+    const live = deployed.find((d) => d.name === release.name && d.namespace === release.namespace);
+    const name = `release ${release.namespace}/${release.name}`;
+    if (!live) return fail(`${name}: not installed`);
+    if (live.status !== 'deployed') return fail(`${name}: status ${live.status}`);
+    if (live.chart !== chartLabel(release)) return fail(`${name}: ${live.chart} deployed, ${chartLabel(release)} wanted`);
+    return pass(`${name}: ${live.chart} deployed`);
+  });
+  return { results, namespaces: new Set(desired.map((r) => r.namespace)) };
+}
+
+async function checkWorkloads(kube: Kube, namespaces: Set<string>): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const namespace of [...namespaces].sort()) {
+    for (const kind of ['Deployment', 'DaemonSet', 'StatefulSet']) {
+      let items: KubernetesObject[];
+      try {
+        items = (await kube.objects.list('apps/v1', kind, namespace)).items;
+      } catch (cause) {
+        results.push(fail(apiError(cause, `${kind}s in ${namespace}`, 'list failed').message));
+        continue;
+      }
+      for (const item of items) {
+        const state = workloadReadiness(item);
+        results.push((state.ready ? pass : fail)(`${describe(item)}: ${state.reason}`));
+      }
+    }
+  }
+  return results;
+}
+
+async function checkConditions(kube: Kube, ctx: TaskContext): Promise<CheckResult[]> {
+  return Promise.all(
+    ctx.cluster.verify.conditions.map(async (check) => {
+      const header = { apiVersion: check.apiVersion, kind: check.kind, metadata: { name: check.name, namespace: check.namespace } };
+      const name = describe(header);
+      try {
+        const object = await readObject(kube, header);
+        if (!object) return fail(`${name}: not found`);
+        const state = conditionReadiness(object, check.type, check.status);
+        return (state.ready ? pass : fail)(`${name}: ${state.reason}`);
+      } catch (error) {
+        return fail(error instanceof Error ? error.message : String(error));
+      }
+    }),
+  );
+}
+
+/** The GitOps manifests must now be accepted: a server-side dry-run writes nothing. */
+async function checkGitops(kube: Kube, ctx: TaskContext): Promise<CheckResult[]> {
+  if (ctx.cluster.verify.gitops.length === 0) return [];
+  const sources = await readManifests(ctx.cluster.verify.gitops.map((p) => path.resolve(workspaceRoot, p)));
+  const failures: CheckResult[] = [];
+  for (const { object, file } of sources) {
+    try {
+      await serverSideApply(kube, object, { dryRun: true });
+    } catch (error) {
+      failures.push(fail(`${relative(file)}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`));
+    }
+  }
+  return failures.length ? failures : [pass(`GitOps dry-run: ${sources.length} manifests accepted`)];
+}
+
+export async function verify(ctx: TaskContext): Promise<CheckResult[]> {
+  const { cluster, context, log } = ctx;
+  const kube = ctx.kube();
+  await guardIdentity(kube, cluster);
+  const releases = await checkReleases({ cluster, context });
+  const results = [
+    ...(await checkCrds(kube, cluster.name)),
+    ...releases.results,
+    ...(await checkWorkloads(kube, releases.namespaces)),
+    ...(await checkConditions(kube, ctx)),
+    ...(await checkGitops(kube, ctx)),
+  ];
+  for (const result of results) (result.ok ? log.success : log.failure)(result.line);
+  const failures = results.filter((r) => !r.ok);
+  if (failures.length > 0) {
+    throw new AggregateBootstrapError(
+      `verify of ${cluster.name} failed with ${failures.length} check failure(s):`,
+      failures.map((f) => f.line),
+    );
+  }
+  return results;
+}
+
+if (import.meta.main) await runPhase('verify', async (ctx) => void (await verify(ctx)));
