@@ -119,7 +119,9 @@ export function parseClusterYaml(text: string, fileLabel: string): ClusterSpec {
   }
   const result = clusterSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
-    const [first] = result.error.issues;
+    // A misspelled key also makes the real key "missing": the spelling is the useful report.
+    const issues = result.error.issues;
+    const first = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
     throw new BootstrapError({
       subject: `${fileLabel}: ${describeIssuePath(first!)}`,
       problem: describeIssue(first!),

@@ -1,5 +1,6 @@
 // What every phase script shares: typed options from argv, the cluster's config, a logger,
 // and one place that turns failures into a readable message and an exit code.
+import { appendFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadCluster, type ClusterConfig } from './config.ts';
@@ -77,6 +78,12 @@ export async function createTaskContext(argv: string[]): Promise<TaskContext> {
   };
 }
 
+/** When BOOTSTRAP_TIMINGS_FILE is set (the demo sets it), each phase that ran appends its duration. */
+async function recordTiming(cluster: string, phase: string, seconds: number): Promise<void> {
+  const file = process.env['BOOTSTRAP_TIMINGS_FILE'];
+  if (file) await appendFile(file, `${JSON.stringify({ cluster, phase, seconds })}\n`);
+}
+
 /** Runs a phase as a CLI: failures print one readable message (never a stack or raw API dump). */
 export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>): Promise<void> {
   withToolsOnPath();
@@ -84,7 +91,9 @@ export async function runPhase(name: string, phase: (ctx: TaskContext) => Promis
   try {
     const ctx = await createTaskContext(process.argv.slice(2));
     await phase(ctx);
-    ctx.log.success(`${name} done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    const seconds = (Date.now() - started) / 1000;
+    ctx.log.success(`${name} done in ${seconds.toFixed(1)}s`);
+    await recordTiming(ctx.cluster.name, name, seconds);
   } catch (error) {
     process.exitCode = 1;
     if (error instanceof BootstrapError || error instanceof AggregateBootstrapError) {

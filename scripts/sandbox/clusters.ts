@@ -1,0 +1,85 @@
+// One kwok cluster per clusters/<name> with a sandbox section: a real etcd, kube-apiserver,
+// controller-manager and scheduler (built from upstream), and kwok simulating nodes and pods.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { $ } from 'zx';
+import { loadCluster, type ClusterConfig } from '../../tasks/lib/config.ts';
+import { BootstrapError } from '../../tasks/lib/errors.ts';
+import { reachCluster } from '../../tasks/lib/identity.ts';
+import { connect } from '../../tasks/lib/kube.ts';
+import { parseManifests } from '../../tasks/lib/manifests.ts';
+import { applyAll } from '../../tasks/lib/apply.ts';
+import { paths } from '../../tasks/lib/workspace.ts';
+import { isPortFree } from './ports.ts';
+import { sandboxEnv, sandboxPaths } from './state.ts';
+
+export type SandboxCluster = ClusterConfig & { sandbox: NonNullable<ClusterConfig['sandbox']> };
+
+/** Every cluster folder that describes a sandbox; the folder name is the kwok cluster name. */
+export async function sandboxClusters(): Promise<SandboxCluster[]> {
+  const names = (await readdir(paths.clusters, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  const clusters = await Promise.all(names.sort().map((name) => loadCluster(name)));
+  return clusters.filter((c): c is SandboxCluster => c.sandbox !== undefined);
+}
+
+export function contextOf(name: string): string {
+  return `kwok-${name}`;
+}
+
+export async function clusterHealthy(name: string): Promise<boolean> {
+  try {
+    await reachCluster(connect({ kubeconfigPath: sandboxPaths.kubeconfig, context: contextOf(name) }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const tool = (name: string) => path.join(paths.toolsBin, name);
+
+export async function createCluster(cluster: SandboxCluster): Promise<void> {
+  const { apiServerPort, nodes } = cluster.sandbox;
+  if (!(await isPortFree(apiServerPort))) {
+    throw new BootstrapError({
+      subject: `${path.relative(process.cwd(), cluster.file)}: sandbox.apiServerPort`,
+      problem: `port ${apiServerPort} is already in use by another process`,
+      fix: 'stop that process, or pick another port (and update identity.server to match)',
+    });
+  }
+  const $$ = $({ quiet: true, env: sandboxEnv() });
+  const args = [
+    ['--name', cluster.name],
+    ['--runtime', 'binary'],
+    ['--kube-apiserver-binary', tool('kube-apiserver')],
+    ['--kube-controller-manager-binary', tool('kube-controller-manager')],
+    ['--kube-scheduler-binary', tool('kube-scheduler')],
+    ['--kwok-controller-binary', tool('kwok')],
+    ['--etcd-binary', tool('etcd')],
+    ['--kube-apiserver-port', String(apiServerPort)],
+    ['--kubeconfig', sandboxPaths.kubeconfig],
+    ['--enable-crds', 'Stage'],
+    ['--wait', '120s'],
+  ].flat();
+  await $$`kwokctl create cluster ${args}`;
+  if (!(await clusterHealthy(cluster.name))) {
+    throw new BootstrapError({
+      subject: `sandbox cluster ${cluster.name}`,
+      problem: `the API server on port ${apiServerPort} does not answer after kwokctl create`,
+      fix: `read the component logs under ${path.relative(process.cwd(), path.join(sandboxPaths.kwokWorkdir, 'clusters', cluster.name, 'logs'))}`,
+    });
+  }
+  // With Stage objects enabled kwok loads no default Stages: apply node and pod ones ourselves.
+  const stages = parseManifests(await readFile(path.join(import.meta.dirname, 'kwok-default-stages.yaml'), 'utf8'), 'kwok-default-stages.yaml');
+  await applyAll(connect({ kubeconfigPath: sandboxPaths.kubeconfig, context: contextOf(cluster.name) }), stages);
+  await $$`kwokctl scale node --name ${cluster.name} --replicas ${String(nodes)}`;
+}
+
+export async function deleteCluster(name: string): Promise<void> {
+  await $({ quiet: true, env: sandboxEnv() })`kwokctl delete cluster --name ${name} --kubeconfig ${sandboxPaths.kubeconfig}`;
+}
+
+/** kwok clusters in the sandbox's workdir (not the user's ~/.kwok). */
+export async function existingClusters(): Promise<string[]> {
+  const output = await $({ quiet: true, nothrow: true, env: sandboxEnv() })`kwokctl get clusters`;
+  return output.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+}

@@ -1,0 +1,39 @@
+// The sandbox's state folder (.sandbox/, git-ignored): kubeconfig, kwok workdir, registry data,
+// and sandbox.json recording what `up` started, so `down` stops exactly that.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { paths } from '../../tasks/lib/workspace.ts';
+
+export const sandboxPaths = {
+  root: paths.sandbox,
+  kubeconfig: path.join(paths.sandbox, 'kubeconfig'),
+  kwokWorkdir: path.join(paths.sandbox, 'kwok'),
+  registryDir: path.join(paths.sandbox, 'registry'),
+  chartsDir: path.join(paths.sandbox, 'charts'),
+  stateFile: path.join(paths.sandbox, 'sandbox.json'),
+};
+
+export interface SandboxState {
+  registry?: { pid: number; address: string };
+  clusters: Record<string, { apiServerPort: number; context: string }>;
+}
+
+export async function readState(): Promise<SandboxState> {
+  if (!existsSync(sandboxPaths.stateFile)) return { clusters: {} };
+  return JSON.parse(await readFile(sandboxPaths.stateFile, 'utf8')) as SandboxState;
+}
+
+export async function writeState(state: SandboxState): Promise<void> {
+  await mkdir(sandboxPaths.root, { recursive: true });
+  await writeFile(sandboxPaths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The environment every sandbox tool runs with: built tools first, kwok state inside .sandbox/. */
+export function sandboxEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `${paths.toolsBin}${path.delimiter}${process.env['PATH'] ?? ''}`,
+    KWOK_WORKDIR: sandboxPaths.kwokWorkdir,
+  };
+}

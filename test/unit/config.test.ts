@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { parseClusterYaml } from '../../tasks/lib/config.ts';
+import { BootstrapError } from '../../tasks/lib/errors.ts';
+
+const valid = `
+context: kwok-infra
+identity:
+  server: https://127.0.0.1:16443
+helmfile:
+  environment: infra
+`;
+
+function errorOf(text: string): BootstrapError {
+  try {
+    parseClusterYaml(text, 'clusters/x/cluster.yaml');
+  } catch (error) {
+    if (error instanceof BootstrapError) return error;
+    throw error;
+  }
+  throw new Error('expected a BootstrapError');
+}
+
+describe('cluster.yaml validation', () => {
+  it('accepts a minimal file and fills defaults', () => {
+    const spec = parseClusterYaml(valid, 'clusters/x/cluster.yaml');
+    expect(spec.context).toBe('kwok-infra');
+    expect(spec.prerequisites.secrets).toEqual([]);
+    expect(spec.verify).toEqual({ conditions: [], gitops: [] });
+  });
+
+  it('names the file and a misspelled top-level key, and suggests the right one', () => {
+    const error = errorOf(valid.replace('context:', 'contxt:'));
+    expect(error.message).toBe(
+      'clusters/x/cluster.yaml: contxt: unknown key "contxt"\n' +
+        '  fix: did you mean "context"? (known keys here: kubeconfig, context, identity, helmfile, registryMirror, prerequisites, verify, sandbox)',
+    );
+  });
+
+  it('names a nested unknown key with its path', () => {
+    const error = errorOf(`${valid}registryMirror:\n  host: 127.0.0.1:15000\n  plainHTTP: true\n`);
+    expect(error.subject).toBe('clusters/x/cluster.yaml: registryMirror.plainHTTP');
+    expect(error.fix).toBe('did you mean "plainHttp"? (known keys here: host, plainHttp)');
+  });
+
+  it('reports a missing required key', () => {
+    const error = errorOf(valid.replace('helmfile:\n  environment: infra\n', ''));
+    expect(error.message).toBe('clusters/x/cluster.yaml: helmfile: is required\n  fix: see the cluster.yaml reference in the README');
+  });
+
+  it('requires an identity pin', () => {
+    const error = errorOf(valid.replace('  server: https://127.0.0.1:16443', '  {}').replace('identity:\n  {}', 'identity: {}'));
+    expect(error.subject).toBe('clusters/x/cluster.yaml: identity');
+    expect(error.problem).toBe('pin at least one of server or kubeSystemUID');
+  });
+
+  it('rejects a secret value written into the file', () => {
+    const error = errorOf(`${valid}prerequisites:\n  secrets:\n    - name: s\n      namespace: n\n      data:\n        token: hunter2\n`);
+    expect(error.subject).toBe('clusters/x/cluster.yaml: prerequisites.secrets.0.data.token');
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('reports YAML syntax errors with the file', () => {
+    const error = errorOf('context: [unclosed');
+    expect(error.subject).toBe('clusters/x/cluster.yaml');
+    expect(error.problem).toMatch(/^invalid YAML: /);
+  });
+});
