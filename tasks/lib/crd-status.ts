@@ -1,6 +1,7 @@
 // Live state of the bundle's CRDs: conditions from the API, and whether discovery serves each kind.
 // A CRD can report Established shortly before discovery serves it (kubernetes#62725).
-import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { dumpYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import type { Crd } from './crd-bundle.ts';
 import { apiError, type Kube } from './kube.ts';
 import { crdReadiness, type Readiness } from './readiness.ts';
@@ -12,6 +13,14 @@ export async function listLiveCrds(kube: Kube): Promise<Map<string, V1CustomReso
   } catch (cause) {
     throw apiError(cause, 'CustomResourceDefinitions', 'list failed');
   }
+}
+
+/**
+ * The client's typed model renames schema keys (enum → _enum, x-kubernetes-* → x_kubernetes_*);
+ * comparisons need the wire form, which the client's own serializer gives back.
+ */
+export function toWireCrd(live: V1CustomResourceDefinition): Crd {
+  return parse(dumpYaml({ ...live, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' })) as Crd;
 }
 
 /** The plurals discovery serves for one group/version, or an empty set if it serves none yet. */

@@ -27,10 +27,11 @@ function sandboxProcesses(): Array<{ pid: number; command: string }> {
   return found;
 }
 
+/** Running, not a zombie waiting for a parent to reap it. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z';
   } catch {
     return false;
   }

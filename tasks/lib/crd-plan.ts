@@ -1,0 +1,82 @@
+// The read-only plan of the CRD phase: per CRD create / update / unchanged / breaking, against
+// the live cluster. "Would this change anything" is answered by the API server itself, with a
+// server-side apply dry-run compared to the live object; nothing is written.
+import { isDeepStrictEqual } from 'node:util';
+import pLimit from 'p-limit';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Bundle } from './bundle-files.ts';
+import { breakingChanges, type BreakingChange } from './crd-compat.ts';
+import { listLiveCrds, toWireCrd } from './crd-status.ts';
+import { FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
+import { toClientObject } from './manifests.ts';
+
+export type CrdAction = 'create' | 'update' | 'unchanged' | 'breaking';
+
+export interface CrdPlanEntry {
+  name: string;
+  action: CrdAction;
+  release: string;
+  bytes: number;
+  breaking: BreakingChange[];
+}
+
+export interface CrdPlan {
+  entries: CrdPlanEntry[];
+  /** Applied by this tool earlier, gone from the bundle now: reported, never deleted. */
+  orphaned: string[];
+}
+
+type Comparable = KubernetesObject & { spec?: unknown };
+
+/** Whether applying would change what the API server stores (spec, labels, annotations). */
+export function wouldChange(live: Comparable, dryRun: Comparable): boolean {
+  const view = (o: Comparable) => ({ spec: o.spec, labels: o.metadata?.labels ?? {}, annotations: o.metadata?.annotations ?? {} });
+  return !isDeepStrictEqual(view(live), view(dryRun));
+}
+
+export function managedByUs(object: KubernetesObject): boolean {
+  return (object.metadata?.managedFields ?? []).some((f) => f.manager === FIELD_MANAGER);
+}
+
+export async function planCrds(kube: Kube, { crds, manifest }: Bundle): Promise<CrdPlan> {
+  const live = await listLiveCrds(kube);
+  const meta = new Map(manifest.crds.map((m) => [m.name, m]));
+  const limit = pLimit(4);
+  const entries = await Promise.all(
+    crds.map((crd) =>
+      limit(async (): Promise<CrdPlanEntry> => {
+        const name = crd.metadata.name;
+        const base = { name, release: meta.get(name)?.release ?? '?', bytes: meta.get(name)?.bytes ?? 0 };
+        const current = live.get(name);
+        if (!current) return { ...base, action: 'create', breaking: [] };
+        const breaking = breakingChanges(toWireCrd(current), crd);
+        if (breaking.length > 0) return { ...base, action: 'breaking', breaking };
+        const dryRun = await serverSideApply(kube, toClientObject(crd), { dryRun: true });
+        return { ...base, action: wouldChange(current, dryRun) ? 'update' : 'unchanged', breaking };
+      }),
+    ),
+  );
+  const inBundle = new Set(crds.map((c) => c.metadata.name));
+  const orphaned = [...live.values()].filter((c) => !inBundle.has(c.metadata?.name ?? '') && managedByUs(c)).map((c) => c.metadata!.name!);
+  return { entries, orphaned: orphaned.sort() };
+}
+
+const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
+
+/** A readable table: one row per CRD, breaking details indented under their CRD. */
+export function formatPlan(plan: CrdPlan): string {
+  const rows = plan.entries.map((e) => [e.action, e.name, kib(e.bytes), e.release]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['ACTION', 'CRD', 'SIZE'][i]!.length));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();
+  const out = [line(['ACTION', 'CRD', 'SIZE', 'RELEASE'])];
+  for (const [i, entry] of plan.entries.entries()) {
+    out.push(line(rows[i]!));
+    for (const change of entry.breaking) {
+      out.push(`    ✗ ${[change.version && `version ${change.version}`, change.field && `field ${change.field}`].filter(Boolean).join(', ')}${change.version || change.field ? ': ' : ''}${change.rule}: ${change.detail}`);
+    }
+  }
+  for (const name of plan.orphaned) out.push(`orphaned  ${name}  (in the cluster, no longer in the bundle: left in place, never deleted)`);
+  const count = (a: CrdAction) => plan.entries.filter((e) => e.action === a).length;
+  out.push(`${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged, ${count('breaking')} breaking, ${plan.orphaned.length} orphaned`);
+  return out.join('\n');
+}
