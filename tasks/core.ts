@@ -1,35 +1,26 @@
 // core: install the core releases (helmfile.d/01-core) with every chart's CRD installation off,
 // syncing only the releases whose chart or rendered manifests differ from what is deployed.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { deployedManifest, deployedReleases } from './lib/helm.ts';
-import { listReleases, syncReleases, templateReleases, type HelmTarget } from './lib/helmfile.ts';
+import { syncReleases, type HelmTarget } from './lib/helmfile.ts';
 import { guardIdentity } from './lib/identity.ts';
-import { parseManifests, readManifests } from './lib/manifests.ts';
+import { parseManifests } from './lib/manifests.ts';
 import { planRelease, type ReleasePlan } from './lib/release-plan.ts';
+import { renderState } from './lib/render.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { paths } from './lib/workspace.ts';
 
 export async function planCore(target: HelmTarget): Promise<ReleasePlan[]> {
-  const releases = (await listReleases(target, paths.coreHelmfile)).filter((r) => r.enabled);
-  const deployed = await deployedReleases(target);
-  const scratch = await mkdtemp(path.join(os.tmpdir(), `core-${target.cluster.name}-`));
-  try {
-    await templateReleases(target, paths.coreHelmfile, scratch, { includeCrds: false });
-    return await Promise.all(
-      releases.map(async (release) => {
-        const current = deployed.find((d) => d.name === release.name && d.namespace === release.namespace);
-        const dir = path.join(scratch, release.name);
-        const rendered = existsSync(dir) ? (await readManifests([dir])).map((s) => s.object) : [];
-        const live = current ? parseManifests(await deployedManifest(target, release), `helm release ${release.name}`) : [];
-        return planRelease(release, current, rendered, live);
-      }),
-    );
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+  const [{ releases, objects }, deployed] = await Promise.all([
+    renderState(target, paths.coreHelmfile, { includeCrds: false }),
+    deployedReleases(target),
+  ]);
+  return Promise.all(
+    releases.map(async (release) => {
+      const current = deployed.find((d) => d.name === release.name && d.namespace === release.namespace);
+      const live = current ? parseManifests(await deployedManifest(target, release), `helm release ${release.name}`) : [];
+      return planRelease(release, current, objects.get(release.name) ?? [], live);
+    }),
+  );
 }
 
 export async function installCore({ cluster, context, log, kube, options }: TaskContext): Promise<void> {

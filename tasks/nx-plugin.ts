@@ -39,6 +39,20 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
       dependsOn: ['core'],
       inputs: ['cluster', 'engine', 'gitops'],
     }),
+    plan: phase('plan', cluster, 'Read-only plan of the crds phase: create / update / unchanged / breaking per CRD', {
+      dependsOn: ['render-crds'],
+      inputs: ['cluster', 'engine', { dependentTasksOutputFiles: '**/*', transitive: true }],
+    }),
+    drift: phase('drift', cluster, 'Live CRDs vs the bundle, CRDs from no release, and version skew across clusters', {
+      dependsOn: ['render-crds'],
+      inputs: ['cluster', 'engine', { dependentTasksOutputFiles: '**/*', transitive: true }],
+    }),
+    audit: phase('audit', cluster, 'Offline: every kind the GitOps manifests use is built in or served by a bundle CRD (cached)', {
+      cache: true,
+      dependsOn: ['render-crds'],
+      inputs: ['charts', 'clusterValues', 'engine', 'tools', 'gitops', { dependentTasksOutputFiles: '**/*', transitive: true }],
+      outputs: [`{workspaceRoot}/dist/audit/${cluster}`],
+    }),
     bootstrap: {
       executor: 'nx:noop',
       dependsOn: ['verify'],

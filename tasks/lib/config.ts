@@ -44,6 +44,8 @@ export const clusterSchema = z.strictObject({
       message: 'pin at least one of server or kubeSystemUID',
     }),
   helmfile: z.strictObject({ environment: z.string().min(1) }),
+  /** The cluster's Kubernetes minor version: which built-in kinds the coverage audit accepts. */
+  kubernetesVersion: z.string().regex(/^1\.\d+$/, 'must be a minor version such as "1.36"').default('1.36'),
   /** Pull every chart from a mirror that keeps the upstream path (air-gapped clusters, the sandbox). */
   registryMirror: z
     .strictObject({

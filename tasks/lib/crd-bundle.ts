@@ -92,6 +92,14 @@ export function selectCrds(rendered: Map<string, KubernetesObject[]>): Array<{ c
   return [...byName.values()].sort((a, b) => a.crd.metadata.name.localeCompare(b.crd.metadata.name));
 }
 
+/** Which release and chart version a live CRD came from: drift compares it across clusters. */
+export const SOURCE_ANNOTATION = 'cluster-bootstrap.io/source';
+
+export function stampSource(crd: Crd, release: string, chartVersion: string): Crd {
+  const annotations = { ...crd.metadata.annotations, [SOURCE_ANNOTATION]: `${release}@${chartVersion}` };
+  return { ...crd, metadata: { ...crd.metadata, annotations } };
+}
+
 export function storageVersion(crd: Crd): string {
   return crd.spec.versions.find((v) => v.storage)?.name ?? '';
 }

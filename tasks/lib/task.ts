@@ -86,16 +86,31 @@ async function recordTiming(cluster: string, phase: string, seconds: number): Pr
 
 /** Runs a phase as a CLI: failures print one readable message (never a stack or raw API dump). */
 export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>): Promise<void> {
-  withToolsOnPath();
-  const started = Date.now();
-  try {
-    const ctx = await createTaskContext(process.argv.slice(2));
+  await runCli(name, 1, async (ctx) => {
+    const started = Date.now();
     await phase(ctx);
     const seconds = (Date.now() - started) / 1000;
     ctx.log.success(`${name} done in ${seconds.toFixed(1)}s`);
     await recordTiming(ctx.cluster.name, name, seconds);
+    return 0;
+  });
+}
+
+/** Report exit codes (plan, audit, drift): 0 clean, 1 findings, 2 error. */
+export const ReportExit = { clean: 0, findings: 1, error: 2 } as const;
+
+/** Runs a read-only report as a CLI; `report` returns true when it found nothing to report. */
+export async function runReport(name: string, report: (ctx: TaskContext) => Promise<boolean>): Promise<void> {
+  await runCli(name, ReportExit.error, async (ctx) => ((await report(ctx)) ? ReportExit.clean : ReportExit.findings));
+}
+
+async function runCli(name: string, errorExit: number, body: (ctx: TaskContext) => Promise<number>): Promise<void> {
+  withToolsOnPath();
+  try {
+    const ctx = await createTaskContext(process.argv.slice(2));
+    process.exitCode = await body(ctx);
   } catch (error) {
-    process.exitCode = 1;
+    process.exitCode = errorExit;
     if (error instanceof BootstrapError || error instanceof AggregateBootstrapError) {
       process.stderr.write(`✗ ${name} failed: ${error.message}\n`);
     } else {

@@ -1,0 +1,48 @@
+// Breaking changes between two rendered bundles, without a cluster: e.g. the bundle at the git
+// base of a pull request and the one its chart bump renders.
+//   node tasks/compare-bundles.ts <base-bundle-dir> <head-bundle-dir> [--json]
+// Exit 0 nothing breaking, 1 breaking changes or CRDs dropped, 2 error.
+import { parseArgs } from 'node:util';
+import { loadBundle } from './lib/bundle-files.ts';
+import { breakingChanges, formatBreakingChange, type BreakingChange } from './lib/crd-compat.ts';
+import { BootstrapError } from './lib/errors.ts';
+import { ReportExit } from './lib/task.ts';
+
+export interface BundleComparison {
+  breaking: BreakingChange[];
+  /** In the base bundle, gone from the head: the cluster keeps them (never deleted), the charts no longer define them. */
+  dropped: string[];
+  added: string[];
+}
+
+export async function compareBundles(baseDir: string, headDir: string): Promise<BundleComparison> {
+  const [base, head] = await Promise.all([loadBundle('base', baseDir), loadBundle('head', headDir)]);
+  const headByName = new Map(head.crds.map((c) => [c.metadata.name, c]));
+  const baseNames = new Set(base.crds.map((c) => c.metadata.name));
+  return {
+    breaking: base.crds.flatMap((crd) => (headByName.has(crd.metadata.name) ? breakingChanges(crd, headByName.get(crd.metadata.name)!) : [])),
+    dropped: base.crds.filter((c) => !headByName.has(c.metadata.name)).map((c) => c.metadata.name),
+    added: head.crds.filter((c) => !baseNames.has(c.metadata.name)).map((c) => c.metadata.name),
+  };
+}
+
+if (import.meta.main) {
+  try {
+    const { values, positionals } = parseArgs({ options: { json: { type: 'boolean' } }, allowPositionals: true });
+    if (positionals.length !== 2) {
+      throw new BootstrapError({ subject: 'compare-bundles', problem: 'needs two bundle folders', fix: 'node tasks/compare-bundles.ts <base-dir> <head-dir>' });
+    }
+    const result = await compareBundles(positionals[0]!, positionals[1]!);
+    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      for (const change of result.breaking) process.stdout.write(`✗ ${formatBreakingChange(change)}\n`);
+      for (const name of result.dropped) process.stdout.write(`✗ ${name}: dropped from the bundle (stays in clusters, never deleted)\n`);
+      for (const name of result.added) process.stdout.write(`+ ${name}: new\n`);
+      process.stdout.write(`${result.breaking.length} breaking, ${result.dropped.length} dropped, ${result.added.length} added\n`);
+    }
+    process.exitCode = result.breaking.length || result.dropped.length ? ReportExit.findings : ReportExit.clean;
+  } catch (error) {
+    process.exitCode = ReportExit.error;
+    process.stderr.write(`✗ compare-bundles failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}

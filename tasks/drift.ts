@@ -1,0 +1,46 @@
+// drift (read-only): CRDs whose live spec differs from the bundle, CRDs missing, CRDs in the
+// cluster from no release, and the same CRD at different chart versions in other clusters.
+// Exit 0 no drift, 1 drift found, 2 error.
+import { readdir } from 'node:fs/promises';
+import { loadBundle } from './lib/bundle-files.ts';
+import { loadCluster } from './lib/config.ts';
+import { managedByUs, planCrds } from './lib/crd-plan.ts';
+import { listLiveCrds } from './lib/crd-status.ts';
+import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/drift.ts';
+import { guardIdentity } from './lib/identity.ts';
+import { connect } from './lib/kube.ts';
+import { runReport, type TaskContext } from './lib/task.ts';
+import { paths } from './lib/workspace.ts';
+
+/** Live CRD sources of every other cluster that answers; one that does not is skipped with a warning. */
+async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<string, string>>> {
+  const sources = new Map<string, Map<string, string>>();
+  const names = (await readdir(paths.clusters, { withFileTypes: true })).filter((d) => d.isDirectory() && d.name !== ctx.cluster.name);
+  for (const { name } of names) {
+    try {
+      const other = await loadCluster(name);
+      const kube = connect({ kubeconfigPath: other.kubeconfigPath, context: other.context });
+      await guardIdentity(kube, other);
+      sources.set(name, liveSources([...(await listLiveCrds(kube)).values()]));
+    } catch (error) {
+      ctx.log.warning(`skipping cluster ${name} for the cross-cluster check: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+  return sources;
+}
+
+export async function drift(ctx: TaskContext): Promise<DriftFinding[]> {
+  const { cluster, kube, options } = ctx;
+  const client = kube();
+  await guardIdentity(client, cluster);
+  const bundle = await loadBundle(cluster.name);
+  const live = [...(await listLiveCrds(client)).values()];
+  const findings = clusterDrift(await planCrds(client, bundle), live, new Set(bundle.crds.map((c) => c.metadata.name)), managedByUs);
+  const sources = await otherClusterSources(ctx);
+  sources.set(cluster.name, liveSources(live));
+  findings.push(...versionSkew(cluster.name, sources));
+  process.stdout.write(options.json ? `${JSON.stringify({ cluster: cluster.name, findings }, null, 2)}\n` : `${formatDrift(cluster.name, findings)}\n`);
+  return findings;
+}
+
+if (import.meta.main) await runReport('drift', async (ctx) => (await drift(ctx)).length === 0);
