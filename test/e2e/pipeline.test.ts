@@ -1,0 +1,106 @@
+// The bootstrap pipeline end to end in the sandbox: both clusters bootstrap, a rerun changes
+// nothing, affected tasks follow the inputs, the identity guard refuses the wrong cluster,
+// and a failed core phase resumes with the render served from the Nx cache.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { readObject, serverSideApply } from '../../tasks/lib/kube.ts';
+import { readManifests } from '../../tasks/lib/manifests.ts';
+import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { affectedTasks } from '../helpers/nx.ts';
+import { kubeFor, run } from '../helpers/sandbox.ts';
+
+const prometheusRule = path.join(workspaceRoot, 'kubernetes/infrastructure/kube-system/coredns/prometheusrule.yaml');
+const crdHeader = (name: string): KubernetesObject => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
+
+async function dryRunPrometheusRule(cluster: string): Promise<string> {
+  const [source] = await readManifests([prometheusRule]);
+  try {
+    await serverSideApply(kubeFor(cluster), source!.object, { dryRun: true });
+    return 'accepted';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe('bootstrap pipeline', () => {
+  it('before the CRD phase, the GitOps layer fails with "no matches for kind"', async () => {
+    // Make the precondition true even when the sandbox was reused: remove the CRD if present.
+    const kube = kubeFor('apps');
+    if (await readObject(kube, crdHeader('prometheusrules.monitoring.coreos.com'))) {
+      await kube.apiextensions.deleteCustomResourceDefinition({ name: 'prometheusrules.monitoring.coreos.com' });
+      for (let i = 0; i < 100 && (await readObject(kube, crdHeader('prometheusrules.monitoring.coreos.com'))); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    expect(await dryRunPrometheusRule('apps')).toMatch(/no matches for kind "PrometheusRule"|the server could not find the requested resource/);
+  });
+
+  it('bootstraps both clusters, then the GitOps layer is accepted', async () => {
+    const result = await run`nx run-many -t bootstrap -p infra,apps --outputStyle=stream`;
+    expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
+    const output = result.stdout + result.stderr;
+    for (const cluster of ['infra', 'apps']) {
+      for (const phase of ['prereqs', 'crds', 'core', 'verify']) expect(output).toContain(`[${cluster}] ✔ ${phase} done in`);
+      expect(output).toMatch(new RegExp(`\\[${cluster}\\] ✔ GitOps dry-run: \\d+ manifests accepted`));
+      expect(output).toContain(`[${cluster}] ✔ FluxInstance flux-system/flux: Ready=True`);
+    }
+    expect(await dryRunPrometheusRule('apps')).toBe('accepted');
+    expect(await dryRunPrometheusRule('infra')).toBe('accepted');
+  });
+
+  it('a second bootstrap changes nothing: the render is a cache hit and every phase is up to date', async () => {
+    const result = await run`nx run-many -t bootstrap -p infra,apps --outputStyle=stream`;
+    const output = result.stdout + result.stderr;
+    expect(result.exitCode, output).toBe(0);
+    expect(output).toMatch(/infra:render-crds.*(local cache|existing outputs match the cache)/);
+    expect(output).toMatch(/apps:render-crds.*(local cache|existing outputs match the cache)/);
+    for (const cluster of ['infra', 'apps']) {
+      expect(output).toContain(`[${cluster}] ✔ prerequisites: 0 created, 0 configured,`);
+      expect(output).toMatch(new RegExp(`\\[${cluster}\\] ✔ CRDs: 0 applied, \\d+ up to date`));
+      expect(output).toMatch(new RegExp(`\\[${cluster}\\] ✔ all \\d+ core releases are up to date`));
+    }
+    expect(output).not.toMatch(/ created$| configured$/m);
+  });
+
+  it('nx affected follows the inputs: chart bump → both clusters, apps values → apps, unrelated → nothing', async () => {
+    const targets = ['render-crds', 'crds', 'core'];
+    const bump = await affectedTasks(targets, 'helmfile.d/00-crds.yaml.gotmpl');
+    for (const task of ['infra:render-crds', 'infra:crds', 'infra:core', 'apps:render-crds', 'apps:crds', 'apps:core']) expect(bump).toContain(task);
+    const apps = await affectedTasks(targets, 'clusters/apps/values.yaml');
+    expect(apps.filter((t) => t.startsWith('infra:'))).toEqual([]);
+    expect(apps).toEqual(expect.arrayContaining(['apps:render-crds', 'apps:crds', 'apps:core']));
+    expect(await affectedTasks(targets, 'README.md')).toEqual([]);
+  });
+
+  it('the identity guard refuses a context that points at the other cluster, and writes nothing', async () => {
+    const result = await run`node tasks/prereqs.ts --cluster infra --context kwok-apps`;
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      'clusters/infra/cluster.yaml: identity.server: context "kwok-apps" points at https://127.0.0.1:16444, but cluster "infra" pins https://127.0.0.1:16443; refusing to touch it',
+    );
+    // infra's secret would have been written to apps had the guard not stopped it.
+    expect(await readObject(kubeFor('apps'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cloudflare-api-token', namespace: 'cert-manager' } })).toBeUndefined();
+  });
+
+  it('a bad release value fails core naming the release; after the fix bootstrap resumes with the render from cache', async () => {
+    const valuesFile = path.join(workspaceRoot, 'clusters/infra/values.yaml');
+    const original = await readFile(valuesFile, 'utf8');
+    try {
+      await writeFile(valuesFile, original.replace(/replicas: \d+/, 'replicas: -1'));
+      const failed = await run`nx run infra:bootstrap --outputStyle=stream`;
+      const failedOutput = failed.stdout + failed.stderr;
+      expect(failed.exitCode).not.toBe(0);
+      expect(failedOutput).toContain('core failed: release "coredns" in helmfile.d/01-core.yaml.gotmpl: helmfile sync failed');
+      expect(failedOutput).toContain('[infra] ✔ crds done in');
+    } finally {
+      await writeFile(valuesFile, original);
+    }
+    const resumed = await run`nx run infra:bootstrap --outputStyle=stream`;
+    const output = resumed.stdout + resumed.stderr;
+    expect(resumed.exitCode, output).toBe(0);
+    expect(output).toMatch(/infra:render-crds.*(local cache|existing outputs match the cache)/);
+    expect(output).toContain('[infra] ✔ verify done in');
+  });
+});
