@@ -1,0 +1,66 @@
+// Guards against the original plan's chart mistakes (FACTS E1–E3, E7) in helmfile.d itself.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { paths } from '../../tasks/lib/workspace.ts';
+
+interface Release {
+  name: string;
+  chart: string;
+  version: string;
+  values?: Array<Record<string, unknown>>;
+}
+
+/** The releases of a state file, with its Go template expressions replaced by placeholders. */
+function releasesOf(file: string): { releases: Release[]; text: string } {
+  const text = readFileSync(path.join(paths.helmfileDir, file), 'utf8');
+  const body = text.split('\n---\n')[1]!
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('{{'))
+    .join('\n')
+    .replace(/\{\{ \$oci \}\}/g, 'oci://')
+    .replace(/\{\{[^}]*\}\}/g, 'templated');
+  return { releases: (parse(body) as { releases: Release[] }).releases, text };
+}
+
+const crds = releasesOf('00-crds.yaml.gotmpl');
+const core = releasesOf('01-core.yaml.gotmpl');
+const byName = (list: Release[], name: string) => list.find((r) => r.name === name)!;
+const valuesOf = (release: Release) => Object.assign({}, ...(release.values ?? [])) as Record<string, any>;
+
+describe('helmfile.d pins', () => {
+  it('pins the VictoriaMetrics CRD chart at its own version, not the operator version (E1)', () => {
+    const vm = byName(crds.releases, 'victoria-metrics-operator-crds');
+    expect(vm.chart).toBe('oci://ghcr.io/victoriametrics/helm-charts/victoria-metrics-operator-crds');
+    expect(vm.version).toBe('0.14.0');
+  });
+
+  it('renders the Prometheus CRDs in the CRD phase (E2)', () => {
+    expect(byName(crds.releases, 'prometheus-operator-crds')).toMatchObject({
+      chart: 'oci://ghcr.io/prometheus-community/charts/prometheus-operator-crds',
+      version: '31.0.1',
+    });
+  });
+
+  it('turns cert-manager CRDs on for the CRD phase and off for core, never with installCRDs (E3)', () => {
+    expect(valuesOf(byName(crds.releases, 'cert-manager'))).toEqual({ crds: { enabled: true } });
+    expect(valuesOf(byName(core.releases, 'cert-manager'))).toEqual({ crds: { enabled: false } });
+  });
+
+  it("turns every core chart's CRD installation off", () => {
+    expect(valuesOf(byName(core.releases, 'external-secrets'))).toMatchObject({ installCRDs: false });
+    expect(valuesOf(byName(core.releases, 'flux-operator'))).toMatchObject({ installCRDs: false });
+  });
+
+  it('uses no post-renderer (Helm 4 accepts only plugins there) (E7)', () => {
+    expect(crds.text).not.toMatch(/postRenderer|yq/);
+    expect(core.text).not.toMatch(/postRenderer|yq/);
+  });
+
+  it('gives every pin a Renovate comment', () => {
+    for (const { text, releases } of [crds, core]) {
+      expect(text.match(/# renovate: datasource=docker depName=/g)?.length).toBe(releases.length);
+    }
+  });
+});
