@@ -115,10 +115,9 @@ go 1.26
 require go.etcd.io/etcd/server/v3 $ETCD_VERSION
 
 tool go.etcd.io/etcd/server/v3" "" go.etcd.io/etcd/server/v3
-  # The main package of go.etcd.io/etcd/server/v3 is named after its folder.
+  # go build names the binary after the module's folder ("server"); kwokctl and people expect "etcd".
   local out=$cache/etcd/$ETCD_VERSION/bin
-  [ -e "$out/v3" ] && mv "$out/v3" "$out/etcd"
-  return 0
+  mv "$out/server" "$out/etcd"
 }
 
 build_kwok() {

@@ -46,7 +46,7 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
       fix: 'stop that process, or pick another port (and update identity.server to match)',
     });
   }
-  const $$ = $({ quiet: true, env: sandboxEnv() });
+  const $$ = $({ quiet: true, env: sandboxEnv(), nothrow: true });
   const args = [
     ['--name', cluster.name],
     ['--runtime', 'binary'],
@@ -60,7 +60,14 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
     ['--enable-crds', 'Stage'],
     ['--wait', '120s'],
   ].flat();
-  await $$`kwokctl create cluster ${args}`;
+  const created = await $$`kwokctl create cluster ${args}`;
+  if (created.exitCode !== 0) {
+    throw new BootstrapError({
+      subject: `sandbox cluster ${cluster.name}`,
+      problem: `kwokctl create cluster failed: ${kwokError(created.stderr)}`,
+      fix: 'fix the cause above, then rerun npm run sandbox -- up',
+    });
+  }
   if (!(await clusterHealthy(cluster.name))) {
     throw new BootstrapError({
       subject: `sandbox cluster ${cluster.name}`,
@@ -71,7 +78,26 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
   // With Stage objects enabled kwok loads no default Stages: apply node and pod ones ourselves.
   const stages = parseManifests(await readFile(path.join(import.meta.dirname, 'kwok-default-stages.yaml'), 'utf8'), 'kwok-default-stages.yaml');
   await applyAll(connect({ kubeconfigPath: sandboxPaths.kubeconfig, context: contextOf(cluster.name) }), stages);
-  await $$`kwokctl scale node --name ${cluster.name} --replicas ${String(nodes)}`;
+  const scaled = await $$`kwokctl scale node --name ${cluster.name} --replicas ${String(nodes)}`;
+  if (scaled.exitCode !== 0) {
+    throw new BootstrapError({ subject: `sandbox cluster ${cluster.name}`, problem: `kwokctl scale node failed: ${kwokError(scaled.stderr)}` });
+  }
+}
+
+/** kwokctl logs JSON lines; the last ERROR line's err (or msg) says what went wrong. */
+export function kwokError(stderr: string): string {
+  const errors = stderr
+    .split('\n')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as { level?: string; msg?: string; err?: string };
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((entry) => entry?.level === 'ERROR');
+  const last = errors.at(-1);
+  return last ? (last.err ?? last.msg ?? 'unknown error') : stderr.trim().split('\n').at(-1) ?? 'unknown error';
 }
 
 export async function deleteCluster(name: string): Promise<void> {

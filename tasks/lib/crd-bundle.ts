@@ -94,10 +94,18 @@ export function selectCrds(rendered: Map<string, KubernetesObject[]>): Array<{ c
 
 /** Which release and chart version a live CRD came from: drift compares it across clusters. */
 export const SOURCE_ANNOTATION = 'cluster-bootstrap.io/source';
+/** The hash of what was applied: a rerun skips a CRD whose live hash matches and nobody else edited. */
+export const HASH_ANNOTATION = 'cluster-bootstrap.io/sha256';
 
+function contentHash(crd: Crd): string {
+  return createHash('sha256').update(JSON.stringify(crd)).digest('hex');
+}
+
+/** Stamps source and content hash (the hash covers everything but itself). */
 export function stampSource(crd: Crd, release: string, chartVersion: string): Crd {
-  const annotations = { ...crd.metadata.annotations, [SOURCE_ANNOTATION]: `${release}@${chartVersion}` };
-  return { ...crd, metadata: { ...crd.metadata, annotations } };
+  const sourced: Crd = { ...crd, metadata: { ...crd.metadata, annotations: { ...crd.metadata.annotations, [SOURCE_ANNOTATION]: `${release}@${chartVersion}` } } };
+  const annotations = { ...sourced.metadata.annotations, [HASH_ANNOTATION]: contentHash(sourced) };
+  return { ...sourced, metadata: { ...sourced.metadata, annotations } };
 }
 
 export function storageVersion(crd: Crd): string {
@@ -106,6 +114,7 @@ export function storageVersion(crd: Crd): string {
 
 export function manifestEntry(crd: Crd, release: string): ManifestEntry {
   const json = JSON.stringify(crd);
+  const sha256 = crd.metadata.annotations?.[HASH_ANNOTATION] ?? contentHash(crd);
   return {
     name: crd.metadata.name,
     group: crd.spec.group,
@@ -115,7 +124,7 @@ export function manifestEntry(crd: Crd, release: string): ManifestEntry {
     versions: crd.spec.versions.filter((v) => v.served).map((v) => v.name),
     storageVersion: storageVersion(crd),
     bytes: Buffer.byteLength(json),
-    sha256: createHash('sha256').update(json).digest('hex'),
+    sha256,
     release,
   };
 }

@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import pLimit from 'p-limit';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Bundle } from './bundle-files.ts';
+import { HASH_ANNOTATION, type Crd } from './crd-bundle.ts';
 import { breakingChanges, type BreakingChange } from './crd-compat.ts';
 import { listLiveCrds, toWireCrd } from './crd-status.ts';
 import { FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
@@ -38,6 +39,19 @@ export function managedByUs(object: KubernetesObject): boolean {
   return (object.metadata?.managedFields ?? []).some((f) => f.manager === FIELD_MANAGER);
 }
 
+/**
+ * The cheap "unchanged" test: the live CRD carries the hash of the bundle's CRD and no other
+ * field manager owns anything in its spec (a hand edit shows up as another manager there).
+ * Anything else is settled by a server-side dry-run.
+ */
+export function provablyUnchanged(live: KubernetesObject, wanted: Crd): boolean {
+  const hash = wanted.metadata.annotations?.[HASH_ANNOTATION];
+  if (!hash || live.metadata?.annotations?.[HASH_ANNOTATION] !== hash) return false;
+  return (live.metadata?.managedFields ?? []).every(
+    (f) => f.manager === FIELD_MANAGER || f.subresource === 'status' || !JSON.stringify(f.fieldsV1 ?? {}).includes('"f:spec"'),
+  );
+}
+
 export async function planCrds(kube: Kube, { crds, manifest }: Bundle): Promise<CrdPlan> {
   const live = await listLiveCrds(kube);
   const meta = new Map(manifest.crds.map((m) => [m.name, m]));
@@ -49,6 +63,7 @@ export async function planCrds(kube: Kube, { crds, manifest }: Bundle): Promise<
         const base = { name, release: meta.get(name)?.release ?? '?', bytes: meta.get(name)?.bytes ?? 0 };
         const current = live.get(name);
         if (!current) return { ...base, action: 'create', breaking: [] };
+        if (provablyUnchanged(current, crd)) return { ...base, action: 'unchanged', breaking: [] };
         const breaking = breakingChanges(toWireCrd(current), crd);
         if (breaking.length > 0) return { ...base, action: 'breaking', breaking };
         const dryRun = await serverSideApply(kube, toClientObject(crd), { dryRun: true });
