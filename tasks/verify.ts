@@ -50,7 +50,8 @@ async function checkWorkloads(kube: Kube, namespaces: Set<string>): Promise<Chec
     for (const kind of ['Deployment', 'DaemonSet', 'StatefulSet']) {
       let items: KubernetesObject[];
       try {
-        items = (await kube.objects.list('apps/v1', kind, namespace)).items;
+        // List items come without kind; readiness rules are chosen by it.
+        items = (await kube.objects.list('apps/v1', kind, namespace)).items.map((item) => ({ ...item, apiVersion: 'apps/v1', kind }));
       } catch (cause) {
         results.push(fail(apiError(cause, `${kind}s in ${namespace}`, 'list failed').message));
         continue;

@@ -2,7 +2,8 @@
 // upstream paths, so helmfile.d pointed at the mirror pulls them unchanged.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { $ } from 'zx';
@@ -28,6 +29,10 @@ async function hashDir(dir: string): Promise<string> {
   return hash.digest('hex');
 }
 
+function helmfileCache(): string {
+  return process.env['HELMFILE_CACHE_HOME'] ?? path.join(process.env['XDG_CACHE_HOME'] ?? path.join(os.homedir(), '.cache'), 'helmfile');
+}
+
 export async function mirrorEntries(): Promise<MirrorEntry[]> {
   const mirror = parse(await readFile(path.join(fixtureCharts, 'mirror.yaml'), 'utf8')) as { charts: MirrorEntry[] };
   return mirror.charts;
@@ -49,6 +54,9 @@ export async function publishCharts(registry: string, log: Logger): Promise<void
     const tgz = /saved it to: (.+\.tgz)/.exec(packaged.stdout)?.[1]?.trim() ?? path.join(sandboxPaths.chartsDir, `${entry.chart}-${version}.tgz`);
     await $$`helm push ${tgz} ${`oci://${registry}/${entry.repository}`} --plain-http`;
     await writeFile(stamp, digest);
+    // helmfile caches pulled charts by version; drop its copy of a re-pushed stand-in.
+    const cached = path.join(helmfileCache(), `oci__${registry.replace(/[.:]/g, '_')}`, entry.repository.replace(/\./g, '_'), entry.chart, version);
+    await rm(cached, { recursive: true, force: true });
     log.success(`pushed ${registry}/${entry.repository}/${entry.chart}:${version}`);
     pushed++;
   }

@@ -12,7 +12,7 @@ export interface DeployedRelease {
 }
 
 export async function deployedReleases({ cluster, context }: HelmTarget): Promise<DeployedRelease[]> {
-  const output = await $({ quiet: true, nothrow: true, env: helmEnv({ cluster, context }) })`helm list --all-namespaces --all --output json --kube-context ${context}`;
+  const output = await $({ quiet: true, nothrow: true, env: helmEnv({ cluster, context }) })`helm list --all-namespaces --deployed --failed --pending --output json --kube-context ${context}`;
   if (output.exitCode !== 0) {
     throw new BootstrapError({
       subject: `helm list (context ${context})`,

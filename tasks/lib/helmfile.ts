@@ -28,7 +28,7 @@ export function helmEnv({ cluster }: HelmTarget): NodeJS.ProcessEnv {
 
 /** The global arguments that select a state file, the cluster's environment and its registry mirror. */
 export function helmfileArgs({ cluster, context }: HelmTarget, stateFile: string): string[] {
-  const args = ['--file', stateFile, '--environment', cluster.helmfile.environment, '--kube-context', context];
+  const args = ['--no-color', '--file', stateFile, '--environment', cluster.helmfile.environment, '--kube-context', context];
   if (cluster.registryMirror) {
     // The state files prefix every chart with this value, keeping the upstream path after it.
     args.push('--state-values-set', `registryMirror=${cluster.registryMirror.host.replace(/\/*$/, '/')}`);

@@ -11,6 +11,7 @@ const cluster = {
 describe('helmfile wrapper', () => {
   it('selects the environment, the guarded context and the mirror', () => {
     expect(helmfileArgs({ cluster, context: 'kwok-infra' }, '/w/helmfile.d/00-crds.yaml.gotmpl')).toEqual([
+      '--no-color',
       '--file', '/w/helmfile.d/00-crds.yaml.gotmpl',
       '--environment', 'infra',
       '--kube-context', 'kwok-infra',
