@@ -1,6 +1,8 @@
 // Applies objects server-side and says what happened to each: created, configured or unchanged.
-// A server-side apply that changes nothing leaves resourceVersion alone, which is how a rerun
-// can say "up to date" without comparing specs by hand.
+// "Would this change anything" is answered by the API server: a server-side dry-run compared with
+// the live object. An unchanged object is not written at all (even a no-op apply can bump
+// resourceVersion once, when the server records managed fields for defaulted values).
+import { isDeepStrictEqual } from 'node:util';
 import pLimit from 'p-limit';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, readObject, serverSideApply, type Kube } from './kube.ts';
@@ -13,12 +15,26 @@ export interface ApplyResult {
   outcome: ApplyOutcome;
 }
 
+/** What the user controls: everything but server bookkeeping and status. */
+function desiredView(object: KubernetesObject): unknown {
+  const { status: _status, metadata = {}, ...rest } = object as KubernetesObject & { status?: unknown };
+  const { managedFields: _m, resourceVersion: _r, generation: _g, creationTimestamp: _c, uid: _u, selfLink: _s, ...meta } = metadata;
+  return { ...rest, metadata: meta };
+}
+
+/** Whether applying would change what the API server stores, judged from a dry-run result. */
+export function wouldChange(live: KubernetesObject, dryRun: KubernetesObject): boolean {
+  return !isDeepStrictEqual(desiredView(live), desiredView(dryRun));
+}
+
 export async function applyOne(kube: Kube, object: KubernetesObject): Promise<ApplyResult> {
+  const wanted = toClientObject(object);
   const live = await readObject(kube, object);
-  const applied = await serverSideApply(kube, toClientObject(object));
-  if (!live) return { object: applied, outcome: 'created' };
-  const changed = live.metadata?.resourceVersion !== applied.metadata?.resourceVersion;
-  return { object: applied, outcome: changed ? 'configured' : 'unchanged' };
+  if (live && !wouldChange(live, await serverSideApply(kube, wanted, { dryRun: true }))) {
+    return { object: live, outcome: 'unchanged' };
+  }
+  const applied = await serverSideApply(kube, wanted);
+  return { object: applied, outcome: live ? 'configured' : 'created' };
 }
 
 /** Applies with bounded parallelism; stops at the first failure (fail fast while changing the cluster). */

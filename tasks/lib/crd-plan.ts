@@ -1,9 +1,9 @@
 // The read-only plan of the CRD phase: per CRD create / update / unchanged / breaking, against
 // the live cluster. "Would this change anything" is answered by the API server itself, with a
 // server-side apply dry-run compared to the live object; nothing is written.
-import { isDeepStrictEqual } from 'node:util';
 import pLimit from 'p-limit';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { wouldChange } from './apply.ts';
 import type { Bundle } from './bundle-files.ts';
 import { HASH_ANNOTATION, type Crd } from './crd-bundle.ts';
 import { breakingChanges, type BreakingChange } from './crd-compat.ts';
@@ -25,14 +25,6 @@ export interface CrdPlan {
   entries: CrdPlanEntry[];
   /** Applied by this tool earlier, gone from the bundle now: reported, never deleted. */
   orphaned: string[];
-}
-
-type Comparable = KubernetesObject & { spec?: unknown };
-
-/** Whether applying would change what the API server stores (spec, labels, annotations). */
-export function wouldChange(live: Comparable, dryRun: Comparable): boolean {
-  const view = (o: Comparable) => ({ spec: o.spec, labels: o.metadata?.labels ?? {}, annotations: o.metadata?.annotations ?? {} });
-  return !isDeepStrictEqual(view(live), view(dryRun));
 }
 
 export function managedByUs(object: KubernetesObject): boolean {
