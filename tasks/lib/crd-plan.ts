@@ -33,15 +33,13 @@ export function managedByUs(object: KubernetesObject): boolean {
 
 /**
  * The cheap "unchanged" test: the live CRD carries the hash of the bundle's CRD and no other
- * field manager owns anything in its spec (a hand edit shows up as another manager there).
- * Anything else is settled by a server-side dry-run.
+ * field manager has touched it (a hand edit shows up as another manager). Anything else is
+ * settled by a server-side dry-run.
  */
 export function provablyUnchanged(live: KubernetesObject, wanted: Crd): boolean {
   const hash = wanted.metadata.annotations?.[HASH_ANNOTATION];
   if (!hash || live.metadata?.annotations?.[HASH_ANNOTATION] !== hash) return false;
-  return (live.metadata?.managedFields ?? []).every(
-    (f) => f.manager === FIELD_MANAGER || f.subresource === 'status' || !JSON.stringify(f.fieldsV1 ?? {}).includes('"f:spec"'),
-  );
+  return (live.metadata?.managedFields ?? []).every((f) => f.manager === FIELD_MANAGER || f.subresource === 'status');
 }
 
 export async function planCrds(kube: Kube, { crds, manifest }: Bundle): Promise<CrdPlan> {

@@ -129,6 +129,17 @@ export function apiError(cause: unknown, subject: string, action: string): Boots
     });
   }
   const message = cause instanceof Error ? cause.message : String(cause);
+  // The client looks the kind up in discovery before sending anything: this is the API's
+  // "no matches for kind", raised on our side.
+  const unknownKind = /Unrecognized API version and kind: (\S+) (\S+)/.exec(message);
+  if (unknownKind) {
+    return new BootstrapError({
+      subject,
+      problem: `${action}: no matches for kind "${unknownKind[2]}" in version "${unknownKind[1]}" (the cluster does not serve it)`,
+      fix: 'install its CRD first: that is what the crds phase does (nx run <cluster>:crds)',
+      cause,
+    });
+  }
   return new BootstrapError({
     subject,
     problem: `${action}: ${firstLine(message)}`,

@@ -1,0 +1,59 @@
+// Builds and publishes a variant of a stand-in chart (a new version with an edit), and pins it
+// in helmfile.d for the duration of a test. The working tree is always restored.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fixtureCharts, mirrorEntries } from '../../scripts/sandbox/charts.ts';
+import { paths } from '../../tasks/lib/workspace.ts';
+import { registry, run } from './sandbox.ts';
+
+export interface Variant {
+  chart: string;
+  from: string;
+  to: string;
+  /** Edits to apply to files of the copied chart: path → (text → text). */
+  edit?: Record<string, (text: string) => string>;
+}
+
+export async function publishVariant({ chart, from, to, edit = {} }: Variant): Promise<void> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), `variant-${chart}-`));
+  try {
+    const dir = path.join(scratch, chart);
+    await cp(path.join(fixtureCharts, chart), dir, { recursive: true });
+    const chartFile = path.join(dir, 'Chart.yaml');
+    await writeFile(chartFile, (await readFile(chartFile, 'utf8')).replace(`version: ${from}`, `version: ${to}`));
+    for (const [file, change] of Object.entries(edit)) {
+      const target = path.join(dir, file);
+      const before = await readFile(target, 'utf8');
+      const after = change(before);
+      if (after === before) throw new Error(`variant edit of ${file} changed nothing`);
+      await writeFile(target, after);
+    }
+    const repository = (await mirrorEntries()).find((e) => e.chart === chart)!.repository;
+    const packaged = await run`helm package ${dir} --destination ${scratch}`;
+    if (packaged.exitCode !== 0) throw new Error(packaged.stderr);
+    const pushed = await run`helm push ${path.join(scratch, `${chart}-${to}.tgz`)} ${`oci://${registry}/${repository}`} --plain-http`;
+    if (pushed.exitCode !== 0) throw new Error(pushed.stderr);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Runs `body` with helmfile.d/00-crds edited, restoring the file afterwards. */
+export async function withCrdsHelmfile<T>(change: (text: string) => string, body: () => Promise<T>): Promise<T> {
+  const original = await readFile(paths.crdsHelmfile, 'utf8');
+  const changed = change(original);
+  if (changed === original) throw new Error('the helmfile.d edit changed nothing');
+  await writeFile(paths.crdsHelmfile, changed);
+  try {
+    return await body();
+  } finally {
+    await writeFile(paths.crdsHelmfile, original);
+  }
+}
+
+export const pin = (chart: string, from: string, to: string) => (text: string) =>
+  text.replace(new RegExp(`(${chart}\\n(?:.*\\n){1,3}?    version: )${from.replace(/\./g, '\\.')}`), `$1${to}`);
+
+export const dropRelease = (release: string) => (text: string) =>
+  text.replace(new RegExp(`\\n(?:  #[^\\n]*\\n)*  - name: ${release}\\n(?:    [^\\n]*\\n|\\n(?=    ))*`), '\n');
