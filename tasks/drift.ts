@@ -34,7 +34,8 @@ export async function drift(ctx: TaskContext): Promise<DriftFinding[]> {
   const client = kube();
   await guardIdentity(client, cluster);
   const bundle = await loadBundle(cluster.name);
-  const live = [...(await listLiveCrds(client)).values()];
+  const ignored = new Set(cluster.drift.ignoreCrds);
+  const live = [...(await listLiveCrds(client)).values()].filter((crd) => !ignored.has(crd.metadata?.name ?? ''));
   const findings = clusterDrift(await planCrds(client, bundle), live, new Set(bundle.crds.map((c) => c.metadata.name)), managedByUs);
   const sources = await otherClusterSources(ctx);
   sources.set(cluster.name, liveSources(live));

@@ -65,6 +65,12 @@ export const clusterSchema = z.strictObject({
       gitops: z.array(z.string()).default([]),
     })
     .default({ conditions: [], gitops: [] }),
+  drift: z
+    .strictObject({
+      /** CRDs other tooling owns (e.g. the sandbox's kwok Stage CRD): drift does not report them. */
+      ignoreCrds: z.array(z.string()).default([]),
+    })
+    .default({ ignoreCrds: [] }),
   /** How the local sandbox runs this cluster (ignored for real clusters). */
   sandbox: z
     .strictObject({

@@ -64,7 +64,9 @@ describe('know before you apply', () => {
     await run`rm -rf /tmp/bundle-head-e2e`;
     expect(compared.exitCode).toBe(1);
     expect(compared.stdout).toContain('✗ vmrules.operator.victoriametrics.com (version v1beta1): served-version-removed: version v1beta1 is no longer served');
-    expect(compared.stdout.trim().split('\n').at(-1)).toBe('3 breaking, 0 dropped, 0 added');
+    // Bundles carry no status.storedVersions: only the cluster-side plan can name that rule.
+    expect(compared.stdout).toContain('✗ vmrules.operator.victoriametrics.com (version v1): storage-version-changed: storage version v1beta1 → v1');
+    expect(compared.stdout.trim().split('\n').at(-1)).toBe('2 breaking, 0 dropped, 0 added');
   });
 
   it('the coverage audit fails without the Prometheus CRD chart, naming PrometheusRule and its files', async () => {

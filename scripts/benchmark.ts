@@ -1,0 +1,90 @@
+// Side-by-side benchmarks, measured in one run, printed as ratios (tests never time anything).
+//   npm run benchmark            (needs the built tools; the rerun benchmark needs the sandbox up)
+// 1. Keeping the CRDs of rendered charts: the TypeScript filter (yaml) vs the original plan's
+//    yq post-renderer filter, on the same rendered YAML.
+// 2. Loading the bundle: js-yaml vs yaml.
+// 3. A crds rerun with nothing to do: the hash + field-manager shortcut vs a server-side
+//    dry-run of every CRD.
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadAll } from 'js-yaml';
+import { parseAllDocuments } from 'yaml';
+import { $ } from 'zx';
+import { loadBundle } from '../tasks/lib/bundle-files.ts';
+import { HASH_ANNOTATION, isCrd, type Crd } from '../tasks/lib/crd-bundle.ts';
+import { planCrds } from '../tasks/lib/crd-plan.ts';
+import { loadCluster } from '../tasks/lib/config.ts';
+import { connect } from '../tasks/lib/kube.ts';
+import { parseManifests } from '../tasks/lib/manifests.ts';
+import { withToolsOnPath } from '../tasks/lib/tools.ts';
+import { bundleDir } from '../tasks/lib/workspace.ts';
+
+const ROUNDS = 5;
+
+async function median(run: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const start = performance.now();
+    await run();
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
+}
+
+function report(title: string, a: [string, number], b: [string, number]): void {
+  process.stdout.write(
+    `${title}\n  ${a[0].padEnd(34)} ${a[1].toFixed(1).padStart(9)} ms\n  ${b[0].padEnd(34)} ${b[1].toFixed(1).padStart(9)} ms\n  ratio ${(b[1] / a[1]).toFixed(2)}x (${b[0]} / ${a[0]}), median of ${ROUNDS}\n\n`,
+  );
+}
+
+withToolsOnPath();
+const cluster = process.argv[2] ?? 'infra';
+const bundleFile = path.join(bundleDir(cluster), 'crds.yaml');
+const bundleText = await readFile(bundleFile, 'utf8').catch(() => {
+  throw new Error(`no bundle at ${bundleFile}: run nx run ${cluster}:render-crds first`);
+});
+// What helmfile template prints: CRDs mixed with a chart's other objects.
+const rendered = `${bundleText}---\n${(await $({ quiet: true })`helm template x test/fixtures/charts/external-secrets --set installCRDs=false`).stdout}`;
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-'));
+const renderedFile = path.join(scratch, 'rendered.yaml');
+await writeFile(renderedFile, rendered);
+
+const expected = parseManifests(rendered, 'rendered').filter(isCrd).length;
+const viaYq = (await $({ quiet: true })`yq ${'select(.kind == "CustomResourceDefinition")'} ${renderedFile}`).stdout;
+if (parseManifests(viaYq, 'yq').length !== expected) throw new Error('yq and the TypeScript filter disagree');
+report(
+  `1. filter ${expected} CRDs out of ${(rendered.length / 1e6).toFixed(1)} MB of rendered YAML`,
+  ['TypeScript (yaml, in process)', await median(async () => parseManifests(rendered, 'rendered').filter(isCrd))],
+  ['yq post-renderer (one process)', await median(() => $({ quiet: true })`yq ${'select(.kind == "CustomResourceDefinition")'} ${renderedFile}`)],
+);
+
+report(
+  '2. load the bundle',
+  ['js-yaml', await median(async () => loadAll(bundleText))],
+  ['yaml (parseAllDocuments)', await median(async () => parseAllDocuments(bundleText).map((d) => d.toJS()))],
+);
+
+const config = await loadCluster(cluster);
+const kube = connect({ kubeconfigPath: config.kubeconfigPath, context: config.context });
+try {
+  const bundle = await loadBundle(cluster);
+  const withoutHash = {
+    ...bundle,
+    crds: bundle.crds.map((crd): Crd => {
+      const annotations = { ...crd.metadata.annotations };
+      delete annotations[HASH_ANNOTATION];
+      return { ...crd, metadata: { ...crd.metadata, annotations } };
+    }),
+  };
+  const plan = await planCrds(kube, bundle);
+  if (plan.entries.some((e) => e.action !== 'unchanged')) throw new Error(`run nx run ${cluster}:crds first: the cluster is not up to date`);
+  report(
+    `3. crds rerun with nothing to do (${bundle.crds.length} CRDs, ${config.context})`,
+    ['hash + field managers', await median(() => planCrds(kube, bundle))],
+    ['server-side dry-run of every CRD', await median(() => planCrds(kube, withoutHash))],
+  );
+} catch (error) {
+  process.stdout.write(`3. crds rerun: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+}
+await rm(scratch, { recursive: true, force: true });
