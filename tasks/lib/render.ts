@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { listReleases, templateReleases, type HelmfileRelease, type HelmTarget } from './helmfile.ts';
-import { readManifests } from './manifests.ts';
+import { readRenderedManifests } from './manifests.ts';
 
 export interface RenderedState {
   releases: HelmfileRelease[];
@@ -22,7 +22,7 @@ export async function renderState(target: HelmTarget, stateFile: string, { inclu
     const objects = new Map<string, KubernetesObject[]>();
     for (const release of releases) {
       const dir = path.join(scratch, release.name);
-      objects.set(release.name, existsSync(dir) ? (await readManifests([dir])).map((s) => s.object) : []);
+      objects.set(release.name, existsSync(dir) ? await readRenderedManifests(dir) : []);
     }
     return { releases, objects };
   } finally {
