@@ -69,6 +69,19 @@ describe('know before you apply', () => {
     expect(compared.stdout.trim().split('\n').at(-1)).toBe('2 breaking, 0 dropped, 0 added');
   });
 
+  it('render fails naming cert-manager when its CRD switch is off (E3)', async () => {
+    await withCrdsHelmfile(
+      (text) => text.replace('    values:\n      - crds:\n          enabled: true\n', ''),
+      async () => {
+        const result = await run`node tasks/render-crds.ts --cluster apps`;
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain(
+          '✗ render-crds failed: release "cert-manager" in helmfile.d/00-crds.yaml.gotmpl: renders no CustomResourceDefinition',
+        );
+      },
+    );
+  });
+
   it('the coverage audit fails without the Prometheus CRD chart, naming PrometheusRule and its files', async () => {
     const clean = await run`nx run infra:audit --outputStyle=stream`;
     expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);

@@ -1,0 +1,56 @@
+// E8: a CRD is ready only when Established, NamesAccepted and served by discovery. The API is
+// faked here (pure logic); the e2e suite runs the same code against real API servers.
+import { describe, expect, it } from 'vitest';
+import type { Crd } from '../../tasks/lib/crd-bundle.ts';
+import { crdServingStates } from '../../tasks/lib/crd-status.ts';
+import type { Kube } from '../../tasks/lib/kube.ts';
+
+const crd = (plural: string, versions = ['v1']): Crd => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `${plural}.example.io` },
+  spec: {
+    group: 'example.io',
+    scope: 'Namespaced',
+    names: { kind: plural, plural },
+    versions: versions.map((name, i) => ({ name, served: true, storage: i === 0 })),
+  },
+});
+
+const established = (c: Crd) => ({
+  ...c,
+  status: { conditions: [{ type: 'NamesAccepted', status: 'True' }, { type: 'Established', status: 'True' }] },
+});
+
+function fakeKube(live: object[], served: Record<string, string[]>): Kube {
+  return {
+    apiextensions: { listCustomResourceDefinition: async () => ({ items: live }) },
+    customObjects: {
+      getAPIResources: async ({ group, version }: { group: string; version: string }) => {
+        const names = served[`${group}/${version}`];
+        if (!names) throw new Error('404');
+        return { resources: names.map((name) => ({ name })) };
+      },
+    },
+  } as unknown as Kube;
+}
+
+describe('crdServingStates', () => {
+  it('needs every served version of every CRD in discovery, not just Established', async () => {
+    const bundle = [crd('widgets', ['v1', 'v2']), crd('gadgets'), crd('gizmos')];
+    const kube = fakeKube([established(bundle[0]!), established(bundle[1]!), { ...bundle[2], status: {} }], {
+      'example.io/v1': ['widgets', 'gadgets'],
+    });
+    const states = await crdServingStates(kube, bundle);
+    expect(Object.fromEntries(states)).toEqual({
+      'widgets.example.io': { ready: false, reason: 'Established, but discovery does not serve widgets in v2 yet' },
+      'gadgets.example.io': { ready: true, reason: 'Established and served' },
+      'gizmos.example.io': { ready: false, reason: 'no NamesAccepted condition yet' },
+    });
+  });
+
+  it('reports a CRD missing from the cluster', async () => {
+    const states = await crdServingStates(fakeKube([], {}), [crd('widgets')]);
+    expect(states.get('widgets.example.io')).toEqual({ ready: false, reason: 'not found in the cluster' });
+  });
+});
