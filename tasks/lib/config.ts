@@ -6,7 +6,7 @@ import { parseDocument } from 'yaml';
 import { closest as closestMatch, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { BootstrapError } from './errors.ts';
-import { clusterDir, relative, workspaceRoot } from './workspace.ts';
+import { clusterDir, relative } from './workspace.ts';
 
 const secretSource = z.union([
   z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),

@@ -1,5 +1,5 @@
 // A small logger in flux's style: status to stderr with a few verbs, data to stdout.
-// The output stream is replaceable so tests can read exact lines.
+// The output stream is replaceable (a prefix names the cluster when phases run in parallel).
 
 export type LogVerb = 'action' | 'success' | 'failure' | 'waiting' | 'info' | 'warning';
 
@@ -36,16 +36,5 @@ export function createLogger(sink: LineSink = process.stderr, prefix = ''): Logg
     waiting: emit('waiting'),
     info: emit('info'),
     warning: emit('warning'),
-  };
-}
-
-/** Collects lines in memory: for tests that assert exact log output. */
-export function memorySink(): LineSink & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    write(chunk: string) {
-      lines.push(...chunk.split('\n').filter((line) => line !== ''));
-    },
   };
 }
