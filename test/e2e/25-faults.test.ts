@@ -1,0 +1,110 @@
+// Bad input gets a clear error that names the file, field or resource, and changes nothing.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { readObject } from '../../tasks/lib/kube.ts';
+import { paths } from '../../tasks/lib/workspace.ts';
+import { kubeFor, run, runWith } from '../helpers/sandbox.ts';
+
+/** resourceVersions of the prerequisites of apps: equal before and after means nothing was written. */
+async function prerequisiteVersions(): Promise<Array<string | undefined>> {
+  const kube = kubeFor('apps');
+  const objects: KubernetesObject[] = [
+    ...['cert-manager', 'external-secrets', 'flux-system', 'monitoring', 'spegel'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'external-secrets-token', namespace: 'external-secrets' } },
+  ];
+  return Promise.all(objects.map(async (o) => (await readObject(kube, o))?.metadata?.resourceVersion));
+}
+
+async function withCluster<T>(name: string, clusterYaml: string, body: () => Promise<T>): Promise<T> {
+  const dir = path.join(paths.clusters, name);
+  await mkdir(path.join(dir, 'prerequisites'), { recursive: true });
+  await writeFile(path.join(dir, 'cluster.yaml'), clusterYaml);
+  try {
+    return await body();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('faults and bad input', () => {
+  it('a missing secret value fails before any write, naming the secret and the variable, never a value', async () => {
+    expect((await run`node tasks/prereqs.ts --cluster apps`).exitCode).toBe(0);
+    const before = await prerequisiteVersions();
+    const result = await runWith({ APPS_EXTERNAL_SECRETS_TOKEN: '' })`node tasks/prereqs.ts --cluster apps`;
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      '✗ prereqs failed: clusters/apps/cluster.yaml: prerequisites.secrets external-secrets/external-secrets-token key "token": environment variable APPS_EXTERNAL_SECRETS_TOKEN is not set\n' +
+        '  fix: export APPS_EXTERNAL_SECRETS_TOKEN=… before running (its value is never printed or stored)',
+    );
+    expect(await prerequisiteVersions()).toEqual(before);
+  });
+
+  it('never prints a secret value, whatever happens', async () => {
+    const result = await runWith({ APPS_EXTERNAL_SECRETS_TOKEN: 'do-not-print-me-0451' })`node tasks/prereqs.ts --cluster apps`;
+    expect(result.exitCode).toBe(0);
+    expect(`${result.stdout}${result.stderr}`).not.toContain('do-not-print-me-0451');
+    expect(`${result.stdout}${result.stderr}`).not.toContain(Buffer.from('do-not-print-me-0451').toString('base64'));
+    expect((await run`node tasks/prereqs.ts --cluster apps`).exitCode).toBe(0);
+  });
+
+  it('a misspelled key in cluster.yaml is refused by the task and by the Nx graph, naming file and key', async () => {
+    const original = await readFile(path.join(paths.clusters, 'apps', 'cluster.yaml'), 'utf8');
+    await withCluster('e2e-typo', original.replace(/^context:/m, 'contxt:'), async () => {
+      const task = await run`node tasks/prereqs.ts --cluster e2e-typo`;
+      expect(task.exitCode).toBe(1);
+      expect(task.stderr).toBe(
+        '✗ prereqs failed: clusters/e2e-typo/cluster.yaml: contxt: unknown key "contxt"\n' +
+          '  fix: did you mean "context"? (known keys here: kubeconfig, context, identity, helmfile, kubernetesVersion, registryMirror, prerequisites, verify, drift, sandbox)\n',
+      );
+      const graph = await run`nx show projects`;
+      expect(graph.exitCode).not.toBe(0);
+      expect(graph.stdout + graph.stderr).toContain('clusters/e2e-typo/cluster.yaml: contxt: unknown key "contxt"');
+    });
+  });
+
+  it('a kube-system UID pin that does not match is refused', async () => {
+    const yaml = [
+      'kubeconfig: ../../.sandbox/kubeconfig',
+      'context: kwok-apps',
+      'identity:',
+      '  kubeSystemUID: 00000000-0000-0000-0000-000000000000',
+      'helmfile:',
+      '  environment: apps',
+      '',
+    ].join('\n');
+    await withCluster('e2e-other', yaml, async () => {
+      const result = await run`node tasks/prereqs.ts --cluster e2e-other`;
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(
+        /clusters\/e2e-other\/cluster\.yaml: identity\.kubeSystemUID: context "kwok-apps" reaches a cluster whose kube-system UID is [0-9a-f-]+, but cluster "e2e-other" pins 00000000-0000-0000-0000-000000000000; refusing to touch it/,
+      );
+    });
+  });
+
+  it('an API server that does not answer is named with its context and URL', async () => {
+    const kubeconfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{ name: gone, cluster: { server: "https://127.0.0.1:1", insecure-skip-tls-verify: true } }]',
+      'users: [{ name: gone, user: { token: not-a-secret } }]',
+      'contexts: [{ name: gone, context: { cluster: gone, user: gone } }]',
+      '',
+    ].join('\n');
+    const yaml = ['kubeconfig: kubeconfig', 'context: gone', 'identity:', '  server: https://127.0.0.1:1', 'helmfile:', '  environment: apps', ''].join('\n');
+    await withCluster('e2e-gone', yaml, async () => {
+      await writeFile(path.join(paths.clusters, 'e2e-gone', 'kubeconfig'), kubeconfig);
+      const result = await run`node tasks/prereqs.ts --cluster e2e-gone`;
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('✗ prereqs failed: context "gone" (https://127.0.0.1:1): the API server does not answer: ');
+      expect(result.stderr).toContain('fix: check that the API server is reachable from this machine');
+    });
+  });
+
+  it('an unknown context is named with the contexts that exist', async () => {
+    const result = await run`node tasks/crds.ts --cluster apps --context kwok-nope`;
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`✗ crds failed: context "kwok-nope": not found in kubeconfig ${path.join(paths.sandbox, 'kubeconfig')}\n  fix: use one of: kwok-apps, kwok-infra`);
+  });
+});
