@@ -140,9 +140,12 @@ export function apiError(cause: unknown, subject: string, action: string): Boots
       cause,
     });
   }
+  // fetch wraps the network error ("fetch failed"); its cause says what happened (ECONNREFUSED, …).
+  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : undefined;
+  const detail = inner ? `${firstLine(message)} (${(inner as NodeJS.ErrnoException).code ?? firstLine(inner.message)})` : firstLine(message);
   return new BootstrapError({
     subject,
-    problem: `${action}: ${firstLine(message)}`,
+    problem: `${action}: ${detail}`,
     fix: 'check that the API server is reachable from this machine',
     cause,
   });

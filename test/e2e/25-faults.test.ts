@@ -87,17 +87,17 @@ describe('faults and bad input', () => {
     const kubeconfig = [
       'apiVersion: v1',
       'kind: Config',
-      'clusters: [{ name: gone, cluster: { server: "https://127.0.0.1:1", insecure-skip-tls-verify: true } }]',
+      'clusters: [{ name: gone, cluster: { server: "https://127.0.0.1:65530", insecure-skip-tls-verify: true } }]',
       'users: [{ name: gone, user: { token: not-a-secret } }]',
       'contexts: [{ name: gone, context: { cluster: gone, user: gone } }]',
       '',
     ].join('\n');
-    const yaml = ['kubeconfig: kubeconfig', 'context: gone', 'identity:', '  server: https://127.0.0.1:1', 'helmfile:', '  environment: apps', ''].join('\n');
+    const yaml = ['kubeconfig: kubeconfig', 'context: gone', 'identity:', '  server: https://127.0.0.1:65530', 'helmfile:', '  environment: apps', ''].join('\n');
     await withCluster('e2e-gone', yaml, async () => {
       await writeFile(path.join(paths.clusters, 'e2e-gone', 'kubeconfig'), kubeconfig);
       const result = await run`node tasks/prereqs.ts --cluster e2e-gone`;
       expect(result.exitCode).toBe(1);
-      expect(result.stderr).toContain('✗ prereqs failed: context "gone" (https://127.0.0.1:1): the API server does not answer: ');
+      expect(result.stderr).toContain('✗ prereqs failed: context "gone" (https://127.0.0.1:65530): the API server does not answer: fetch failed (ECONNREFUSED)');
       expect(result.stderr).toContain('fix: check that the API server is reachable from this machine');
     });
   });
