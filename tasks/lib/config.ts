@@ -125,7 +125,7 @@ export function parseClusterYaml(text: string, fileLabel: string): ClusterSpec {
       fix: 'fix the YAML syntax at the line shown',
     });
   }
-  const result = clusterSchema.safeParse(doc.toJS() ?? {});
+  const result = clusterSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (!result.success) {
     // A misspelled key also makes the real key "missing": the spelling is the useful report.
     const issues = result.error.issues;

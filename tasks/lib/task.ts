@@ -15,7 +15,7 @@ const optionsSchema = z.strictObject({
   context: z.string().min(1).optional(),
   dryRun: z.boolean().default(false),
   json: z.boolean().default(false),
-  timeout: z.coerce.number().int().positive().default(180),
+  timeout: z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be a whole number of seconds').default(180),
   allowBreaking: z.boolean().default(false),
 });
 
@@ -31,34 +31,49 @@ export interface TaskContext {
   kube(): Kube;
 }
 
+const usage = 'options: --cluster <name> --context <name> --dry-run --json --timeout <seconds> --allow-breaking';
+
 export function parseTaskOptions(argv: string[]): TaskOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      cluster: { type: 'string' },
-      context: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      json: { type: 'boolean' },
-      timeout: { type: 'string' },
-      'allow-breaking': { type: 'boolean' },
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        cluster: { type: 'string' },
+        context: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+        timeout: { type: 'string' },
+        'allow-breaking': { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (cause) {
+    throw new BootstrapError({
+      subject: 'command line',
+      problem: cause instanceof Error ? cause.message : String(cause),
+      fix: usage,
+      cause,
+    });
+  }
+  const result = optionsSchema.safeParse(
+    {
+      cluster: values.cluster,
+      context: values.context,
+      dryRun: values['dry-run'],
+      json: values.json,
+      timeout: values.timeout,
+      allowBreaking: values['allow-breaking'] ?? process.env['BOOTSTRAP_ALLOW_BREAKING'] === '1',
     },
-    strict: true,
-  });
-  const result = optionsSchema.safeParse({
-    cluster: values.cluster,
-    context: values.context,
-    dryRun: values['dry-run'],
-    json: values.json,
-    timeout: values.timeout,
-    allowBreaking: values['allow-breaking'] ?? process.env['BOOTSTRAP_ALLOW_BREAKING'] === '1',
-  });
+    { reportInput: true },
+  );
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const flag = `--${String(issue.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     throw new BootstrapError({
       subject: `option ${flag}`,
       problem: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
-      fix: 'run through Nx (nx run <cluster>:<target>) or pass --cluster <name>',
+      fix: flag === '--cluster' ? 'run through Nx (nx run <cluster>:<target>) or pass --cluster <name>' : usage,
     });
   }
   return result.data;

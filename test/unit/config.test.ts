@@ -47,6 +47,12 @@ describe('cluster.yaml validation', () => {
     expect(error.message).toBe('clusters/x/cluster.yaml: helmfile: is required\n  fix: see the cluster.yaml reference in the README');
   });
 
+  it('reports a value of the wrong type as such, not as missing', () => {
+    const error = errorOf(`${valid}sandbox:\n  apiServerPort: high\n`);
+    expect(error.subject).toBe('clusters/x/cluster.yaml: sandbox.apiServerPort');
+    expect(error.problem).toBe('Invalid input: expected number, received string');
+  });
+
   it('requires an identity pin', () => {
     const error = errorOf(valid.replace('  server: https://127.0.0.1:16443', '  {}').replace('identity:\n  {}', 'identity: {}'));
     expect(error.subject).toBe('clusters/x/cluster.yaml: identity');
@@ -63,5 +69,17 @@ describe('cluster.yaml validation', () => {
     const error = errorOf('context: [unclosed');
     expect(error.subject).toBe('clusters/x/cluster.yaml');
     expect(error.problem).toMatch(/^invalid YAML: /);
+  });
+});
+
+describe('task options', () => {
+  it('names the flag and the fix', async () => {
+    const { parseTaskOptions } = await import('../../tasks/lib/task.ts');
+    expect(parseTaskOptions(['--cluster', 'infra']).timeout).toBe(180);
+    expect(() => parseTaskOptions(['--cluster', 'infra', '--timeout', 'soon'])).toThrow(
+      'option --timeout: must be a whole number of seconds\n  fix: options: --cluster <name>',
+    );
+    expect(() => parseTaskOptions([])).toThrow('option --cluster: is required');
+    expect(() => parseTaskOptions(['--cluster', 'infra', '--bogus'])).toThrow("command line: Unknown option '--bogus'");
   });
 });
