@@ -61,7 +61,7 @@ export async function listReleases(target: HelmTarget, stateFile: string): Promi
 }
 
 /**
- * Renders every release into outputDir/<release>/…, CRDs included, tests and hooks left out.
+ * Renders every release into outputDir/<release>/…, tests and hooks left out.
  * One folder per release is how the render knows which release each CRD came from.
  */
 export async function templateReleases(
@@ -71,7 +71,10 @@ export async function templateReleases(
   { includeCrds }: { includeCrds: boolean },
 ): Promise<void> {
   const crdFlags = includeCrds ? ['--include-crds'] : [];
-  const output = await $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} template ${crdFlags} --skip-tests --output-dir ${outputDir} --output-dir-template ${'{{ .OutputDir }}/{{ .Release.Name }}'}`;
+  // Hooks are not part of a release's manifest (helm get manifest leaves them out), and the
+  // Kubernetes version is the cluster's, not whatever helm was built against.
+  const flags = [...crdFlags, '--skip-tests', '--no-hooks', '--kube-version', target.cluster.kubernetesVersion];
+  const output = await $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} template ${flags} --output-dir ${outputDir} --output-dir-template ${'{{ .OutputDir }}/{{ .Release.Name }}'}`;
   if (output.exitCode !== 0) {
     throw failure(stateFile, 'template', output, 'check the chart version exists in the registry (or mirror) and the values are valid');
   }
