@@ -9,13 +9,15 @@ import { connect, type Kube } from './kube.ts';
 import { createLogger, type Logger } from './log.ts';
 import { withToolsOnPath } from './tools.ts';
 
+const SECONDS = 'must be a whole number of seconds';
+
 const optionsSchema = z.strictObject({
   cluster: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a cluster folder name under clusters/'),
   /** Overrides cluster.yaml's context; the identity guard still applies. */
   context: z.string().min(1).optional(),
   dryRun: z.boolean().default(false),
   json: z.boolean().default(false),
-  timeout: z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be a whole number of seconds').default(180),
+  timeout: z.coerce.number({ error: SECONDS }).int(SECONDS).positive(SECONDS).default(180),
   allowBreaking: z.boolean().default(false),
 });
 
