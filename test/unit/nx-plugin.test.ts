@@ -1,0 +1,68 @@
+// The Nx plugin infers one project per cluster folder, with the phase chain and caching rules.
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodes, createNodesV2, name } from '../../tasks/nx-plugin.ts';
+import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+
+let root: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'nx-plugin-'));
+  const valid = await readFile(path.join(workspaceRoot, 'clusters/apps/cluster.yaml'), 'utf8');
+  for (const [cluster, text] of [['edge', valid], ['broken', valid.replace(/^context:/m, 'contxt:')]] as const) {
+    await mkdir(path.join(root, 'clusters', cluster), { recursive: true });
+    await writeFile(path.join(root, 'clusters', cluster, 'cluster.yaml'), text);
+  }
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+type Inferred = Array<[string, any]>;
+const infer = async (files: string[]): Promise<Inferred> =>
+  (await createNodes[1](files, {}, { nxJsonConfiguration: {}, workspaceRoot: root })) as Inferred;
+const inferOne = async (file: string): Promise<any> => (await infer([file]))[0]![1];
+
+describe('nx plugin', () => {
+  it('is named, and exports the same tuple as createNodesV2', () => {
+    expect(name).toBe('cluster-bootstrap');
+    expect(createNodesV2).toBe(createNodes);
+    expect(createNodes[0]).toBe('clusters/*/cluster.yaml');
+  });
+
+  it('infers a project per cluster folder with the phase chain', async () => {
+    const [[file]] = (await infer(['clusters/edge/cluster.yaml'])) as [[string, unknown]];
+    expect(file).toBe('clusters/edge/cluster.yaml');
+    const result = await inferOne('clusters/edge/cluster.yaml');
+    const project = result.projects['clusters/edge'];
+    expect(project.name).toBe('edge');
+    const targets = project.targets;
+    expect(Object.keys(targets)).toEqual(['prereqs', 'render-crds', 'crds', 'core', 'verify', 'plan', 'drift', 'audit', 'bootstrap']);
+    expect(targets.crds.dependsOn).toEqual(['prereqs', 'render-crds']);
+    expect(targets.core.dependsOn).toEqual(['crds']);
+    expect(targets.verify.dependsOn).toEqual(['core']);
+    expect(targets.bootstrap.dependsOn).toEqual(['verify']);
+    expect(targets['render-crds'].options.command).toBe('node tasks/render-crds.ts --cluster edge');
+    for (const target of Object.values(targets) as any[]) expect(target.metadata.description.length).toBeGreaterThan(20);
+  });
+
+  it('caches only the pure targets (render and audit), never the ones that change a cluster', async () => {
+    const result = await inferOne('clusters/edge/cluster.yaml');
+    const targets = result.projects['clusters/edge'].targets;
+    const cached = Object.entries(targets).filter(([, t]: [string, any]) => t.cache).map(([n]) => n);
+    expect(cached).toEqual(['render-crds', 'audit']);
+    expect(targets['render-crds'].outputs).toEqual(['{workspaceRoot}/dist/crds/edge']);
+    expect(targets['render-crds'].inputs).toEqual(['charts', 'clusterValues', 'engine', 'tools']);
+  });
+
+  it('reports a broken cluster.yaml with its file and key, and still infers the others', async () => {
+    const error = (await infer(['clusters/edge/cluster.yaml', 'clusters/broken/cluster.yaml']).catch((e: unknown) => e)) as {
+      errors: Array<[string, Error]>;
+      partialResults: Array<[string, unknown]>;
+    };
+    expect(error.errors.map(([file, cause]) => `${file} → ${cause.message.split('\n')[0]}`)).toEqual([
+      'clusters/broken/cluster.yaml → clusters/broken/cluster.yaml: contxt: unknown key "contxt"',
+    ]);
+    expect(error.partialResults.map(([file]) => file)).toEqual(['clusters/edge/cluster.yaml']);
+  });
+});
