@@ -1,12 +1,17 @@
 // Breaking changes between two rendered bundles, without a cluster: e.g. the bundle at the git
 // base of a pull request and the one its chart bump renders.
 //   node tasks/compare-bundles.ts <base-bundle-dir> <head-bundle-dir> [--json]
+//   node tasks/compare-bundles.ts --cluster <name> --base <git ref> [--json]
+//     (renders the base in a throwaway worktree; the head is dist/crds/<name>: render it first)
 // Exit 0 nothing breaking, 1 breaking changes or CRDs dropped, 2 error.
 import { parseArgs } from 'node:util';
 import { loadBundle } from './lib/bundle-files.ts';
 import { breakingChanges, formatBreakingChange, type BreakingChange } from './lib/crd-compat.ts';
 import { BootstrapError } from './lib/errors.ts';
+import { withBundleAtRef } from './lib/bundle-at-ref.ts';
 import { ReportExit } from './lib/task.ts';
+import { withToolsOnPath } from './lib/tools.ts';
+import { bundleDir } from './lib/workspace.ts';
 
 export interface BundleComparison {
   breaking: BreakingChange[];
@@ -28,11 +33,24 @@ export async function compareBundles(baseDir: string, headDir: string): Promise<
 
 if (import.meta.main) {
   try {
-    const { values, positionals } = parseArgs({ options: { json: { type: 'boolean' } }, allowPositionals: true });
-    if (positionals.length !== 2) {
-      throw new BootstrapError({ subject: 'compare-bundles', problem: 'needs two bundle folders', fix: 'node tasks/compare-bundles.ts <base-dir> <head-dir>' });
+    withToolsOnPath();
+    const { values, positionals } = parseArgs({
+      options: { json: { type: 'boolean' }, cluster: { type: 'string' }, base: { type: 'string' } },
+      allowPositionals: true,
+    });
+    let result: BundleComparison;
+    if (values.cluster && values.base) {
+      const head = bundleDir(values.cluster);
+      result = await withBundleAtRef(values.cluster, values.base, (base) => compareBundles(base, head));
+    } else if (positionals.length === 2) {
+      result = await compareBundles(positionals[0]!, positionals[1]!);
+    } else {
+      throw new BootstrapError({
+        subject: 'compare-bundles',
+        problem: 'needs two bundle folders, or --cluster and --base',
+        fix: 'node tasks/compare-bundles.ts <base-dir> <head-dir>, or --cluster infra --base main',
+      });
     }
-    const result = await compareBundles(positionals[0]!, positionals[1]!);
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       for (const change of result.breaking) process.stdout.write(`✗ ${formatBreakingChange(change)}\n`);

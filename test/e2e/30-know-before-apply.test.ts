@@ -69,6 +69,24 @@ describe('know before you apply', () => {
     expect(compared.stdout.trim().split('\n').at(-1)).toBe('2 breaking, 0 dropped, 0 added');
   });
 
+  it('checks a chart bump against the git base without a cluster (the pull-request check)', async () => {
+    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.0-e2e'), async () => {
+      expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+      const checked = await run`node tasks/compare-bundles.ts --cluster apps --base HEAD --json`;
+      expect(checked.exitCode, checked.stderr).toBe(1);
+      const result = JSON.parse(checked.stdout) as { breaking: Array<{ crd: string; rule: string }>; dropped: string[]; added: string[] };
+      expect(result.breaking.map((b) => `${b.crd} ${b.rule}`)).toEqual([
+        'vmrules.operator.victoriametrics.com served-version-removed',
+        'vmrules.operator.victoriametrics.com storage-version-changed',
+      ]);
+    });
+    expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+    const unchanged = await run`node tasks/compare-bundles.ts --cluster apps --base HEAD`;
+    expect(unchanged.exitCode).toBe(0);
+    expect(unchanged.stdout).toBe('0 breaking, 0 dropped, 0 added\n');
+    expect((await run`git worktree list`).stdout.trim().split('\n')).toHaveLength(1);
+  });
+
   it('render fails naming cert-manager when its CRD switch is off (E3)', async () => {
     await withCrdsHelmfile(
       (text) => text.replace('    values:\n      - crds:\n          enabled: true\n', ''),
