@@ -58,8 +58,6 @@ async function up(): Promise<void> {
     log.action(`creating cluster ${cluster.name} on https://127.0.0.1:${cluster.sandbox.apiServerPort} with ${cluster.sandbox.nodes} kwok node(s)`);
     const clusterStart = Date.now();
     await createCluster(cluster);
-    state.clusters[cluster.name] = { apiServerPort: cluster.sandbox.apiServerPort, context: contextOf(cluster.name) };
-    await writeState(state);
     log.success(`cluster ${cluster.name} ready in ${((Date.now() - clusterStart) / 1000).toFixed(1)}s`);
   }
   log.success(`sandbox up in ${((Date.now() - started) / 1000).toFixed(1)}s; kubeconfig: ${relative(sandboxPaths.kubeconfig)}`);

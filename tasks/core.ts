@@ -4,7 +4,7 @@ import { deployedManifest, deployedReleases } from './lib/helm.ts';
 import { syncReleases, type HelmTarget } from './lib/helmfile.ts';
 import { guardIdentity } from './lib/identity.ts';
 import { parseManifests } from './lib/manifests.ts';
-import { planRelease, type ReleasePlan } from './lib/release-plan.ts';
+import { findDeployed, planRelease, type ReleasePlan } from './lib/release-plan.ts';
 import { renderState } from './lib/render.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { paths } from './lib/workspace.ts';
@@ -16,7 +16,7 @@ export async function planCore(target: HelmTarget): Promise<ReleasePlan[]> {
   ]);
   return Promise.all(
     releases.map(async (release) => {
-      const current = deployed.find((d) => d.name === release.name && d.namespace === release.namespace);
+      const current = findDeployed(release, deployed);
       const live = current ? parseManifests(await deployedManifest(target, release), `helm release ${release.name}`) : [];
       return planRelease(release, current, objects.get(release.name) ?? [], live);
     }),

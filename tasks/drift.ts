@@ -1,22 +1,19 @@
 // drift (read-only): CRDs whose live spec differs from the bundle, CRDs missing, CRDs in the
 // cluster from no release, and the same CRD at different chart versions in other clusters.
 // Exit 0 no drift, 1 drift found, 2 error.
-import { readdir } from 'node:fs/promises';
 import { loadBundle } from './lib/bundle-files.ts';
-import { loadCluster } from './lib/config.ts';
+import { clusterNames, loadCluster } from './lib/config.ts';
 import { managedByUs, planCrds } from './lib/crd-plan.ts';
 import { listLiveCrds } from './lib/crd-status.ts';
 import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/drift.ts';
 import { guardIdentity } from './lib/identity.ts';
 import { connect } from './lib/kube.ts';
 import { runReport, type TaskContext } from './lib/task.ts';
-import { paths } from './lib/workspace.ts';
 
 /** Live CRD sources of every other cluster that answers; one that does not is skipped with a warning. */
 async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<string, string>>> {
   const sources = new Map<string, Map<string, string>>();
-  const names = (await readdir(paths.clusters, { withFileTypes: true })).filter((d) => d.isDirectory() && d.name !== ctx.cluster.name);
-  for (const { name } of names) {
+  for (const name of (await clusterNames()).filter((n) => n !== ctx.cluster.name)) {
     try {
       const other = await loadCluster(name);
       const kube = connect({ kubeconfigPath: other.kubeconfigPath, context: other.context });

@@ -11,7 +11,7 @@ import { guardIdentity } from './lib/identity.ts';
 import { apiError, describe, readObject, serverSideApply, type Kube } from './lib/kube.ts';
 import { readManifests } from './lib/manifests.ts';
 import { conditionReadiness, workloadReadiness } from './lib/readiness.ts';
-import { chartLabel } from './lib/release-plan.ts';
+import { chartLabel, deploymentGap, findDeployed } from './lib/release-plan.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { paths, relative, workspaceRoot } from './lib/workspace.ts';
 
@@ -34,12 +34,9 @@ async function checkReleases(target: HelmTarget): Promise<{ results: CheckResult
   const desired = (await listReleases(target, paths.coreHelmfile)).filter((r) => r.enabled);
   const deployed = await deployedReleases(target);
   const results = desired.map((release) => {
-    const live = deployed.find((d) => d.name === release.name && d.namespace === release.namespace);
     const name = `release ${release.namespace}/${release.name}`;
-    if (!live) return fail(`${name}: not installed`);
-    if (live.status !== 'deployed') return fail(`${name}: status ${live.status}`);
-    if (live.chart !== chartLabel(release)) return fail(`${name}: ${live.chart} deployed, ${chartLabel(release)} wanted`);
-    return pass(`${name}: ${live.chart} deployed`);
+    const gap = deploymentGap(release, findDeployed(release, deployed));
+    return gap ? fail(`${name}: ${gap}`) : pass(`${name}: ${chartLabel(release)} deployed`);
   });
   return { results, namespaces: new Set(desired.map((r) => r.namespace)) };
 }

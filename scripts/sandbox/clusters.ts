@@ -1,9 +1,9 @@
 // One kwok cluster per clusters/<name> with a sandbox section: a real etcd, kube-apiserver,
 // controller-manager and scheduler (built from upstream), and kwok simulating nodes and pods.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
-import { loadCluster, type ClusterConfig } from '../../tasks/lib/config.ts';
+import { clusterNames, loadCluster, type ClusterConfig } from '../../tasks/lib/config.ts';
 import { BootstrapError } from '../../tasks/lib/errors.ts';
 import { reachCluster } from '../../tasks/lib/identity.ts';
 import { connect } from '../../tasks/lib/kube.ts';
@@ -17,8 +17,7 @@ export type SandboxCluster = ClusterConfig & { sandbox: NonNullable<ClusterConfi
 
 /** Every cluster folder that describes a sandbox; the folder name is the kwok cluster name. */
 export async function sandboxClusters(): Promise<SandboxCluster[]> {
-  const names = (await readdir(paths.clusters, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-  const clusters = await Promise.all(names.sort().map((name) => loadCluster(name)));
+  const clusters = await Promise.all((await clusterNames()).map((name) => loadCluster(name)));
   return clusters.filter((c): c is SandboxCluster => c.sandbox !== undefined);
 }
 

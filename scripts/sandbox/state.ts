@@ -1,5 +1,6 @@
 // The sandbox's state folder (.sandbox/, git-ignored): kubeconfig, kwok workdir, registry data,
-// and sandbox.json recording what `up` started, so `down` stops exactly that.
+// and sandbox.json recording the registry `up` started, so `down` stops exactly that (the kwok
+// clusters are listed by kwokctl from its own working folder).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,11 +17,10 @@ export const sandboxPaths = {
 
 export interface SandboxState {
   registry?: { pid: number; address: string };
-  clusters: Record<string, { apiServerPort: number; context: string }>;
 }
 
 export async function readState(): Promise<SandboxState> {
-  if (!existsSync(sandboxPaths.stateFile)) return { clusters: {} };
+  if (!existsSync(sandboxPaths.stateFile)) return {};
   return JSON.parse(await readFile(sandboxPaths.stateFile, 'utf8')) as SandboxState;
 }
 

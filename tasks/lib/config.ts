@@ -1,12 +1,12 @@
 // cluster.yaml: the typed, validated description of one cluster. Validated before anything
 // touches a cluster; every error names the file and the key.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { closest as closestMatch, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { BootstrapError } from './errors.ts';
-import { clusterDir, relative } from './workspace.ts';
+import { clusterDir, paths, relative } from './workspace.ts';
 
 const secretSource = z.union([
   z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
@@ -90,6 +90,12 @@ export interface ClusterConfig extends ClusterSpec {
   file: string;
   /** Absolute kubeconfig path, or undefined for the client's default lookup. */
   kubeconfigPath: string | undefined;
+}
+
+/** Every cluster folder under clusters/ (a folder is a cluster; its cluster.yaml says the rest). */
+export async function clusterNames(): Promise<string[]> {
+  const entries = await readdir(paths.clusters, { withFileTypes: true });
+  return entries.filter((d) => d.isDirectory()).map((d) => d.name).sort();
 }
 
 export async function loadCluster(name: string): Promise<ClusterConfig> {

@@ -102,8 +102,13 @@ function schemaChanges(crd: string, version: string, before: JsonSchema | undefi
   return changes;
 }
 
+/** "version v1, field .spec.x", or '' for a change to the whole CRD. */
+export function changeLocation(change: BreakingChange): string {
+  return [change.version && `version ${change.version}`, change.field && `field ${change.field}`].filter(Boolean).join(', ');
+}
+
 export function formatBreakingChange(change: BreakingChange): string {
-  const where = [change.version && `version ${change.version}`, change.field && `field ${change.field}`].filter(Boolean).join(', ');
+  const where = changeLocation(change);
   return `${change.crd}${where ? ` (${where})` : ''}: ${change.rule}: ${change.detail}`;
 }
 

@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { wouldChange } from './apply.ts';
 import type { Bundle } from './bundle-files.ts';
 import { HASH_ANNOTATION, type Crd } from './crd-bundle.ts';
-import { breakingChanges, type BreakingChange } from './crd-compat.ts';
+import { breakingChanges, changeLocation, type BreakingChange } from './crd-compat.ts';
 import { listLiveCrds, toWireCrd } from './crd-status.ts';
 import { FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
 import { toClientObject } from './manifests.ts';
@@ -77,7 +77,8 @@ export function formatPlan(plan: CrdPlan): string {
   for (const [i, entry] of plan.entries.entries()) {
     out.push(line(rows[i]!));
     for (const change of entry.breaking) {
-      out.push(`    ✗ ${[change.version && `version ${change.version}`, change.field && `field ${change.field}`].filter(Boolean).join(', ')}${change.version || change.field ? ': ' : ''}${change.rule}: ${change.detail}`);
+      const where = changeLocation(change);
+      out.push(`    ✗ ${where ? `${where}: ` : ''}${change.rule}: ${change.detail}`);
     }
   }
   for (const name of plan.orphaned) out.push(`orphaned  ${name}  (in the cluster, no longer in the bundle: left in place, never deleted)`);

@@ -55,37 +55,41 @@ function generationObserved(object: WithStatus): Readiness | undefined {
   return undefined;
 }
 
-export function deploymentReadiness(deployment: WithStatus): Readiness {
-  const stale = generationObserved(deployment);
-  if (stale) return stale;
-  const wanted = (deployment.spec?.['replicas'] as number | undefined) ?? 1;
-  const status = deployment.status ?? {};
-  const updated = (status['updatedReplicas'] as number | undefined) ?? 0;
-  const available = (status['availableReplicas'] as number | undefined) ?? 0;
-  if (updated < wanted) return notReady(`${updated}/${wanted} replicas updated`);
-  if (available < wanted) return notReady(`${available}/${wanted} replicas available`);
+const count = (source: Record<string, unknown> | undefined, key: string, fallback = 0): number =>
+  (source?.[key] as number | undefined) ?? fallback;
+
+/** A rollout is done when every wanted replica (or pod) is updated and available. */
+function rolloutReadiness(wanted: number, updated: number, available: number, unit: string): Readiness {
+  if (updated < wanted) return notReady(`${updated}/${wanted} ${unit} updated`);
+  if (available < wanted) return notReady(`${available}/${wanted} ${unit} available`);
   return ready(`${available}/${wanted} available`);
 }
 
+export function deploymentReadiness(deployment: WithStatus): Readiness {
+  const wanted = count(deployment.spec, 'replicas', 1);
+  return (
+    generationObserved(deployment) ??
+    rolloutReadiness(wanted, count(deployment.status, 'updatedReplicas'), count(deployment.status, 'availableReplicas'), 'replicas')
+  );
+}
+
 export function daemonSetReadiness(daemonSet: WithStatus): Readiness {
-  const stale = generationObserved(daemonSet);
-  if (stale) return stale;
-  const status = daemonSet.status ?? {};
-  const desired = (status['desiredNumberScheduled'] as number | undefined) ?? 0;
-  const updated = (status['updatedNumberScheduled'] as number | undefined) ?? 0;
-  const available = (status['numberAvailable'] as number | undefined) ?? 0;
-  if (desired === 0) return notReady('no node runs it (0 desired pods)');
-  if (updated < desired) return notReady(`${updated}/${desired} pods updated`);
-  if (available < desired) return notReady(`${available}/${desired} pods available`);
-  return ready(`${available}/${desired} available`);
+  const desired = count(daemonSet.status, 'desiredNumberScheduled');
+  return (
+    generationObserved(daemonSet) ??
+    (desired === 0
+      ? notReady('no node runs it (0 desired pods)')
+      : rolloutReadiness(desired, count(daemonSet.status, 'updatedNumberScheduled'), count(daemonSet.status, 'numberAvailable'), 'pods'))
+  );
 }
 
 export function statefulSetReadiness(statefulSet: WithStatus): Readiness {
-  const stale = generationObserved(statefulSet);
-  if (stale) return stale;
-  const wanted = (statefulSet.spec?.['replicas'] as number | undefined) ?? 1;
-  const readyReplicas = (statefulSet.status?.['readyReplicas'] as number | undefined) ?? 0;
-  return readyReplicas >= wanted ? ready(`${readyReplicas}/${wanted} ready`) : notReady(`${readyReplicas}/${wanted} replicas ready`);
+  const wanted = count(statefulSet.spec, 'replicas', 1);
+  const readyReplicas = count(statefulSet.status, 'readyReplicas');
+  return (
+    generationObserved(statefulSet) ??
+    (readyReplicas >= wanted ? ready(`${readyReplicas}/${wanted} ready`) : notReady(`${readyReplicas}/${wanted} replicas ready`))
+  );
 }
 
 /**

@@ -29,16 +29,26 @@ function sameObjects(a: KubernetesObject[], b: KubernetesObject[]): boolean {
   return isDeepStrictEqual(sort(a), sort(b));
 }
 
+export function findDeployed(release: HelmfileRelease, deployed: DeployedRelease[]): DeployedRelease | undefined {
+  return deployed.find((d) => d.name === release.name && d.namespace === release.namespace);
+}
+
+/** Why the deployed release is not the wanted chart in a good state, or undefined if it is. */
+export function deploymentGap(release: HelmfileRelease, deployed: DeployedRelease | undefined): string | undefined {
+  if (!deployed) return 'not installed';
+  if (deployed.status !== 'deployed') return `status is ${deployed.status}`;
+  const wanted = chartLabel(release);
+  return deployed.chart === wanted ? undefined : `${deployed.chart} → ${wanted}`;
+}
+
 export function planRelease(
   release: HelmfileRelease,
   deployed: DeployedRelease | undefined,
   rendered: KubernetesObject[],
   live: KubernetesObject[],
 ): ReleasePlan {
-  if (!deployed) return { release, action: 'install', reason: 'not installed' };
-  if (deployed.status !== 'deployed') return { release, action: 'upgrade', reason: `status is ${deployed.status}` };
-  const wanted = chartLabel(release);
-  if (deployed.chart !== wanted) return { release, action: 'upgrade', reason: `${deployed.chart} → ${wanted}` };
+  const gap = deploymentGap(release, deployed);
+  if (gap) return { release, action: deployed ? 'upgrade' : 'install', reason: gap };
   if (!sameObjects(rendered, live)) return { release, action: 'upgrade', reason: 'rendered manifests differ from the deployed ones' };
-  return { release, action: 'up to date', reason: `${wanted} deployed` };
+  return { release, action: 'up to date', reason: `${chartLabel(release)} deployed` };
 }
