@@ -1,43 +1,79 @@
 // core: install the core releases (helmfile.d/01-core) with every chart's CRD installation off,
 // syncing only the releases whose chart or rendered manifests differ from what is deployed.
-import { deployedManifest, deployedReleases } from './lib/helm.ts';
-import { syncReleases, type HelmTarget } from './lib/helmfile.ts';
+// Before a sync: every CRD a release would delete is kept (helm.sh/resource-policy: keep), every
+// other object it would delete is shown, and the objects of every CRD are counted; after the
+// sync they are counted again, and a drop stops the run naming the kind.
+import { loadBundle } from './lib/bundle-files.ts';
+import type { Crd } from './lib/crd-bundle.ts';
+import { planCore } from './lib/core-plan.ts';
+import { keepCrds, leavingCrds, type LeavingCrd } from './lib/crd-keep.ts';
+import { listLiveCrds } from './lib/crd-status.ts';
+import { BootstrapError } from './lib/errors.ts';
+import { syncReleases } from './lib/helmfile.ts';
 import { guardIdentity } from './lib/identity.ts';
-import { parseManifests } from './lib/manifests.ts';
-import { findDeployed, planRelease, type ReleasePlan } from './lib/release-plan.ts';
-import { renderState } from './lib/render.ts';
+import { describe, type Kube } from './lib/kube.ts';
+import { countDrops, countObjects, formatDrop, kindRefOf } from './lib/object-count.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { paths } from './lib/workspace.ts';
 
-export async function planCore(target: HelmTarget): Promise<ReleasePlan[]> {
-  const [{ releases, objects }, deployed] = await Promise.all([
-    renderState(target, paths.coreHelmfile, { includeCrds: false }),
-    deployedReleases(target),
-  ]);
-  return Promise.all(
-    releases.map(async (release) => {
-      const current = findDeployed(release, deployed);
-      const live = current ? parseManifests(await deployedManifest(target, release), `helm release ${release.name}`) : [];
-      return planRelease(release, current, objects.get(release.name) ?? [], live);
-    }),
-  );
+/** Keeps every live CRD that a sync would delete, and says so per release. */
+async function protectLeavingCrds(kube: Kube, leaving: LeavingCrd[], { log }: TaskContext): Promise<void> {
+  await keepCrds(kube, leaving.filter((c) => !c.kept).map((c) => c.name));
+  for (const release of new Set(leaving.map((c) => c.release))) {
+    const owned = leaving.filter((c) => c.release === release && c.inBundle);
+    if (owned.length) log.success(`kept ${owned.length} CRDs of ${release} from deletion by Helm: the crds phase owns them`);
+  }
+  for (const crd of leaving.filter((c) => !c.inBundle)) {
+    log.warning(
+      `CRD ${crd.name} leaves release ${crd.namespace}/${crd.release} and is in no bundle: kept (helm.sh/resource-policy: keep), never deleted; delete it by hand once nothing uses it`,
+    );
+  }
 }
 
-export async function installCore({ cluster, context, log, kube, options }: TaskContext): Promise<void> {
-  await guardIdentity(kube(), cluster);
+export async function installCore(ctx: TaskContext): Promise<void> {
+  const { cluster, context, log, kube, options } = ctx;
+  const client = kube();
+  await guardIdentity(client, cluster);
+  const bundle = await loadBundle(cluster.name);
   const target = { cluster, context };
   const plan = await planCore(target);
   for (const { release, action, reason } of plan) {
     (action === 'up to date' ? log.info : log.action)(`${release.namespace}/${release.name}: ${action} (${reason})`);
   }
-  const toSync = plan.filter((p) => p.action !== 'up to date').map((p) => p.release.name);
+  const toSync = plan.filter((p) => p.action !== 'up to date');
   if (toSync.length === 0) {
     log.success(`all ${plan.length} core releases are up to date`);
     return;
   }
-  log.action(`helmfile sync of ${toSync.join(', ')} (CRDs skipped: the crds phase owns them)`);
-  await syncReleases(target, paths.coreHelmfile, toSync, log, options.timeout);
-  log.success(`core releases synced: ${toSync.join(', ')}`);
+
+  const live = await listLiveCrds(client);
+  const leaving = leavingCrds(toSync, live, new Set(bundle.crds.map((c) => c.metadata.name))).filter((c) => c.live);
+  await protectLeavingCrds(client, leaving, ctx);
+  for (const { release, removed } of toSync) {
+    for (const object of removed.filter((o) => o.kind !== 'CustomResourceDefinition')) {
+      log.warning(`helm will delete ${describe(object)}: release ${release.name} no longer renders it`);
+    }
+  }
+  // The bundle's kinds, and those of CRDs leaving a release that no bundle has.
+  const unbundled = leaving.filter((c) => !c.inBundle).map((c) => live.get(c.name)!);
+  const kinds = [...bundle.crds, ...unbundled].map((crd) => kindRefOf(crd as Crd));
+  const before = await countObjects(client, kinds);
+
+  const names = toSync.map((p) => p.release.name);
+  log.action(`helmfile sync of ${names.join(', ')} (CRDs skipped: the crds phase owns them)`);
+  await syncReleases(target, paths.coreHelmfile, names, log, options.timeout);
+
+  const drops = countDrops(kinds, before, await countObjects(client, kinds));
+  if (drops.length > 0) {
+    throw new BootstrapError({
+      subject: `custom resources in ${client.context}`,
+      problem: `objects disappeared during the core sync of ${names.join(', ')}:\n${drops.map((d) => `    ${formatDrop(d)}`).join('\n')}`,
+      fix: `the run stopped before verify. Find what deleted them (helm history <release> -n <namespace>, kubectl get events -A), restore them from your GitOps repository or a backup, then rerun nx run ${cluster.name}:core --exclude-task-dependencies`,
+    });
+  }
+  const total = [...before.values()].reduce<number>((sum, n) => sum + (n ?? 0), 0);
+  log.success(`custom resources counted before and after the sync: ${total} objects of ${kinds.length} CRDs, none lost`);
+  log.success(`core releases synced: ${names.join(', ')}`);
 }
 
 if (import.meta.main) await runPhase('core', installCore);

@@ -1,16 +1,24 @@
 // plan (read-only): what the crds phase would do to the live cluster, per CRD:
-// create / update / unchanged / breaking, with size and source release. Nothing is written.
+// create / update / unchanged / breaking, with size and source release; and, for a cluster
+// bootstrapped the old way, how its releases' CRDs are adopted. Nothing is written.
 // Exit 0 when nothing is breaking, 1 when something is, 2 on error.
+import { formatAdoption, planAdoption, type ReleaseAdoption } from './lib/adoption.ts';
 import { loadBundle } from './lib/bundle-files.ts';
+import { planCore } from './lib/core-plan.ts';
 import { formatPlan, planCrds, type CrdPlan } from './lib/crd-plan.ts';
+import { listLiveCrds } from './lib/crd-status.ts';
 import { guardIdentity } from './lib/identity.ts';
 import { runReport, type TaskContext } from './lib/task.ts';
 
-export async function plan({ cluster, kube, options }: TaskContext): Promise<CrdPlan> {
+export async function plan({ cluster, context, kube, options }: TaskContext): Promise<CrdPlan & { adopt: ReleaseAdoption[] }> {
   const client = kube();
   await guardIdentity(client, cluster);
-  const result = await planCrds(client, await loadBundle(cluster.name));
-  process.stdout.write(options.json ? `${JSON.stringify({ cluster: cluster.name, context: client.context, ...result }, null, 2)}\n` : `${formatPlan(result)}\n`);
+  const bundle = await loadBundle(cluster.name);
+  const [crds, core, live] = await Promise.all([planCrds(client, bundle), planCore({ cluster, context }), listLiveCrds(client)]);
+  const adopt = planAdoption(core, live, new Set(bundle.crds.map((c) => c.metadata.name)));
+  const result = { ...crds, adopt };
+  const text = [formatPlan(crds), formatAdoption(adopt)].filter(Boolean).join('\n');
+  process.stdout.write(options.json ? `${JSON.stringify({ cluster: cluster.name, context: client.context, ...result }, null, 2)}\n` : `${text}\n`);
   return result;
 }
 

@@ -96,14 +96,31 @@ export function selectCrds(rendered: Map<string, KubernetesObject[]>): Array<{ c
 export const SOURCE_ANNOTATION = 'cluster-bootstrap.io/source';
 /** The hash of what was applied: a rerun skips a CRD whose live hash matches and nobody else edited. */
 export const HASH_ANNOTATION = 'cluster-bootstrap.io/sha256';
+/**
+ * Helm reads this annotation on the LIVE object before deleting anything a release no longer
+ * renders (upgrade, uninstall, rollback; by helmfile or Flux's helm-controller alike). Every CRD
+ * the crds phase applies carries it, so a release whose CRD switch goes from on to off (or a
+ * chart bump that drops a CRD) can never delete a CRD, and with it every object of its kind.
+ */
+export const KEEP_ANNOTATION = 'helm.sh/resource-policy';
+export const KEEP = 'keep';
 
-function contentHash(crd: Crd): string {
+export function isKept(object: KubernetesObject): boolean {
+  return object.metadata?.annotations?.[KEEP_ANNOTATION] === KEEP;
+}
+
+export function contentHash(crd: Crd): string {
   return createHash('sha256').update(JSON.stringify(crd)).digest('hex');
 }
 
-/** Stamps source and content hash (the hash covers everything but itself). */
+/**
+ * Stamps what the crds phase owns: the source release, the keep policy and, last, the content
+ * hash (which covers everything but itself, the keep policy included, so a cluster whose CRDs
+ * lack it sees them as "update" in plan and gets it on the next crds run).
+ */
 export function stampSource(crd: Crd, release: string, chartVersion: string): Crd {
-  const sourced: Crd = { ...crd, metadata: { ...crd.metadata, annotations: { ...crd.metadata.annotations, [SOURCE_ANNOTATION]: `${release}@${chartVersion}` } } };
+  const owned = { [SOURCE_ANNOTATION]: `${release}@${chartVersion}`, [KEEP_ANNOTATION]: KEEP };
+  const sourced: Crd = { ...crd, metadata: { ...crd.metadata, annotations: { ...crd.metadata.annotations, ...owned } } };
   const annotations = { ...sourced.metadata.annotations, [HASH_ANNOTATION]: contentHash(sourced) };
   return { ...sourced, metadata: { ...sourced.metadata, annotations } };
 }

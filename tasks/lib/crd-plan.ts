@@ -8,7 +8,7 @@ import type { Bundle } from './bundle-files.ts';
 import { HASH_ANNOTATION, type Crd } from './crd-bundle.ts';
 import { breakingChanges, changeLocation, type BreakingChange } from './crd-compat.ts';
 import { listLiveCrds, toWireCrd } from './crd-status.ts';
-import { FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
+import { FIELD_MANAGER, KEEP_FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
 import { toClientObject } from './manifests.ts';
 
 export type CrdAction = 'create' | 'update' | 'unchanged' | 'breaking';
@@ -39,7 +39,8 @@ export function managedByUs(object: KubernetesObject): boolean {
 export function provablyUnchanged(live: KubernetesObject, wanted: Crd): boolean {
   const hash = wanted.metadata.annotations?.[HASH_ANNOTATION];
   if (!hash || live.metadata?.annotations?.[HASH_ANNOTATION] !== hash) return false;
-  return (live.metadata?.managedFields ?? []).every((f) => f.manager === FIELD_MANAGER || f.subresource === 'status');
+  // core's keep manager owns one annotation, which the hash already covers.
+  return (live.metadata?.managedFields ?? []).every((f) => f.manager === FIELD_MANAGER || f.manager === KEEP_FIELD_MANAGER || f.subresource === 'status');
 }
 
 export async function planCrds(kube: Kube, { crds, manifest }: Bundle): Promise<CrdPlan> {

@@ -23,7 +23,15 @@ export async function deployedReleases({ cluster, context }: HelmTarget): Promis
   return (JSON.parse(output.stdout || '[]') as DeployedRelease[]).map(({ name, namespace, status, chart }) => ({ name, namespace, status, chart }));
 }
 
+/** The manifest helm deployed for a release that helm list reported. A failure is an error, never "empty". */
 export async function deployedManifest({ cluster, context }: HelmTarget, release: { name: string; namespace: string }): Promise<string> {
   const output = await $({ quiet: true, nothrow: true, env: helmEnv({ cluster, context }) })`helm get manifest ${release.name} --namespace ${release.namespace} --kube-context ${context}`;
-  return output.exitCode === 0 ? output.stdout : '';
+  if (output.exitCode !== 0) {
+    throw new BootstrapError({
+      subject: `helm release ${release.namespace}/${release.name} (context ${context})`,
+      problem: `helm get manifest failed: ${output.stderr.trim().split('\n').at(-1) ?? `exit ${output.exitCode}`}`,
+      fix: 'check the release with helm status; core needs its deployed manifest to know what a sync would delete',
+    });
+  }
+  return output.stdout;
 }

@@ -15,6 +15,11 @@ import { BootstrapError } from './errors.ts';
 
 /** Every write of this tool is owned by this field manager, so reruns and drift are attributable. */
 export const FIELD_MANAGER = 'cluster-bootstrap';
+/**
+ * core's manager for the keep annotation alone: applying only an annotation under FIELD_MANAGER
+ * would make the API server drop every other field that manager owns (server-side apply semantics).
+ */
+export const KEEP_FIELD_MANAGER = 'cluster-bootstrap-keep';
 
 export interface KubeTarget {
   /** Absolute kubeconfig path; undefined means $KUBECONFIG or ~/.kube/config. */
@@ -70,6 +75,8 @@ export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
 
 export interface ApplyOptions {
   dryRun?: boolean;
+  /** Default FIELD_MANAGER; another manager owns only the fields it applies. */
+  fieldManager?: string;
 }
 
 /**
@@ -81,14 +88,14 @@ export interface ApplyOptions {
 export async function serverSideApply<T extends KubernetesObject>(
   kube: Kube,
   object: T,
-  { dryRun = false }: ApplyOptions = {},
+  { dryRun = false, fieldManager = FIELD_MANAGER }: ApplyOptions = {},
 ): Promise<T> {
   try {
     return await kube.objects.patch(
       object,
       undefined,
       dryRun ? 'All' : undefined,
-      FIELD_MANAGER,
+      fieldManager,
       // Take over fields another manager (e.g. Helm, kubectl) set, as a migration requires.
       true,
       PatchStrategy.ServerSideApply,

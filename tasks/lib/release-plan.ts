@@ -12,6 +12,13 @@ export interface ReleasePlan {
   release: HelmfileRelease;
   action: ReleaseAction;
   reason: string;
+  /**
+   * Objects of the deployed release that the new render lacks: Helm deletes each of them on the
+   * sync, unless the live object carries helm.sh/resource-policy: keep.
+   */
+  removed: KubernetesObject[];
+  /** The objects of the deployed release (helm get manifest); empty when not installed. */
+  deployed: KubernetesObject[];
 }
 
 /** "oci://host/path/cert-manager" + "v1.21.1" → "cert-manager-v1.21.1", the form helm list prints. */
@@ -22,6 +29,22 @@ export function chartLabel(release: HelmfileRelease): string {
 
 function identity(object: KubernetesObject): string {
   return `${object.apiVersion}/${object.kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+}
+
+/**
+ * What Helm matches old and new objects by: group, kind, namespace and name (a version bump of
+ * the same object is not a removal). Charts often leave the namespace out; Helm puts such
+ * objects in the release namespace, so both sides are read that way.
+ */
+function helmIdentity(object: KubernetesObject, releaseNamespace: string): string {
+  const group = (object.apiVersion ?? '').includes('/') ? object.apiVersion!.split('/')[0] : '';
+  return `${group}/${object.kind}/${object.metadata?.namespace ?? releaseNamespace}/${object.metadata?.name ?? ''}`;
+}
+
+/** The objects of `deployed` that `rendered` no longer has: what a sync would delete. */
+export function removedObjects(deployed: KubernetesObject[], rendered: KubernetesObject[], releaseNamespace: string): KubernetesObject[] {
+  const kept = new Set(rendered.map((o) => helmIdentity(o, releaseNamespace)));
+  return deployed.filter((o) => !kept.has(helmIdentity(o, releaseNamespace)));
 }
 
 function sameObjects(a: KubernetesObject[], b: KubernetesObject[]): boolean {
@@ -47,8 +70,10 @@ export function planRelease(
   rendered: KubernetesObject[],
   live: KubernetesObject[],
 ): ReleasePlan {
+  const removed = removedObjects(live, rendered, release.namespace);
   const gap = deploymentGap(release, deployed);
-  if (gap) return { release, action: deployed ? 'upgrade' : 'install', reason: gap };
-  if (!sameObjects(rendered, live)) return { release, action: 'upgrade', reason: 'rendered manifests differ from the deployed ones' };
-  return { release, action: 'up to date', reason: `${chartLabel(release)} deployed` };
+  const found = { removed, deployed: live };
+  if (gap) return { release, action: deployed ? 'upgrade' : 'install', reason: gap, ...found };
+  if (!sameObjects(rendered, live)) return { release, action: 'upgrade', reason: 'rendered manifests differ from the deployed ones', ...found };
+  return { release, action: 'up to date', reason: `${chartLabel(release)} deployed`, ...found };
 }

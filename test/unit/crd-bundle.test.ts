@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { bundleYaml, manifestEntry, selectCrds, type Crd } from '../../tasks/lib/crd-bundle.ts';
+import { bundleYaml, contentHash, HASH_ANNOTATION, isKept, manifestEntry, selectCrds, stampSource, type Crd } from '../../tasks/lib/crd-bundle.ts';
 import { parseManifests } from '../../tasks/lib/manifests.ts';
 
 function crd(name: string, kind = 'Thing'): Crd {
@@ -72,5 +72,25 @@ describe('bundleYaml', () => {
   it('round-trips through the manifest parser in the same order', () => {
     const crds = [crd('as.example.io'), crd('bs.example.io')];
     expect(parseManifests(bundleYaml(crds), 'bundle')).toEqual(crds);
+  });
+});
+
+describe('stampSource', () => {
+  const stamped = stampSource(crd('externalsecrets.external-secrets.io', 'ExternalSecret'), 'external-secrets', '2.9.0');
+
+  it('marks every bundle CRD helm.sh/resource-policy: keep, so no Helm upgrade can delete it', () => {
+    expect(stamped.metadata.annotations).toMatchObject({
+      'helm.sh/resource-policy': 'keep',
+      'cluster-bootstrap.io/source': 'external-secrets@2.9.0',
+    });
+    expect(isKept(stamped)).toBe(true);
+  });
+
+  it('covers the keep policy with the content hash: a live CRD without it is not "unchanged"', () => {
+    const { [HASH_ANNOTATION]: hash, ...rest } = stamped.metadata.annotations!;
+    const { 'helm.sh/resource-policy': _keep, ...withoutKeep } = rest;
+    const unhashed = (annotations: Record<string, string>): Crd => ({ ...stamped, metadata: { ...stamped.metadata, annotations } });
+    expect(hash).toBe(contentHash(unhashed(rest)));
+    expect(hash).not.toBe(contentHash(unhashed(withoutKeep)));
   });
 });

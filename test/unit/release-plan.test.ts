@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { chartLabel, planRelease } from '../../tasks/lib/release-plan.ts';
+import { chartLabel, planRelease, removedObjects } from '../../tasks/lib/release-plan.ts';
 import type { HelmfileRelease } from '../../tasks/lib/helmfile.ts';
 
 const release: HelmfileRelease = {
@@ -44,5 +44,26 @@ describe('planRelease', () => {
       action: 'up to date',
       reason: 'cert-manager-v1.21.1 deployed',
     });
+  });
+});
+
+describe('removedObjects', () => {
+  const crd = (name: string): KubernetesObject => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
+
+  it('lists what the deployed release has and the new render lacks: what Helm deletes on the sync', () => {
+    const deployed = [deployment(1), service, crd('secretstores.external-secrets.io')];
+    expect(removedObjects(deployed, [deployment(2)], 'cert-manager')).toEqual([service, crd('secretstores.external-secrets.io')]);
+  });
+
+  it('matches as Helm does: a version bump of the same kind is no removal, a missing namespace is the release one', () => {
+    const v1beta1 = { ...deployment(1), apiVersion: 'apps/v1beta1' };
+    const unnamespaced = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } };
+    expect(removedObjects([v1beta1, service], [deployment(1), unnamespaced], 'cert-manager')).toEqual([]);
+    expect(removedObjects([service], [unnamespaced], 'other')).toEqual([service]);
+  });
+
+  it('is part of the release plan', () => {
+    const current = { name: 'cert-manager', namespace: 'cert-manager', status: 'deployed', chart: 'cert-manager-v1.20.0' };
+    expect(planRelease(release, current, [deployment(1)], [deployment(1), service]).removed).toEqual([service]);
   });
 });
