@@ -8,12 +8,13 @@ import { createLogger } from '../tasks/lib/log.ts';
 import { connect } from '../tasks/lib/kube.ts';
 import { relative } from '../tasks/lib/workspace.ts';
 import { publishCharts } from './sandbox/charts.ts';
-import { clusterHealthy, contextOf, createCluster, deleteCluster, existingClusters, sandboxClusters, type SandboxCluster } from './sandbox/clusters.ts';
+import { clusterHealthy, contextOf, createCluster, deleteCluster, existingClusters, sandboxClusters, startCluster, type SandboxCluster } from './sandbox/clusters.ts';
+import { componentPids, isLoopback, listenersOf } from './sandbox/listeners.ts';
 import { REGISTRY_BINARY, registryHealthy, startRegistry } from './sandbox/registry.ts';
 import { readState, sandboxPaths, writeState } from './sandbox/state.ts';
 
 const log = createLogger(process.stderr, '[sandbox] ');
-const usage = 'usage: npm run sandbox -- up | down | status';
+const usage = 'usage: npm run sandbox -- up [--recreate] | down | status';
 
 /** The registry every sandbox cluster mirrors from; they must agree on one loopback address. */
 function registryAddress(clusters: SandboxCluster[]): string {
@@ -29,7 +30,23 @@ function registryAddress(clusters: SandboxCluster[]): string {
   return host;
 }
 
-async function up(): Promise<void> {
+/** Every listener of the sandbox's own processes must be on loopback; anything else stops `up`. */
+async function checkLoopbackOnly(registryPid: number | undefined): Promise<void> {
+  const pids = await componentPids();
+  if (registryPid) pids.set(registryPid, 'registry');
+  const listeners = await listenersOf(pids);
+  const open = listeners.filter((l) => !isLoopback(l.address));
+  if (open.length > 0) {
+    throw new BootstrapError({
+      subject: 'sandbox listeners',
+      problem: `listening beyond loopback:\n${open.map((l) => `    ${l.process} (pid ${l.pid}) on ${l.address}:${l.port}`).join('\n')}`,
+      fix: 'stop the sandbox (npm run sandbox -- down): it must bind 127.0.0.1 only (scripts/sandbox/kwokctl-config.yaml)',
+    });
+  }
+  log.success(`${listeners.length} listeners of ${pids.size} sandbox processes, all on loopback`);
+}
+
+async function up(recreate: boolean): Promise<void> {
   const started = Date.now();
   const clusters = await sandboxClusters();
   const address = registryAddress(clusters);
@@ -51,8 +68,15 @@ async function up(): Promise<void> {
       log.info(`cluster ${cluster.name} is already up (context ${contextOf(cluster.name)})`);
       continue;
     }
+    if (existing.includes(cluster.name) && !recreate) {
+      // A crashed API server is no reason to lose the cluster: restart it from its etcd data.
+      log.action(`cluster ${cluster.name} exists but does not answer: restarting it, keeping its data`);
+      await startCluster(cluster.name);
+      log.success(`cluster ${cluster.name} restarted (context ${contextOf(cluster.name)})`);
+      continue;
+    }
     if (existing.includes(cluster.name)) {
-      log.warning(`cluster ${cluster.name} exists but does not answer: recreating it`);
+      log.warning(`cluster ${cluster.name}: --recreate deletes it and its data`);
       await deleteCluster(cluster.name);
     }
     log.action(`creating cluster ${cluster.name} on https://127.0.0.1:${cluster.sandbox.apiServerPort} with ${cluster.sandbox.nodes} kwok node(s)`);
@@ -60,6 +84,7 @@ async function up(): Promise<void> {
     await createCluster(cluster);
     log.success(`cluster ${cluster.name} ready in ${((Date.now() - clusterStart) / 1000).toFixed(1)}s`);
   }
+  await checkLoopbackOnly(state.registry?.pid);
   log.success(`sandbox up in ${((Date.now() - started) / 1000).toFixed(1)}s; kubeconfig: ${relative(sandboxPaths.kubeconfig)}`);
   log.info(`inspect: KUBECONFIG=${relative(sandboxPaths.kubeconfig)} .tools/bin/kubectl --context ${contextOf(clusters[0]?.name ?? 'infra')} get crds`);
   log.info('stop:    npm run sandbox -- down');
@@ -115,10 +140,15 @@ async function status(): Promise<boolean> {
   return healthy;
 }
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command: string | undefined, flags: string[]): Promise<number> {
+  const unknown = flags.filter((f) => !(command === 'up' && f === '--recreate'));
+  if (unknown.length > 0) {
+    process.stderr.write(`sandbox: unknown option ${unknown.join(' ')}\n${usage}\n`);
+    return 2;
+  }
   switch (command) {
     case 'up':
-      await up();
+      await up(flags.includes('--recreate'));
       return 0;
     case 'down':
       await down();
@@ -132,7 +162,7 @@ async function main(command: string | undefined): Promise<number> {
 }
 
 try {
-  process.exitCode = await main(process.argv[2]);
+  process.exitCode = await main(process.argv[2], process.argv.slice(3));
 } catch (error) {
   process.exitCode = 1;
   process.stderr.write(`✗ sandbox ${process.argv[2]} failed: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from 'nx/src/devkit-exports.js';
-import { parseClusterYaml } from './lib/config.ts';
+import { CLUSTER_NAME, parseClusterYaml } from './lib/config.ts';
+import { BootstrapError } from './lib/errors.ts';
 
 export const name = 'cluster-bootstrap';
 
@@ -69,6 +70,15 @@ export const createNodes: CreateNodes = [
       (configFile) => {
         const root = path.dirname(configFile);
         const cluster = path.basename(root);
+        // The name ends up in a run-commands command line, which Nx runs through a shell: a
+        // folder named `x;touch pwned;y` must be refused here, before it is part of any command.
+        if (!CLUSTER_NAME.test(cluster)) {
+          throw new BootstrapError({
+            subject: configFile,
+            problem: `the folder name "${cluster}" is not a valid cluster name (${CLUSTER_NAME.source})`,
+            fix: 'rename the folder to lowercase letters, digits and dashes, starting with a letter or digit',
+          });
+        }
         // Validate here too, so `nx show projects` reports a bad file with its key.
         parseClusterYaml(readFileSync(path.join(context.workspaceRoot, configFile), 'utf8'), configFile);
         return {

@@ -36,6 +36,9 @@ export async function clusterHealthy(name: string): Promise<boolean> {
 
 const tool = (name: string) => path.join(paths.toolsBin, name);
 
+/** Loopback-only listeners and addresses for every sandbox cluster (see the file's comments). */
+export const kwokctlConfig = path.join(import.meta.dirname, 'kwokctl-config.yaml');
+
 export async function createCluster(cluster: SandboxCluster): Promise<void> {
   const { apiServerPort, nodes } = cluster.sandbox;
   if (!(await isPortFree(apiServerPort))) {
@@ -59,7 +62,7 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
     ['--enable-crds', 'Stage'],
     ['--wait', '120s'],
   ].flat();
-  const created = await $$`kwokctl create cluster ${args}`;
+  const created = await $$`kwokctl --config ${kwokctlConfig} create cluster ${args}`;
   if (created.exitCode !== 0) {
     throw new BootstrapError({
       subject: `sandbox cluster ${cluster.name}`,
@@ -97,6 +100,26 @@ export function kwokError(stderr: string): string {
     .filter((entry) => entry?.level === 'ERROR');
   const last = errors.at(-1);
   return last ? (last.err ?? last.msg ?? 'unknown error') : stderr.trim().split('\n').at(-1) ?? 'unknown error';
+}
+
+/** Restarts a stopped or crashed cluster from its own etcd data: nothing in it is lost. */
+export async function startCluster(name: string): Promise<void> {
+  const started = await $({ quiet: true, env: sandboxEnv(), nothrow: true })`kwokctl start cluster --name ${name} --kubeconfig ${sandboxPaths.kubeconfig}`;
+  if (started.exitCode !== 0 || !(await waitHealthy(name))) {
+    throw new BootstrapError({
+      subject: `sandbox cluster ${name}`,
+      problem: `it exists but does not answer, and kwokctl start cluster did not bring it back${started.exitCode !== 0 ? `: ${kwokError(started.stderr)}` : ''}`,
+      fix: `read the component logs under ${path.relative(process.cwd(), path.join(sandboxPaths.kwokWorkdir, 'clusters', name, 'logs'))}; to start over (its data is lost): npm run sandbox -- up --recreate`,
+    });
+  }
+}
+
+async function waitHealthy(name: string, seconds = 60): Promise<boolean> {
+  for (let i = 0; i < seconds * 2; i++) {
+    if (await clusterHealthy(name)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
 }
 
 export async function deleteCluster(name: string): Promise<void> {

@@ -8,6 +8,9 @@ import { z } from 'zod';
 import { BootstrapError } from './errors.ts';
 import { clusterDir, paths, relative } from './workspace.ts';
 
+/** A cluster is a folder under clusters/; its name reaches command lines, so it is kept plain. */
+export const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
 const secretSource = z.union([
   z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
   z.strictObject({ op: z.string().startsWith('op://', 'must be a 1Password reference like op://vault/item/field') }),

@@ -3,7 +3,7 @@
 import { appendFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { loadCluster, type ClusterConfig } from './config.ts';
+import { CLUSTER_NAME, loadCluster, type ClusterConfig } from './config.ts';
 import { AggregateBootstrapError, BootstrapError } from './errors.ts';
 import { connect, type Kube } from './kube.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -12,7 +12,7 @@ import { withToolsOnPath } from './tools.ts';
 const SECONDS = 'must be a whole number of seconds';
 
 const optionsSchema = z.strictObject({
-  cluster: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a cluster folder name under clusters/'),
+  cluster: z.string().regex(CLUSTER_NAME, 'must be a cluster folder name under clusters/'),
   /** Overrides cluster.yaml's context; the identity guard still applies. */
   context: z.string().min(1).optional(),
   dryRun: z.boolean().default(false),

@@ -1,10 +1,11 @@
 // Bad input gets a clear error that names the file, field or resource, and changes nothing.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { readObject } from '../../tasks/lib/kube.ts';
-import { paths } from '../../tasks/lib/workspace.ts';
+import { paths, workspaceRoot } from '../../tasks/lib/workspace.ts';
 import { kubeFor, run, runWith } from '../helpers/sandbox.ts';
 
 /** resourceVersions of the prerequisites of apps: equal before and after means nothing was written. */
@@ -106,5 +107,31 @@ describe('faults and bad input', () => {
     const result = await run`node tasks/crds.ts --cluster apps --context kwok-nope`;
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`✗ crds failed: context "kwok-nope": not found in kubeconfig ${path.join(paths.sandbox, 'kubeconfig')}\n  fix: use one of: kwok-apps, kwok-infra`);
+  });
+
+  it('shell metacharacters in a folder name, a context name or a value run nothing', async () => {
+    const pwned = path.join(workspaceRoot, 'pwned');
+    await rm(pwned, { force: true });
+    const original = await readFile(path.join(paths.clusters, 'apps', 'cluster.yaml'), 'utf8');
+    await withCluster('x;touch pwned;y', original, async () => {
+      const graph = await run`nx run-many -t render-crds --outputStyle=stream`;
+      expect(graph.exitCode).not.toBe(0);
+      expect(graph.stdout + graph.stderr).toContain('clusters/x;touch pwned;y/cluster.yaml: the folder name "x;touch pwned;y" is not a valid cluster name');
+    });
+    const context = await run`node tasks/prereqs.ts --cluster apps --context ${'kwok-apps;touch pwned'}`;
+    expect(context.exitCode).toBe(1);
+    expect(context.stderr).toContain('context "kwok-apps;touch pwned": not found in kubeconfig');
+    // A value reaches helm as data: the render succeeds and carries the text verbatim.
+    const values = path.join(paths.clusters, 'apps', 'values.yaml');
+    const before = await readFile(values, 'utf8');
+    try {
+      await writeFile(values, before.replace(/clusterName: .*/, 'clusterName: "$(touch pwned)`touch pwned`"'));
+      const rendered = await run`helmfile --file helmfile.d/01-core.yaml.gotmpl --environment apps --state-values-set registryMirror=127.0.0.1:15000/ --state-values-set registryPlainHttp=true --selector name=cilium template`;
+      expect(rendered.exitCode, rendered.stderr).toBe(0);
+      expect(rendered.stdout).toContain("cluster-name: \"$(touch pwned)`touch pwned`\"");
+    } finally {
+      await writeFile(values, before);
+    }
+    expect(existsSync(pwned)).toBe(false);
   });
 });

@@ -7,10 +7,11 @@ import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { createCluster, sandboxClusters } from '../../scripts/sandbox/clusters.ts';
+import { componentPids, listenersOf } from '../../scripts/sandbox/listeners.ts';
 import { isPortOpen } from '../../scripts/sandbox/ports.ts';
 import { startRegistry } from '../../scripts/sandbox/registry.ts';
 import { paths } from '../../tasks/lib/workspace.ts';
-import { run, runWith } from '../helpers/sandbox.ts';
+import { kubeFor, run, runWith } from '../helpers/sandbox.ts';
 
 /** Processes whose command line points into .sandbox/: the registry and every kwok component. */
 function sandboxProcesses(): Array<{ pid: number; command: string }> {
@@ -69,7 +70,45 @@ describe('sandbox lifecycle', () => {
   it('refuses an unknown subcommand with usage and exit code 2', async () => {
     const result = await run`node scripts/sandbox.ts upp`;
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toBe('sandbox: unknown command "upp"\nusage: npm run sandbox -- up | down | status\n');
+    expect(result.stderr).toBe('sandbox: unknown command "upp"\nusage: npm run sandbox -- up [--recreate] | down | status\n');
+  });
+
+  it('every listener of every sandbox process is on 127.0.0.1, as ss sees it too', async () => {
+    const pids = await componentPids();
+    // etcd, kube-apiserver, controller-manager, scheduler and kwok-controller per cluster.
+    expect(pids.size).toBeGreaterThanOrEqual(5 * 2);
+    const listeners = await listenersOf(pids);
+    expect(listeners.length).toBeGreaterThanOrEqual(pids.size);
+    expect(listeners.filter((l) => !l.address.startsWith('127.'))).toEqual([]);
+    // Cross-check with ss: no socket of these PIDs listens on a wildcard or another address.
+    const ss = await run`ss -ltnpH`;
+    expect(ss.exitCode).toBe(0);
+    const ours = ss.stdout.split('\n').filter((line) => [...pids.keys()].some((pid) => line.includes(`pid=${pid},`)));
+    expect(ours.length).toBe(listeners.length);
+    expect(ours.filter((line) => !/^\S+\s+\d+\s+\d+\s+127\.\d+\.\d+\.\d+:\d+\s/.test(line))).toEqual([]);
+  });
+
+  it('Services get loopback ClusterIPs: the kube-apiserver never dials off the machine', async () => {
+    const service = await kubeFor('infra').core.readNamespacedService({ name: 'kubernetes', namespace: 'default' });
+    expect(service.spec?.clusterIP).toBe('127.64.0.1');
+  });
+
+  it('up after a crashed API server restarts the cluster and keeps its data', async () => {
+    const kube = kubeFor('apps');
+    const before = (await kube.core.readNamespace({ name: 'kube-system' })).metadata?.uid;
+    const pids = await componentPids();
+    const apiserver = [...pids].find(([, name]) => name === 'apps/kube-apiserver')?.[0];
+    expect(apiserver).toBeDefined();
+    process.kill(apiserver!, 'SIGKILL');
+    for (let i = 0; i < 50 && alive(apiserver!); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const result = await run`node scripts/sandbox.ts up`;
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain('cluster apps exists but does not answer: restarting it, keeping its data');
+    expect(result.stderr).not.toContain('creating cluster apps');
+    expect((await kube.core.readNamespace({ name: 'kube-system' })).metadata?.uid).toBe(before);
+    // What the e2e suite bootstrapped is still there.
+    expect((await kube.apiextensions.listCustomResourceDefinition()).items.length).toBeGreaterThan(10);
   });
 
   it('refuses a port already in use, naming the port and the fix', async () => {

@@ -11,7 +11,13 @@ let root: string;
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'nx-plugin-'));
   const valid = await readFile(path.join(workspaceRoot, 'clusters/apps/cluster.yaml'), 'utf8');
-  for (const [cluster, text] of [['edge', valid], ['broken', valid.replace(/^context:/m, 'contxt:')]] as const) {
+  const clusters = [
+    ['edge', valid],
+    ['broken', valid.replace(/^context:/m, 'contxt:')],
+    ['x;touch pwned;y', valid],
+    ['$(touch pwned)', valid],
+  ] as const;
+  for (const [cluster, text] of clusters) {
     await mkdir(path.join(root, 'clusters', cluster), { recursive: true });
     await writeFile(path.join(root, 'clusters', cluster, 'cluster.yaml'), text);
   }
@@ -64,5 +70,21 @@ describe('nx plugin', () => {
       'clusters/broken/cluster.yaml → clusters/broken/cluster.yaml: contxt: unknown key "contxt"',
     ]);
     expect(error.partialResults.map(([file]) => file)).toEqual(['clusters/edge/cluster.yaml']);
+  });
+
+  it('refuses a folder name with shell metacharacters, naming the file, and builds no command from it', async () => {
+    for (const folder of ['x;touch pwned;y', '$(touch pwned)']) {
+      const file = `clusters/${folder}/cluster.yaml`;
+      const error = (await infer([file, 'clusters/edge/cluster.yaml']).catch((e: unknown) => e)) as {
+        errors: Array<[string, Error]>;
+        partialResults: Array<[string, any]>;
+      };
+      expect(error.errors.map(([f, cause]) => `${f} → ${cause.message}`)).toEqual([
+        `${file} → ${file}: the folder name "${folder}" is not a valid cluster name (^[a-z0-9][a-z0-9-]*$)\n` +
+          '  fix: rename the folder to lowercase letters, digits and dashes, starting with a letter or digit',
+      ]);
+      const commands = error.partialResults.flatMap(([, r]) => Object.values(r.projects).flatMap((p: any) => Object.values(p.targets).map((t: any) => t.options?.command ?? '')));
+      expect(commands.filter((c) => c.includes('pwned'))).toEqual([]);
+    }
   });
 });
