@@ -1,8 +1,10 @@
 // npm run sandbox -- up | down | status
 // A local control plane per cluster folder (kwok, binary runtime) plus one OCI registry serving
 // the stand-in charts. Everything lives under .sandbox/; ~/.kube/config is never read or written.
-import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { BootstrapError } from '../tasks/lib/errors.ts';
 import { createLogger } from '../tasks/lib/log.ts';
 import { connect } from '../tasks/lib/kube.ts';
@@ -11,10 +13,13 @@ import { publishCharts } from './sandbox/charts.ts';
 import { clusterHealthy, contextOf, createCluster, deleteCluster, existingClusters, sandboxClusters, startCluster, type SandboxCluster } from './sandbox/clusters.ts';
 import { componentPids, isLoopback, listenersOf } from './sandbox/listeners.ts';
 import { REGISTRY_BINARY, registryHealthy, startRegistry } from './sandbox/registry.ts';
-import { readState, sandboxPaths, writeState } from './sandbox/state.ts';
+import { AGENT_SCRIPT } from './sandbox/agent.ts';
+import { pushCharts } from './sandbox/push.ts';
+import { isOurProcess, spawnDetached, stopProcess } from './sandbox/processes.ts';
+import { readState, sandboxPaths, writeState, type SandboxState } from './sandbox/state.ts';
 
 const log = createLogger(process.stderr, '[sandbox] ');
-const usage = 'usage: npm run sandbox -- up [--recreate] | down | status';
+const usage = 'usage: npm run sandbox -- up [--recreate] | down | status | push <chart.tgz|folder>… [--path <upstream path>]';
 
 /** The registry every sandbox cluster mirrors from; they must agree on one loopback address. */
 function registryAddress(clusters: SandboxCluster[]): string {
@@ -31,9 +36,10 @@ function registryAddress(clusters: SandboxCluster[]): string {
 }
 
 /** Every listener of the sandbox's own processes must be on loopback; anything else stops `up`. */
-async function checkLoopbackOnly(registryPid: number | undefined): Promise<void> {
+async function checkLoopbackOnly(state: SandboxState): Promise<void> {
   const pids = await componentPids();
-  if (registryPid) pids.set(registryPid, 'registry');
+  if (state.registry) pids.set(state.registry.pid, 'registry');
+  if (state.agent) pids.set(state.agent.pid, 'agent');
   const listeners = await listenersOf(pids);
   const open = listeners.filter((l) => !isLoopback(l.address));
   if (open.length > 0) {
@@ -44,6 +50,32 @@ async function checkLoopbackOnly(registryPid: number | undefined): Promise<void>
     });
   }
   log.success(`${listeners.length} listeners of ${pids.size} sandbox processes, all on loopback`);
+}
+
+/** The sandbox agent: webhook responder and simulations for every cluster (scripts/sandbox/agent.ts). */
+async function ensureAgent(state: SandboxState): Promise<void> {
+  if (state.agent && isOurProcess(state.agent.pid, AGENT_SCRIPT)) {
+    log.info(`sandbox agent is already running (pid ${state.agent.pid})`);
+    return;
+  }
+  await mkdir(sandboxPaths.agentDir, { recursive: true });
+  const ready = path.join(sandboxPaths.agentDir, 'ready');
+  await rm(ready, { force: true });
+  const pid = spawnDetached(process.execPath, [AGENT_SCRIPT], path.join(sandboxPaths.agentDir, 'agent.log'));
+  state.agent = { pid };
+  await writeState(state);
+  for (let i = 0; i < 300 && !existsSync(ready); i++) {
+    if (!isOurProcess(pid, AGENT_SCRIPT)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!existsSync(ready)) {
+    throw new BootstrapError({
+      subject: 'sandbox agent',
+      problem: 'did not finish its first pass over the clusters',
+      fix: `read ${relative(path.join(sandboxPaths.agentDir, 'agent.log'))}`,
+    });
+  }
+  log.success(`sandbox agent running (pid ${pid}): webhook responder on the Services' loopback ClusterIPs, simulations from scripts/sandbox/simulations/`);
 }
 
 async function up(recreate: boolean): Promise<void> {
@@ -84,35 +116,22 @@ async function up(recreate: boolean): Promise<void> {
     await createCluster(cluster);
     log.success(`cluster ${cluster.name} ready in ${((Date.now() - clusterStart) / 1000).toFixed(1)}s`);
   }
-  await checkLoopbackOnly(state.registry?.pid);
+  await ensureAgent(state);
+  await checkLoopbackOnly(state);
   log.success(`sandbox up in ${((Date.now() - started) / 1000).toFixed(1)}s; kubeconfig: ${relative(sandboxPaths.kubeconfig)}`);
   log.info(`inspect: KUBECONFIG=${relative(sandboxPaths.kubeconfig)} .tools/bin/kubectl --context ${contextOf(clusters[0]?.name ?? 'infra')} get crds`);
   log.info('stop:    npm run sandbox -- down');
 }
 
-/** Only signal the pid we started, and only if it still is the registry (pids get reused). */
-function isOurRegistry(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === REGISTRY_BINARY;
-  } catch {
-    return false;
-  }
-}
-
-async function waitForExit(pid: number): Promise<void> {
-  for (let i = 0; i < 50 && isOurRegistry(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  if (isOurRegistry(pid)) process.kill(pid, 'SIGKILL');
-}
-
 async function down(): Promise<void> {
   const state = await readState();
+  // The agent first: it would otherwise log every cluster going away.
+  if (state.agent && (await stopProcess(state.agent.pid, AGENT_SCRIPT))) log.success(`sandbox agent stopped (pid ${state.agent.pid})`);
   for (const name of existsSync(sandboxPaths.kwokWorkdir) ? await existingClusters() : []) {
     await deleteCluster(name);
     log.success(`cluster ${name} deleted`);
   }
-  if (state.registry && isOurRegistry(state.registry.pid)) {
-    process.kill(state.registry.pid, 'SIGTERM');
-    await waitForExit(state.registry.pid);
+  if (state.registry && (await stopProcess(state.registry.pid, REGISTRY_BINARY))) {
     log.success(`registry ${state.registry.address} stopped (pid ${state.registry.pid})`);
   }
   await rm(sandboxPaths.root, { recursive: true, force: true });
@@ -125,6 +144,9 @@ async function status(): Promise<boolean> {
   const registryUp = state.registry ? await registryHealthy(state.registry.address) : false;
   healthy &&= registryUp;
   process.stdout.write(`registry  ${state.registry?.address ?? '-'}  ${registryUp ? 'up' : 'down'}\n`);
+  const agentUp = state.agent !== undefined && isOurProcess(state.agent.pid, AGENT_SCRIPT);
+  healthy &&= agentUp;
+  process.stdout.write(`agent     ${agentUp ? `pid ${state.agent!.pid}  up` : '-  down'}\n`);
   for (const cluster of await sandboxClusters()) {
     const up = await clusterHealthy(cluster.name);
     healthy &&= up;
@@ -140,13 +162,28 @@ async function status(): Promise<boolean> {
   return healthy;
 }
 
+async function push(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: { path: { type: 'string' } }, allowPositionals: true });
+  const state = await readState();
+  if (!state.registry || !(await registryHealthy(state.registry.address))) {
+    throw new BootstrapError({ subject: 'sandbox registry', problem: 'is not running', fix: 'start the sandbox first: npm run sandbox -- up' });
+  }
+  if (positionals.length === 0) throw new BootstrapError({ subject: 'push', problem: 'needs at least one chart archive or folder', fix: usage });
+  const results = await pushCharts(state.registry.address, positionals, values.path, log);
+  const pushed = results.filter((r) => r.pushed).length;
+  log.success(`${results.length} chart(s): ${pushed} pushed, ${results.length - pushed} already there`);
+}
+
 async function main(command: string | undefined, flags: string[]): Promise<number> {
-  const unknown = flags.filter((f) => !(command === 'up' && f === '--recreate'));
+  const unknown = command === 'push' ? [] : flags.filter((f) => !(command === 'up' && f === '--recreate'));
   if (unknown.length > 0) {
     process.stderr.write(`sandbox: unknown option ${unknown.join(' ')}\n${usage}\n`);
     return 2;
   }
   switch (command) {
+    case 'push':
+      await push(flags);
+      return 0;
     case 'up':
       await up(flags.includes('--recreate'));
       return 0;

@@ -1,11 +1,11 @@
 // A local OCI registry (Debian's docker-registry, distribution 2.8) on 127.0.0.1 only, with its
 // own config: the packaged one listens on every interface and wants htpasswd.
-import { spawn } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BootstrapError } from '../../tasks/lib/errors.ts';
 import { isPortFree } from './ports.ts';
+import { spawnDetached } from './processes.ts';
 import { sandboxPaths } from './state.ts';
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -48,12 +48,9 @@ export async function startRegistry(address: string): Promise<number> {
       '',
     ].join('\n'),
   );
-  const log = openSync(path.join(sandboxPaths.registryDir, 'registry.log'), 'a');
-  const child = spawn(REGISTRY_BINARY, ['serve', config], { detached: true, stdio: ['ignore', log, log] });
-  child.unref();
+  const pid = spawnDetached(REGISTRY_BINARY, ['serve', config], path.join(sandboxPaths.registryDir, 'registry.log'));
   for (let i = 0; i < 100; i++) {
-    if (await registryHealthy(address)) return child.pid!;
-    if (child.exitCode !== null) break;
+    if (await registryHealthy(address)) return pid;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new BootstrapError({

@@ -1,5 +1,5 @@
 // The sandbox's state folder (.sandbox/, git-ignored): kubeconfig, kwok workdir, registry data,
-// and sandbox.json recording the registry `up` started, so `down` stops exactly that (the kwok
+// and sandbox.json recording the registry and agent `up` started, so `down` stops exactly those (the kwok
 // clusters are listed by kwokctl from its own working folder).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -12,11 +12,13 @@ export const sandboxPaths = {
   kwokWorkdir: path.join(paths.sandbox, 'kwok'),
   registryDir: path.join(paths.sandbox, 'registry'),
   chartsDir: path.join(paths.sandbox, 'charts'),
+  agentDir: path.join(paths.sandbox, 'agent'),
   stateFile: path.join(paths.sandbox, 'sandbox.json'),
 };
 
 export interface SandboxState {
   registry?: { pid: number; address: string };
+  agent?: { pid: number };
 }
 
 export async function readState(): Promise<SandboxState> {

@@ -128,10 +128,11 @@ export function describe(object: KubernetesObject): string {
 /** Turns an API or network failure into a BootstrapError with the server's own message only. */
 export function apiError(cause: unknown, subject: string, action: string): BootstrapError {
   if (cause instanceof ApiException) {
+    const message = statusMessage(cause);
     return new BootstrapError({
       subject,
-      problem: `${action}: ${statusMessage(cause)} (HTTP ${cause.code})`,
-      fix: fixForStatus(cause.code),
+      problem: `${action}: ${message} (HTTP ${cause.code})`,
+      fix: fixForWebhook(message) ?? fixForStatus(cause.code),
       cause,
     });
   }
@@ -168,6 +169,17 @@ function statusMessage(error: ApiException<unknown>): string {
     // Not a Status object: fall through to a generic text.
   }
   return text ? firstLine(text).slice(0, 300) : 'no details from the server';
+}
+
+/** An admission webhook nobody answers: name it and its address, not a generic HTTP hint. */
+export function fixForWebhook(message: string): string | undefined {
+  const unreachable = /failed calling webhook "([^"]+)".*?dial tcp ([\d.:a-f[\]]+): connect: connection refused/.exec(message);
+  if (!unreachable) return undefined;
+  const [, webhook, address] = unreachable;
+  return (
+    `no server answers webhook "${webhook}" at ${address}: on a real cluster, check that the webhook's Deployment is Available; ` +
+    'in the sandbox, the sandbox agent answers webhooks (npm run sandbox -- up) unless their configuration is labelled sandbox.cluster-bootstrap.io/responder=none'
+  );
 }
 
 function fixForStatus(code: number): string | undefined {

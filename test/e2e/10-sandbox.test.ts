@@ -1,6 +1,6 @@
 // The sandbox is real: API servers answering per context, server-side apply of a CRD over the
 // client-side-apply limit, helm installing from and pulling out of the local OCI registry.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,5 +95,38 @@ describe('helm against the sandbox registry', () => {
     const deployments = await kube.objects.list('apps/v1', 'Deployment', 'e2e-helm');
     expect(deployments.items.length).toBeGreaterThan(0);
     for (const deployment of deployments.items) expect(deploymentReadiness(deployment)).toMatchObject({ ready: true });
+  });
+});
+
+describe('bring your own charts: sandbox push', () => {
+  it('pushes packaged charts at their upstream path, resumably, and refuses one whose path it cannot know', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'byo-charts-'));
+    try {
+      const chart = path.join(dir, 'e2e-byo');
+      await mkdir(path.join(chart, 'templates'), { recursive: true });
+      await writeFile(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: e2e-byo\nversion: 0.1.0\n');
+      await writeFile(path.join(chart, 'templates', 'configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: byo\ndata: {}\n');
+      const packaged = await run`helm package ${chart} --destination ${dir}`;
+      expect(packaged.exitCode, packaged.stderr).toBe(0);
+
+      const unknown = await run`node scripts/sandbox.ts push ${dir}`;
+      expect(unknown.exitCode).toBe(1);
+      expect(unknown.stderr).toContain('chart e2e-byo');
+      expect(unknown.stderr).toContain('its upstream path is unknown');
+      expect(unknown.stderr).toContain('fix: pass it: --path <registry host>/<repository>');
+
+      const first = await run`node scripts/sandbox.ts push ${dir} --path example.com/charts`;
+      expect(first.exitCode, first.stderr).toBe(0);
+      expect(first.stderr).toContain(`pushed ${registry}/example.com/charts/e2e-byo:0.1.0`);
+      const again = await run`node scripts/sandbox.ts push ${path.join(dir, 'e2e-byo-0.1.0.tgz')} --path example.com/charts`;
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stderr).toContain(`${registry}/example.com/charts/e2e-byo:0.1.0 is already there`);
+      expect(again.stderr).toContain('1 chart(s): 0 pushed, 1 already there');
+
+      const pulled = await run`helm pull ${`oci://${registry}/example.com/charts/e2e-byo`} --version 0.1.0 --plain-http --destination ${path.join(dir, 'pulled')}`;
+      expect(pulled.exitCode, pulled.stderr).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

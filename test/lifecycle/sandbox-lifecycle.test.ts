@@ -70,7 +70,7 @@ describe('sandbox lifecycle', () => {
   it('refuses an unknown subcommand with usage and exit code 2', async () => {
     const result = await run`node scripts/sandbox.ts upp`;
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toBe('sandbox: unknown command "upp"\nusage: npm run sandbox -- up [--recreate] | down | status\n');
+    expect(result.stderr).toBe('sandbox: unknown command "upp"\nusage: npm run sandbox -- up [--recreate] | down | status | push <chart.tgz|folder>… [--path <upstream path>]\n');
   });
 
   it('every listener of every sandbox process is on 127.0.0.1, as ss sees it too', async () => {
@@ -132,6 +132,8 @@ describe('sandbox lifecycle', () => {
 
   it('down stops every sandbox process, frees every port and removes the state', async () => {
     const before = sandboxProcesses();
+    const { agent } = JSON.parse(readFileSync(path.join(paths.sandbox, 'sandbox.json'), 'utf8')) as { agent?: { pid: number } };
+    expect(agent && alive(agent.pid)).toBe(true);
     // The registry plus etcd, kube-apiserver, controller-manager, scheduler and kwok per cluster.
     expect(before.length).toBeGreaterThanOrEqual(1 + 5 * 2);
     expect(await isPortOpen(16443)).toBe(true);
@@ -140,6 +142,7 @@ describe('sandbox lifecycle', () => {
     expect(result.exitCode, result.stderr).toBe(0);
 
     expect(before.filter((p) => alive(p.pid))).toEqual([]);
+    expect(alive(agent!.pid)).toBe(false);
     expect(sandboxProcesses()).toEqual([]);
     for (const port of [15000, 16443, 16444]) expect(await isPortOpen(port)).toBe(false);
     expect(existsSync(paths.sandbox)).toBe(false);
