@@ -2,7 +2,7 @@
 // every CRD of the bundle is Established, NamesAccepted and served by discovery.
 // Unchanged CRDs are reported up to date and not written at all.
 import pLimit from 'p-limit';
-import { loadBundle } from './lib/bundle-files.ts';
+import { checkFresh, loadBundle } from './lib/bundle-files.ts';
 import { breakingChangeFix, formatBreakingChange } from './lib/crd-compat.ts';
 import { formatPlan, planCrds } from './lib/crd-plan.ts';
 import { crdServingStates } from './lib/crd-status.ts';
@@ -15,6 +15,7 @@ import { waitUntilReady } from './lib/wait.ts';
 
 export async function applyCrds({ cluster, log, kube, options }: TaskContext): Promise<void> {
   const bundle = await loadBundle(cluster.name);
+  await checkFresh(bundle, cluster.name);
   const client = kube();
   await guardIdentity(client, cluster);
   const plan = await planCrds(client, bundle);

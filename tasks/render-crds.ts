@@ -4,6 +4,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleYaml, manifestEntry, selectCrds, stampSource, type BundleManifest } from './lib/crd-bundle.ts';
+import { renderInputsHash } from './lib/bundle-files.ts';
 import { renderState } from './lib/render.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { bundleDir, paths, relative } from './lib/workspace.ts';
@@ -16,6 +17,8 @@ export async function renderCrds({ cluster, log, context }: TaskContext): Promis
   const manifest: BundleManifest = {
     cluster: cluster.name,
     environment: cluster.helmfile.environment,
+    count: selected.length,
+    inputsSha256: await renderInputsHash(cluster.name),
     crds: selected.map(({ crd, release }) => manifestEntry(crd, release)),
   };
   const out = bundleDir(cluster.name);

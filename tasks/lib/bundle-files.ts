@@ -1,18 +1,66 @@
-// Reads the rendered CRD bundle of a cluster (the render-crds target's output).
-import { readFile } from 'node:fs/promises';
+// The rendered CRD bundle of a cluster on disk (the render-crds target's output): crds.yaml and
+// manifest.json. Loading never trusts it: every CRD's content is hashed again and compared with
+// the hash it carries and the one the manifest recorded, and the count is checked, so a bundle
+// edited by hand, cut short or damaged is refused (exit 2) before anything reaches a cluster.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { BundleManifest, Crd } from './crd-bundle.ts';
-import { isCrd } from './crd-bundle.ts';
-import { BootstrapError } from './errors.ts';
 // The bundle is machine-written and large (several MB): js-yaml parses it ~15x faster than
 // `yaml`, whose richer documents are worth it for hand-written files only.
-import { loadAll } from 'js-yaml';
-import { bundleDir, relative } from './workspace.ts';
+import { loadAll, YAMLException } from 'js-yaml';
+import type { BundleManifest, Crd } from './crd-bundle.ts';
+import { contentHash, HASH_ANNOTATION, isCrd } from './crd-bundle.ts';
+import { BootstrapError } from './errors.ts';
+import { bundleDir, paths, relative } from './workspace.ts';
 
 export interface Bundle {
   crds: Crd[];
   manifest: BundleManifest;
+}
+
+/** Bundle errors are input errors, like a bad option: exit 2, whatever the phase. */
+const INTEGRITY_EXIT = 2;
+
+function refuse(subject: string, problem: string, cluster: string): BootstrapError {
+  return new BootstrapError({
+    subject,
+    problem,
+    fix: `render it again (nothing was applied): nx run ${cluster}:render-crds --skip-nx-cache`,
+    exitCode: INTEGRITY_EXIT,
+  });
+}
+
+function parseBundle(text: string, file: string, cluster: string): Crd[] {
+  let documents: unknown[];
+  try {
+    documents = loadAll(text);
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    throw refuse(`${relative(file)}${error.mark ? `:${error.mark.line + 1}` : ""}`, `invalid YAML: ${error.reason}`, cluster);
+  }
+  return documents.filter((o): o is Crd => o !== null && typeof o === 'object' && isCrd(o as KubernetesObject));
+}
+
+/** Recomputes every CRD's hash and the count, against what the CRD and manifest.json recorded. */
+export function checkIntegrity({ crds, manifest }: Bundle, file: string, cluster: string): void {
+  if (crds.length === 0) throw refuse(relative(file), 'the bundle holds no CustomResourceDefinition', cluster);
+  const recordedCount = manifest.count ?? manifest.crds.length;
+  if (crds.length !== recordedCount || manifest.crds.length !== recordedCount) {
+    throw refuse(relative(file), `holds ${crds.length} CRDs, but manifest.json records ${recordedCount}`, cluster);
+  }
+  const recorded = new Map(manifest.crds.map((entry) => [entry.name, entry.sha256]));
+  for (const crd of crds) {
+    const { [HASH_ANNOTATION]: carried, ...annotations } = crd.metadata.annotations ?? {};
+    const actual = contentHash({ ...crd, metadata: { ...crd.metadata, annotations } });
+    if (carried !== actual || recorded.get(crd.metadata.name) !== actual) {
+      throw refuse(
+        `CRD ${crd.metadata.name} in ${relative(file)}`,
+        'its content does not match the sha256 it was rendered with: the bundle was edited or damaged',
+        cluster,
+      );
+    }
+  }
 }
 
 export async function loadBundle(cluster: string, dir = bundleDir(cluster)): Promise<Bundle> {
@@ -33,6 +81,35 @@ export async function loadBundle(cluster: string, dir = bundleDir(cluster)): Pro
       cause,
     });
   }
-  const crds = (loadAll(text) as KubernetesObject[]).filter((o) => o && isCrd(o)) as Crd[];
-  return { crds, manifest };
+  const bundle = { crds: parseBundle(text, bundleFile, cluster), manifest };
+  checkIntegrity(bundle, bundleFile, cluster);
+  return bundle;
+}
+
+/**
+ * What a render depends on besides the engine: the state files, the cluster's values and the
+ * pinned tool versions. Recorded in manifest.json; a bundle whose inputs changed since is stale.
+ */
+export async function renderInputsHash(cluster: string): Promise<string> {
+  const files = [
+    ...(await readdir(paths.helmfileDir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name)),
+    path.join(paths.clusters, cluster, 'values.yaml'),
+    path.join(paths.toolsVersions),
+  ].sort();
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(relative(file)).update('\0').update(await readFile(file).catch(() => Buffer.alloc(0))).update('\0');
+  return hash.digest('hex');
+}
+
+/** Refuses a bundle rendered from other inputs than the ones in the tree (e.g. crds run alone after a chart bump). */
+export async function checkFresh({ manifest }: Bundle, cluster: string): Promise<void> {
+  if (manifest.inputsSha256 === undefined) return;
+  if (manifest.inputsSha256 !== (await renderInputsHash(cluster))) {
+    throw new BootstrapError({
+      subject: relative(path.join(bundleDir(cluster), 'manifest.json')),
+      problem: 'the bundle was rendered from other inputs than the ones in the tree (helmfile.d, values.yaml or tool versions changed since)',
+      fix: `render it again: nx run ${cluster}:render-crds (or run nx run ${cluster}:crds without --exclude-task-dependencies)`,
+      exitCode: INTEGRITY_EXIT,
+    });
+  }
 }

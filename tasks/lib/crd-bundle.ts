@@ -54,6 +54,10 @@ export interface ManifestEntry {
 export interface BundleManifest {
   cluster: string;
   environment: string;
+  /** How many CRDs crds.yaml holds; loading checks it (absent in bundles of older versions). */
+  count?: number;
+  /** sha256 of the render's inputs (renderInputsHash); a bundle whose inputs changed is stale. */
+  inputsSha256?: string;
   crds: ManifestEntry[];
 }
 

@@ -9,12 +9,15 @@ export interface BootstrapErrorDetails {
   /** What the user should do about it. */
   fix?: string;
   cause?: unknown;
+  /** The exit code when this error ends a task, if not the task's own error code. */
+  exitCode?: number;
 }
 
 export class BootstrapError extends Error {
   readonly subject: string;
   readonly problem: string;
   readonly fix: string | undefined;
+  readonly exitCode: number | undefined;
 
   constructor(details: BootstrapErrorDetails) {
     super(formatMessage(details), { cause: details.cause });
@@ -22,6 +25,7 @@ export class BootstrapError extends Error {
     this.subject = details.subject;
     this.problem = details.problem;
     this.fix = details.fix;
+    this.exitCode = details.exitCode;
   }
 }
 

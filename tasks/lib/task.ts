@@ -127,7 +127,7 @@ async function runCli(name: string, errorExit: number, body: (ctx: TaskContext) 
     const ctx = await createTaskContext(process.argv.slice(2));
     process.exitCode = await body(ctx);
   } catch (error) {
-    process.exitCode = errorExit;
+    process.exitCode = (error instanceof BootstrapError ? error.exitCode : undefined) ?? errorExit;
     if (error instanceof BootstrapError || error instanceof AggregateBootstrapError) {
       process.stderr.write(`✗ ${name} failed: ${error.message}\n`);
     } else {

@@ -11,6 +11,7 @@ export const paths = {
   crdsHelmfile: path.join(workspaceRoot, 'helmfile.d', '00-crds.yaml.gotmpl'),
   coreHelmfile: path.join(workspaceRoot, 'helmfile.d', '01-core.yaml.gotmpl'),
   toolsBin: path.join(workspaceRoot, '.tools', 'bin'),
+  toolsVersions: path.join(workspaceRoot, 'scripts', 'tools', 'versions.env'),
   sandbox: path.join(workspaceRoot, '.sandbox'),
   dist: path.join(workspaceRoot, 'dist'),
 };
