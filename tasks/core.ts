@@ -10,9 +10,11 @@ import { keepCrds, leavingCrds, type LeavingCrd } from './lib/crd-keep.ts';
 import { listLiveCrds } from './lib/crd-status.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { syncReleases } from './lib/helmfile.ts';
+import { isPending, pendingError, planRecovery, recover } from './lib/helm-recovery.ts';
 import { guardIdentity } from './lib/identity.ts';
 import { describe, type Kube } from './lib/kube.ts';
 import { countDrops, countObjects, formatDrop, kindRefOf } from './lib/object-count.ts';
+import type { ReleasePlan } from './lib/release-plan.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { paths } from './lib/workspace.ts';
 
@@ -30,13 +32,27 @@ async function protectLeavingCrds(kube: Kube, leaving: LeavingCrd[], { log }: Ta
   }
 }
 
+/** Releases an interrupted helm left pending: refused with the recovery command, or recovered with --recover. */
+async function recoverPending(ctx: TaskContext, plan: ReleasePlan[]): Promise<ReleasePlan[]> {
+  const target = { cluster: ctx.cluster, context: ctx.context };
+  const pending = plan.flatMap((p) => (p.installed && isPending(p.installed) ? [p.installed] : []));
+  if (pending.length === 0) return plan;
+  const recoveries = await Promise.all(pending.map((release) => planRecovery(target, release)));
+  if (!ctx.options.recover) throw pendingError(recoveries, ctx.cluster.name);
+  for (const recovery of recoveries) {
+    ctx.log.action(`recovering ${recovery.release.namespace}/${recovery.release.name} (${recovery.release.status}): ${recovery.command.join(' ')}`);
+    await recover(target, recovery);
+  }
+  return planCore(target);
+}
+
 export async function installCore(ctx: TaskContext): Promise<void> {
   const { cluster, context, log, kube, options } = ctx;
   const client = kube();
   await guardIdentity(client, cluster);
   const bundle = await loadBundle(cluster.name);
   const target = { cluster, context };
-  const plan = await planCore(target);
+  const plan = await recoverPending(ctx, await planCore(target));
   for (const { release, action, reason } of plan) {
     (action === 'up to date' ? log.info : log.action)(`${release.namespace}/${release.name}: ${action} (${reason})`);
   }

@@ -107,9 +107,24 @@ export async function syncReleases(
     throw new BootstrapError({
       subject: failed ? `release "${failed}" in ${relative(stateFile)}` : relative(stateFile),
       problem: `helmfile sync failed (exit ${output.exitCode}):\n${stderrLines.filter(Boolean).slice(-6).map((l) => `    ${l}`).join('\n')}`,
-      fix: `fix the release's values or chart version, then rerun: nx run ${target.cluster.name}:core --exclude-task-dependencies`,
+      fix: syncFailureFix(stderrLines.join('\n'), target.cluster.name),
     });
   }
+}
+
+/** The fix that matches what helm said, rather than one hint for every failure. */
+export function syncFailureFix(stderr: string, cluster: string): string {
+  const rerun = `nx run ${cluster}:core --exclude-task-dependencies`;
+  if (/another operation \(install\/upgrade\/rollback\) is in progress/.test(stderr)) {
+    return `another helm operation holds the release: wait for a bootstrap that is still running, or, if an earlier one was interrupted, rerun with --recover (${rerun} --recover)`;
+  }
+  if (/already exists/.test(stderr)) {
+    return `an object or release of that name already exists: another bootstrap of this cluster may be running; or an object created outside the release needs Helm's ownership labels, or removing, before ${rerun}`;
+  }
+  if (/timed out waiting for the condition|context deadline exceeded/.test(stderr)) {
+    return `a workload of the release did not become ready in time: inspect its pods and Warning events, fix the cause, then ${rerun} (a longer --timeout only helps a slow start)`;
+  }
+  return `fix the release's values or chart version, then rerun: ${rerun}`;
 }
 
 /** helmfile reports failures as `in ./file: failed processing release NAME: …` or `release "NAME" failed`. */

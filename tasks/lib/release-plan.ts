@@ -19,6 +19,8 @@ export interface ReleasePlan {
   removed: KubernetesObject[];
   /** The objects of the deployed release (helm get manifest); empty when not installed. */
   deployed: KubernetesObject[];
+  /** What helm list says of the release; undefined when not installed. */
+  installed: DeployedRelease | undefined;
 }
 
 /** "oci://host/path/cert-manager" + "v1.21.1" → "cert-manager-v1.21.1", the form helm list prints. */
@@ -72,7 +74,7 @@ export function planRelease(
 ): ReleasePlan {
   const removed = removedObjects(live, rendered, release.namespace);
   const gap = deploymentGap(release, deployed);
-  const found = { removed, deployed: live };
+  const found = { removed, deployed: live, installed: deployed };
   if (gap) return { release, action: deployed ? 'upgrade' : 'install', reason: gap, ...found };
   if (!sameObjects(rendered, live)) return { release, action: 'upgrade', reason: 'rendered manifests differ from the deployed ones', ...found };
   return { release, action: 'up to date', reason: `${chartLabel(release)} deployed`, ...found };

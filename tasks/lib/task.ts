@@ -19,6 +19,8 @@ const optionsSchema = z.strictObject({
   json: z.boolean().default(false),
   timeout: z.coerce.number({ error: SECONDS }).int(SECONDS).positive(SECONDS).default(180),
   allowBreaking: z.boolean().default(false),
+  /** core: roll back (or uninstall) releases an interrupted helm left pending. */
+  recover: z.boolean().default(false),
 });
 
 export type TaskOptions = z.infer<typeof optionsSchema>;
@@ -33,7 +35,7 @@ export interface TaskContext {
   kube(): Kube;
 }
 
-const usage = 'options: --cluster <name> --context <name> --dry-run --json --timeout <seconds> --allow-breaking';
+const usage = 'options: --cluster <name> --context <name> --dry-run --json --timeout <seconds> --allow-breaking --recover';
 
 export function parseTaskOptions(argv: string[]): TaskOptions {
   let values;
@@ -47,6 +49,7 @@ export function parseTaskOptions(argv: string[]): TaskOptions {
         json: { type: 'boolean' },
         timeout: { type: 'string' },
         'allow-breaking': { type: 'boolean' },
+        recover: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -66,6 +69,7 @@ export function parseTaskOptions(argv: string[]): TaskOptions {
       json: values.json,
       timeout: values.timeout,
       allowBreaking: values['allow-breaking'] ?? process.env['BOOTSTRAP_ALLOW_BREAKING'] === '1',
+      recover: values.recover,
     },
     { reportInput: true },
   );

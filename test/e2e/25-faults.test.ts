@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { readObject } from '../../tasks/lib/kube.ts';
 import { paths, workspaceRoot } from '../../tasks/lib/workspace.ts';
-import { kubeFor, run, runWith } from '../helpers/sandbox.ts';
+import { kubeFor, registry, run, runWith } from '../helpers/sandbox.ts';
 
 /** resourceVersions of the prerequisites of apps: equal before and after means nothing was written. */
 async function prerequisiteVersions(): Promise<Array<string | undefined>> {
@@ -133,5 +133,27 @@ describe('faults and bad input', () => {
       await writeFile(values, before);
     }
     expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('a release left pending-upgrade by a killed helm is refused with its recovery command, and --recover recovers it', async () => {
+    const status = async () => (JSON.parse((await run`helm status coredns --namespace kube-system --kube-context kwok-apps --output json`).stdout) as { info: { status: string } }).info.status;
+    expect(await status()).toBe('deployed');
+    // An upgrade that cannot finish (no node matches), killed as a cancelled CI job would be.
+    const chart = `oci://${registry}/ghcr.io/coredns/charts/coredns`;
+    const upgrade = run`helm upgrade coredns ${chart} --version 1.47.1 --namespace kube-system --kube-context kwok-apps --plain-http --reuse-values --set nodeSelector.e2e=nowhere --wait --timeout 600s`;
+    for (let i = 0; i < 150 && (await status()) !== 'pending-upgrade'; i++) await new Promise((resolve) => setTimeout(resolve, 200));
+    await upgrade.kill('SIGKILL');
+    await upgrade;
+    expect(await status()).toBe('pending-upgrade');
+
+    const refused = await run`node tasks/core.ts --cluster apps`;
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('helm release kube-system/coredns: an earlier helm operation was interrupted: coredns is pending-upgrade');
+    expect(refused.stderr).toMatch(/fix: if no other bootstrap is running, recover with helm rollback coredns \d+ --namespace kube-system --kube-context kwok-apps, or rerun with --recover/);
+
+    const recovered = await run`node tasks/core.ts --cluster apps --recover`;
+    expect(recovered.exitCode, recovered.stderr).toBe(0);
+    expect(recovered.stderr).toMatch(/recovering kube-system\/coredns \(pending-upgrade\): helm rollback coredns \d+/);
+    expect(await status()).toBe('deployed');
   });
 });
