@@ -11,7 +11,6 @@ import { listLiveCrds } from './lib/crd-status.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { syncReleases } from './lib/helmfile.ts';
 import { isPending, pendingError, planRecovery, recover } from './lib/helm-recovery.ts';
-import { guardIdentity } from './lib/identity.ts';
 import { describe, type Kube } from './lib/kube.ts';
 import { countDrops, countObjects, formatDrop, kindRefOf } from './lib/object-count.ts';
 import type { ReleasePlan } from './lib/release-plan.ts';
@@ -49,7 +48,6 @@ async function recoverPending(ctx: TaskContext, plan: ReleasePlan[]): Promise<Re
 export async function installCore(ctx: TaskContext): Promise<void> {
   const { cluster, context, log, kube, options } = ctx;
   const client = kube();
-  await guardIdentity(client, cluster);
   const bundle = await loadBundle(cluster.name);
   const target = { cluster, context };
   const plan = await recoverPending(ctx, await planCore(target));
@@ -92,4 +90,4 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   log.success(`core releases synced: ${names.join(', ')}`);
 }
 
-if (import.meta.main) await runPhase('core', installCore);
+if (import.meta.main) await runPhase('core', installCore, { writes: true });

@@ -7,17 +7,44 @@ import { breakingChangeFix, formatBreakingChange } from './lib/crd-compat.ts';
 import { formatPlan, planCrds } from './lib/crd-plan.ts';
 import { crdServingStates } from './lib/crd-status.ts';
 import { BootstrapError } from './lib/errors.ts';
-import { guardIdentity } from './lib/identity.ts';
-import { serverSideApply } from './lib/kube.ts';
+import { interruptExitCode } from './lib/interrupt.ts';
+import { serverSideApply, type Kube } from './lib/kube.ts';
+import type { Crd } from './lib/crd-bundle.ts';
+import { runWriteQueue } from './lib/write-queue.ts';
 import { toClientObject } from './lib/manifests.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { waitUntilReady } from './lib/wait.ts';
+
+/** Server-side dry-runs of every CRD to create; all failures are reported together, nothing is written. */
+async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string): Promise<void> {
+  const limit = pLimit(4);
+  const failures = (
+    await Promise.all(
+      crds.map((crd) =>
+        limit(async () => {
+          try {
+            await serverSideApply(kube, toClientObject(crd), { dryRun: true });
+            return undefined;
+          } catch (error) {
+            return error instanceof Error ? error.message.split('\n')[0] : String(error);
+          }
+        }),
+      ),
+    )
+  ).filter((f): f is string => f !== undefined);
+  if (failures.length > 0) {
+    throw new BootstrapError({
+      subject: `CRD phase of ${cluster}`,
+      problem: `${failures.length} CRD(s) to create fail the API server's dry-run; nothing was applied:\n${failures.map((f) => `    ${f}`).join('\n')}`,
+      fix: 'fix the chart or values that render them (helmfile.d/00-crds), render again and rerun',
+    });
+  }
+}
 
 export async function applyCrds({ cluster, log, kube, options }: TaskContext): Promise<void> {
   const bundle = await loadBundle(cluster.name);
   await checkFresh(bundle, cluster.name);
   const client = kube();
-  await guardIdentity(client, cluster);
   const plan = await planCrds(client, bundle);
   if (options.dryRun) {
     process.stdout.write(`${formatPlan(plan)}\n`);
@@ -38,15 +65,26 @@ export async function applyCrds({ cluster, log, kube, options }: TaskContext): P
   const byName = new Map(bundle.crds.map((crd) => [crd.metadata.name, crd]));
   const changes = plan.entries.filter((e) => e.action !== 'unchanged');
   for (const entry of plan.entries.filter((e) => e.action === 'unchanged')) log.info(`CRD ${entry.name} up to date`);
-  const limit = pLimit(4);
-  await Promise.all(
-    changes.map((entry) =>
-      limit(async () => {
-        await serverSideApply(client, toClientObject(byName.get(entry.name)!));
-        log.success(`CRD ${entry.name} ${entry.action === 'create' ? 'created' : 'updated'}`);
-      }),
-    ),
-  );
+  // Updates were dry-run by the plan; creates are dry-run here: every write is known to pass
+  // before the first one is made, so an invalid CRD leaves the cluster as it was.
+  await dryRunCreates(client, changes.filter((e) => e.action === 'create').map((e) => byName.get(e.name)!), cluster.name);
+
+  const result = await runWriteQueue(changes, async (entry) => {
+    await serverSideApply(client, toClientObject(byName.get(entry.name)!));
+    log.success(`CRD ${entry.name} ${entry.action === 'create' ? 'created' : 'updated'}`);
+  });
+  if (result.failure || result.interrupted) {
+    const cause = result.failure ? (result.failure.error instanceof Error ? result.failure.error.message : String(result.failure.error)) : `${result.interrupted} received`;
+    throw new BootstrapError({
+      subject: `CRD phase of ${cluster.name}`,
+      problem:
+        `stopped after ${result.done.length} of ${changes.length} writes: ${cause}\n` +
+        `    applied: ${result.done.map((e) => e.name).join(', ') || 'none'}\n` +
+        `    not applied: ${result.notDone.map((e) => e.name).join(', ')}`,
+      fix: `every CRD applied is complete (each write is atomic); fix the cause above, then rerun nx run ${cluster.name}:crds to apply the rest`,
+      exitCode: result.interrupted ? interruptExitCode(result.interrupted) : undefined,
+    });
+  }
   log.success(`CRDs: ${changes.length} applied, ${plan.entries.length - changes.length} up to date`);
 
   log.waiting(`waiting for ${bundle.crds.length} CRDs to be Established and served`);
@@ -62,4 +100,4 @@ export async function applyCrds({ cluster, log, kube, options }: TaskContext): P
   log.success(`all ${bundle.crds.length} CRDs Established, NamesAccepted and served`);
 }
 
-if (import.meta.main) await runPhase('crds', applyCrds);
+if (import.meta.main) await runPhase('crds', applyCrds, { writes: true });

@@ -2,7 +2,6 @@
 // applied server-side, namespaces first; waits for every namespace to be Active.
 import path from 'node:path';
 import { applyAll, outcomeLine, summarize } from './lib/apply.ts';
-import { guardIdentity } from './lib/identity.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { readObject } from './lib/kube.ts';
 import { readManifests } from './lib/manifests.ts';
@@ -16,8 +15,8 @@ import { waitUntilReady } from './lib/wait.ts';
 export async function prereqs(ctx: TaskContext): Promise<void> {
   const { cluster, log, kube } = ctx;
   for (const tool of await checkTools()) log.success(`${tool.tool} ${tool.version}`);
+  // The runner has run the identity guard (this phase writes): say what it proved.
   const client = kube();
-  await guardIdentity(client, cluster);
   log.success(`context ${client.context} reaches ${client.server}, the cluster pinned in ${relative(cluster.file)}`);
 
   // Resolve every secret before the first write: a missing value must leave the cluster untouched.
@@ -65,4 +64,4 @@ async function waitForNamespaces(names: string[], { log, kube, options }: TaskCo
   );
 }
 
-if (import.meta.main) await runPhase('prereqs', prereqs);
+if (import.meta.main) await runPhase('prereqs', prereqs, { writes: true });

@@ -1,7 +1,7 @@
 // render-crds (cached): helmfile template --include-crds of helmfile.d/00-crds for the cluster's
 // environment, keep only CustomResourceDefinitions, write a bundle and a manifest.
 // A pure function of helmfile.d, the cluster's values and the tool versions: Nx caches it.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleYaml, manifestEntry, selectCrds, stampSource, type BundleManifest } from './lib/crd-bundle.ts';
 import { renderInputsHash } from './lib/bundle-files.ts';
@@ -21,11 +21,15 @@ export async function renderCrds({ cluster, log, context }: TaskContext): Promis
     inputsSha256: await renderInputsHash(cluster.name),
     crds: selected.map(({ crd, release }) => manifestEntry(crd, release)),
   };
+  // Written aside, then swapped in: a reader (plan, crds) or an interrupted render never sees half a bundle.
   const out = bundleDir(cluster.name);
+  const staging = `${out}.rendering-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  await writeFile(path.join(staging, 'crds.yaml'), bundleYaml(selected.map((s) => s.crd)));
+  await writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await rm(out, { recursive: true, force: true });
-  await mkdir(out, { recursive: true });
-  await writeFile(path.join(out, 'crds.yaml'), bundleYaml(selected.map((s) => s.crd)));
-  await writeFile(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(staging, out);
   for (const release of releases) {
     const count = manifest.crds.filter((c) => c.release === release.name).length;
     log.success(`${release.name} ${release.version}: ${count} CRDs`);

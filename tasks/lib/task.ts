@@ -7,6 +7,9 @@ import { CLUSTER_NAME, loadCluster, type ClusterConfig } from './config.ts';
 import { AggregateBootstrapError, BootstrapError } from './errors.ts';
 import { connect, type Kube } from './kube.ts';
 import { createLogger, type Logger } from './log.ts';
+import { guardIdentity } from './identity.ts';
+import { watchInterrupts } from './interrupt.ts';
+import { acquireLease, type LeaseHold } from './lease.ts';
 import { withToolsOnPath } from './tools.ts';
 
 const SECONDS = 'must be a whole number of seconds';
@@ -21,6 +24,8 @@ const optionsSchema = z.strictObject({
   allowBreaking: z.boolean().default(false),
   /** core: roll back (or uninstall) releases an interrupted helm left pending. */
   recover: z.boolean().default(false),
+  /** Phases that write: wait for another run's lease (up to --timeout) instead of refusing. */
+  waitForLock: z.boolean().default(false),
 });
 
 export type TaskOptions = z.infer<typeof optionsSchema>;
@@ -35,7 +40,7 @@ export interface TaskContext {
   kube(): Kube;
 }
 
-const usage = 'options: --cluster <name> --context <name> --dry-run --json --timeout <seconds> --allow-breaking --recover';
+const usage = 'options: --cluster <name> --context <name> --dry-run --json --timeout <seconds> --allow-breaking --recover --wait-for-lock';
 
 export function parseTaskOptions(argv: string[]): TaskOptions {
   let values;
@@ -50,6 +55,7 @@ export function parseTaskOptions(argv: string[]): TaskOptions {
         timeout: { type: 'string' },
         'allow-breaking': { type: 'boolean' },
         recover: { type: 'boolean' },
+        'wait-for-lock': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -70,6 +76,7 @@ export function parseTaskOptions(argv: string[]): TaskOptions {
       timeout: values.timeout,
       allowBreaking: values['allow-breaking'] ?? process.env['BOOTSTRAP_ALLOW_BREAKING'] === '1',
       recover: values.recover,
+      waitForLock: values['wait-for-lock'],
     },
     { reportInput: true },
   );
@@ -105,11 +112,28 @@ async function recordTiming(cluster: string, phase: string, seconds: number): Pr
   if (file) await appendFile(file, `${JSON.stringify({ cluster, phase, seconds })}\n`);
 }
 
+export interface PhaseSpec {
+  /**
+   * The phase changes the cluster: before it runs, the runner proves the context reaches the
+   * cluster cluster.yaml pins (identity guard) and takes the cluster's lease (one writer at a time).
+   */
+  writes?: boolean;
+}
+
 /** Runs a phase as a CLI: failures print one readable message (never a stack or raw API dump). */
-export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>): Promise<void> {
+export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec = {}): Promise<void> {
   await runCli(name, 1, async (ctx) => {
     const started = Date.now();
-    await phase(ctx);
+    let hold: LeaseHold | undefined;
+    if (spec.writes) {
+      await guardIdentity(ctx.kube(), ctx.cluster);
+      hold = await acquireLease(ctx.kube(), name, ctx.cluster.name, { wait: ctx.options.waitForLock, timeoutMs: ctx.options.timeout * 1000 });
+    }
+    try {
+      await phase(ctx);
+    } finally {
+      await hold?.release();
+    }
     const seconds = (Date.now() - started) / 1000;
     ctx.log.success(`${name} done in ${seconds.toFixed(1)}s`);
     await recordTiming(ctx.cluster.name, name, seconds);
@@ -127,6 +151,7 @@ export async function runReport(name: string, report: (ctx: TaskContext) => Prom
 
 async function runCli(name: string, errorExit: number, body: (ctx: TaskContext) => Promise<number>): Promise<void> {
   withToolsOnPath();
+  watchInterrupts();
   try {
     const ctx = await createTaskContext(process.argv.slice(2));
     process.exitCode = await body(ctx);

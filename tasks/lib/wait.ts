@@ -1,6 +1,7 @@
 // Polls readiness under a deadline. On timeout the error names every item that is not ready
 // and the last reason seen for it.
 import { BootstrapError } from './errors.ts';
+import { interruptExitCode, interruption } from './interrupt.ts';
 import type { Readiness } from './readiness.ts';
 
 export interface WaitOptions {
@@ -31,6 +32,15 @@ export async function waitUntilReady(
       return !state?.ready;
     });
     if (pending.length === 0) return;
+    const signal = interruption();
+    if (signal) {
+      throw new BootstrapError({
+        subject: `waiting for ${what}`,
+        problem: `${signal} received; ${pending.length} still not ready (every write before the wait was complete)`,
+        fix: 'rerun the same target: what was applied is reported up to date, and the wait starts again',
+        exitCode: interruptExitCode(signal),
+      });
+    }
     if (Date.now() >= deadline) {
       throw new BootstrapError({
         subject: `waiting for ${what}`,

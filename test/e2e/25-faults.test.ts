@@ -156,4 +156,25 @@ describe('faults and bad input', () => {
     expect(recovered.stderr).toMatch(/recovering kube-system\/coredns \(pending-upgrade\): helm rollback coredns \d+/);
     expect(await status()).toBe('deployed');
   });
+
+  it('one writer per cluster: a held lease refuses a second run, naming the holder; two runs with --wait-for-lock take turns', async () => {
+    const kube = kubeFor('apps');
+    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'cluster-bootstrap', namespace: 'kube-system' } };
+    await kube.objects.delete(lease).catch(() => undefined);
+    const now = new Date().toISOString().replace(/Z$/, '000Z');
+    await kube.objects.create({ ...lease, spec: { holderIdentity: 'laptop pid 7 (apps:core)', leaseDurationSeconds: 60, acquireTime: now, renewTime: now } } as KubernetesObject);
+    try {
+      const refused = await run`node tasks/core.ts --cluster apps`;
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain(`✗ core failed: cluster apps (Lease kube-system/cluster-bootstrap): another run changes this cluster: laptop pid 7 (apps:core), since ${now}; nothing was done`);
+      expect(refused.stderr).toContain('fix: wait for it to finish, or rerun with --wait-for-lock');
+    } finally {
+      await kube.objects.delete(lease);
+    }
+    const [first, second] = await Promise.all([run`node tasks/core.ts --cluster apps --wait-for-lock`, run`node tasks/core.ts --cluster apps --wait-for-lock`]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(second.exitCode, second.stderr).toBe(0);
+    const released = await readObject<KubernetesObject & { spec?: { holderIdentity?: string } }>(kube, lease);
+    expect(released?.spec?.holderIdentity).toBeUndefined();
+  });
 });
