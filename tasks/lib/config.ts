@@ -52,7 +52,10 @@ export const clusterSchema = z.strictObject({
   /** Pull every chart from a mirror that keeps the upstream path (air-gapped clusters, the sandbox). */
   registryMirror: z
     .strictObject({
-      host: z.string().regex(/^[^/\s]+(\/[^\s]*)?$/, 'must be host[:port][/path] without a scheme'),
+      host: z
+        .string()
+        .refine((host) => !host.includes('://'), 'must not have a scheme: write host[:port][/path], e.g. 127.0.0.1:15000 (plain HTTP is plainHttp: true)')
+        .regex(/^[^/\s]+(\/[^\s]*)?$/, 'must be host[:port][/path] without a scheme'),
       plainHttp: z.boolean().default(false),
     })
     .optional(),

@@ -5,6 +5,7 @@ import { $, type ProcessOutput } from 'zx';
 import type { ClusterConfig } from './config.ts';
 import { BootstrapError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { saveToolLog, tail } from './tool-log.ts';
 import { paths, relative } from './workspace.ts';
 
 export interface HelmfileRelease {
@@ -37,19 +38,18 @@ export function helmfileArgs({ cluster, context }: HelmTarget, stateFile: string
   return args;
 }
 
-function failure(stateFile: string, action: string, output: ProcessOutput, fix: string): BootstrapError {
-  const stderr = output.stderr.trim().split('\n').filter(Boolean);
-  // The last lines of helmfile's stderr hold the actual error; earlier ones are progress.
+async function failure(target: HelmTarget, stateFile: string, action: string, output: ProcessOutput, fix: string): Promise<BootstrapError> {
+  const log = await saveToolLog(target.cluster.name, `helmfile-${action}`, `${output.stdout}\n${output.stderr}`);
   return new BootstrapError({
     subject: relative(stateFile),
-    problem: `helmfile ${action} failed (exit ${output.exitCode}):\n${stderr.slice(-8).map((l) => `    ${l}`).join('\n')}`,
+    problem: `helmfile ${action} failed (exit ${output.exitCode}):\n${tail(output.stderr)}\n    (full output: ${log})`,
     fix,
   });
 }
 
 export async function listReleases(target: HelmTarget, stateFile: string): Promise<HelmfileRelease[]> {
   const output = await $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} list --output json`;
-  if (output.exitCode !== 0) throw failure(stateFile, 'list', output, 'fix the state file or the environment values named above');
+  if (output.exitCode !== 0) throw await failure(target, stateFile, 'list', output, 'fix the state file or the environment values named above');
   const releases = JSON.parse(output.stdout) as Array<Record<string, unknown>>;
   return releases.map((r) => ({
     name: String(r['name']),
@@ -76,7 +76,7 @@ export async function templateReleases(
   const flags = [...crdFlags, '--skip-tests', '--no-hooks', '--kube-version', target.cluster.kubernetesVersion];
   const output = await $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} template ${flags} --output-dir ${outputDir} --output-dir-template ${'{{ .OutputDir }}/{{ .Release.Name }}'}`;
   if (output.exitCode !== 0) {
-    throw failure(stateFile, 'template', output, 'check the chart version exists in the registry (or mirror) and the values are valid');
+    throw await failure(target, stateFile, 'template', output, 'check the chart version exists in the registry (or mirror) and the values are valid');
   }
 }
 
@@ -89,7 +89,7 @@ export async function syncReleases(
   timeoutSeconds: number,
 ): Promise<void> {
   const selectors = releases.flatMap((name) => ['--selector', `name=${name}`]);
-  const process = $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait --timeout ${String(timeoutSeconds)}`;
+  const sync = $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait --timeout ${String(timeoutSeconds)}`;
   const stderrLines: string[] = [];
   const stream = (input: NodeJS.ReadableStream, keep: boolean) =>
     new Promise<void>((resolve) => {
@@ -100,13 +100,14 @@ export async function syncReleases(
       });
       lines.on('close', resolve);
     });
-  await Promise.all([stream(process.stdout, false), stream(process.stderr, true), process]);
-  const output = await process;
+  await Promise.all([stream(sync.stdout, false), stream(sync.stderr, true), sync]);
+  const output = await sync;
   if (output.exitCode !== 0) {
     const failed = failedRelease(stderrLines);
+    const log = await saveToolLog(target.cluster.name, 'helmfile-sync', stderrLines.join('\n'));
     throw new BootstrapError({
       subject: failed ? `release "${failed}" in ${relative(stateFile)}` : relative(stateFile),
-      problem: `helmfile sync failed (exit ${output.exitCode}):\n${stderrLines.filter(Boolean).slice(-6).map((l) => `    ${l}`).join('\n')}`,
+      problem: `helmfile sync failed (exit ${output.exitCode}):\n${tail(stderrLines.join('\n'))}\n    (full output: ${log})`,
       fix: syncFailureFix(stderrLines.join('\n'), target.cluster.name),
     });
   }

@@ -44,9 +44,10 @@ export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
     if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
     else config.loadFromDefault();
   } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
     throw new BootstrapError({
       subject: `kubeconfig ${source}`,
-      problem: 'cannot be read',
+      problem: `cannot be read: ${reason}`,
       fix: 'check the kubeconfig path in cluster.yaml (or $KUBECONFIG); for the sandbox run `npm run sandbox -- up`',
       cause,
     });

@@ -20,7 +20,8 @@ const optionsSchema = z.strictObject({
   context: z.string().min(1).optional(),
   dryRun: z.boolean().default(false),
   json: z.boolean().default(false),
-  timeout: z.coerce.number({ error: SECONDS }).int(SECONDS).positive(SECONDS).default(180),
+  // Digits only: Number() would also take 1e3, 0x10 or ' 7 '.
+  timeout: z.string().regex(/^[1-9]\d*$/, SECONDS).transform(Number).optional().transform((t) => t ?? 180),
   allowBreaking: z.boolean().default(false),
   /** core: roll back (or uninstall) releases an interrupted helm left pending. */
   recover: z.boolean().default(false),

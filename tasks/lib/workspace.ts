@@ -14,6 +14,8 @@ export const paths = {
   toolsVersions: path.join(workspaceRoot, 'scripts', 'tools', 'versions.env'),
   sandbox: path.join(workspaceRoot, '.sandbox'),
   dist: path.join(workspaceRoot, 'dist'),
+  /** Full output of failed tool runs (git-ignored). */
+  logs: path.join(workspaceRoot, '.logs'),
 };
 
 export function clusterDir(cluster: string): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseClusterYaml } from '../../tasks/lib/config.ts';
 import { BootstrapError } from '../../tasks/lib/errors.ts';
+import { parseTaskOptions } from '../../tasks/lib/task.ts';
 
 const valid = `
 context: kwok-infra
@@ -74,12 +75,27 @@ describe('cluster.yaml validation', () => {
 
 describe('task options', () => {
   it('names the flag and the fix', async () => {
-    const { parseTaskOptions } = await import('../../tasks/lib/task.ts');
+
     expect(parseTaskOptions(['--cluster', 'infra']).timeout).toBe(180);
     expect(() => parseTaskOptions(['--cluster', 'infra', '--timeout', 'soon'])).toThrow(
       'option --timeout: must be a whole number of seconds\n  fix: options: --cluster <name>',
     );
     expect(() => parseTaskOptions([])).toThrow('option --cluster: is required');
     expect(() => parseTaskOptions(['--cluster', 'infra', '--bogus'])).toThrow("command line: Unknown option '--bogus'");
+  });
+});
+
+describe('values that look right but are not', () => {
+  it('refuses a registry mirror with a scheme, saying how to write it', () => {
+    const error = errorOf(`${valid}registryMirror:\n  host: http://127.0.0.1:15000\n`);
+    expect(error.subject).toBe('clusters/x/cluster.yaml: registryMirror.host');
+    expect(error.problem).toBe('must not have a scheme: write host[:port][/path], e.g. 127.0.0.1:15000 (plain HTTP is plainHttp: true)');
+  });
+
+  it('takes --timeout as whole seconds in digits only', () => {
+    expect(parseTaskOptions(['--cluster', 'infra', '--timeout', '45']).timeout).toBe(45);
+    for (const value of ['1e3', '0x10', '+5', '0', '2.5', ' 7']) {
+      expect(() => parseTaskOptions(['--cluster', 'infra', '--timeout', value]), value).toThrow('option --timeout: must be a whole number of seconds');
+    }
   });
 });

@@ -1,0 +1,26 @@
+// The full output of a failed helm or helmfile run, kept in a file under the workspace: an error
+// message shows the last lines, and names this file for the rest (file:line of a template error
+// is often further up). Secrets never reach helm or helmfile here (prereqs applies them itself).
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { paths, relative } from './workspace.ts';
+
+/** Writes .logs/<cluster>/<name>.log and returns its path relative to the workspace. */
+export async function saveToolLog(cluster: string, name: string, text: string): Promise<string> {
+  const dir = path.join(paths.logs, cluster);
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name}.log`);
+  await writeFile(file, text);
+  return relative(file);
+}
+
+/** The last `count` non-empty lines, indented for an error message. */
+export function tail(text: string, count = 12): string {
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .slice(-count)
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
