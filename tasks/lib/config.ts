@@ -131,10 +131,13 @@ export async function loadCluster(name: string): Promise<ClusterConfig> {
 export function parseClusterYaml(text: string, fileLabel: string): ClusterSpec {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
+    const error = doc.errors[0]!;
+    // The parser reports an unclosed quote where the file ends; the user needs where it opened.
+    const opened = error.code === 'MISSING_CHAR' && /quote/.test(error.message) ? unclosedQuoteLine(text) : undefined;
     throw new BootstrapError({
-      subject: fileLabel,
-      problem: `invalid YAML: ${doc.errors[0]!.message}`,
-      fix: 'fix the YAML syntax at the line shown',
+      subject: opened ? `${fileLabel}:${opened.line}` : fileLabel,
+      problem: opened ? `invalid YAML: the quote opened on line ${opened.line} is never closed: ${opened.text.trim()}` : `invalid YAML: ${error.message}`,
+      fix: opened ? 'close the quote on that line' : 'fix the YAML syntax at the line shown',
     });
   }
   const result = clusterSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
@@ -149,6 +152,18 @@ export function parseClusterYaml(text: string, fileLabel: string): ClusterSpec {
     });
   }
   return result.data;
+}
+
+/** The first line whose quotes do not pair up (outside comments), 1-based. */
+export function unclosedQuoteLine(text: string): { line: number; text: string } | undefined {
+  const lines = text.split('\n');
+  for (const [index, line] of lines.entries()) {
+    const code = line.replace(/\\./g, '').replace(/\s#.*$/, '');
+    const doubles = (code.match(/"/g) ?? []).length;
+    const singles = (code.replace(/"[^"]*"/g, '').match(/'/g) ?? []).length;
+    if (doubles % 2 === 1 || singles % 2 === 1) return { line: index + 1, text: line };
+  }
+  return undefined;
 }
 
 type Issue = z.core.$ZodIssue;

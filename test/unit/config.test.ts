@@ -99,3 +99,12 @@ describe('values that look right but are not', () => {
     }
   });
 });
+
+describe('an unclosed quote', () => {
+  it('is reported where it opened, not at the end of the file', () => {
+    const error = errorOf(valid.replace('context: kwok-infra', 'context: "kwok-infra'));
+    expect(error.message).toBe(
+      'clusters/x/cluster.yaml:2: invalid YAML: the quote opened on line 2 is never closed: context: "kwok-infra\n  fix: close the quote on that line',
+    );
+  });
+});
