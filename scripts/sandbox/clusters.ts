@@ -80,7 +80,10 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
   // With Stage objects enabled kwok loads no default Stages: apply node and pod ones ourselves.
   const stages = parseManifests(await readFile(path.join(import.meta.dirname, 'kwok-default-stages.yaml'), 'utf8'), 'kwok-default-stages.yaml');
   await applyAll(connect({ kubeconfigPath: sandboxPaths.kubeconfig, context: contextOf(cluster.name) }), stages);
-  const scaled = await $$`kwokctl scale node --name ${cluster.name} --replicas ${String(nodes)}`;
+  // kwokctl's node template defaults to 192.0.2.x node addresses and 10.0.0.x pod CIDRs: keep
+  // both on loopback too (pods take their IPs from their node's podCIDR).
+  const loopbackNodes = ['--param', '.nodeIPs=["127.66.0.1"]', '--param', '.podCIDRs=["127.65.0.0/24"]'];
+  const scaled = await $$`kwokctl scale node --name ${cluster.name} --replicas ${String(nodes)} ${loopbackNodes}`;
   if (scaled.exitCode !== 0) {
     throw new BootstrapError({ subject: `sandbox cluster ${cluster.name}`, problem: `kwokctl scale node failed: ${kwokError(scaled.stderr)}` });
   }
