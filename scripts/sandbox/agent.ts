@@ -25,18 +25,29 @@ async function main(): Promise<void> {
     responder.close();
     process.exit(0);
   });
+  let clusters: string[] = [];
+  const say = (key: string, message: string) => {
+    // Said once per distinct problem: the agent keeps serving whatever it can.
+    if (lastError.get(key) !== message) responder.log(`${key}: ${message}`);
+    lastError.set(key, message);
+  };
   for (let pass = 0; ; pass++) {
-    for (const cluster of await sandboxClusters()) {
+    try {
+      clusters = (await sandboxClusters()).map((c) => c.name);
+      lastError.delete('clusters');
+    } catch (error) {
+      // A cluster.yaml being edited (or broken on purpose by a test) must not stop the agent.
+      say('clusters', `keeping ${clusters.join(', ') || 'no clusters'}: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`);
+    }
+    for (const cluster of clusters) {
       try {
-        const kube = connect({ kubeconfigPath: sandboxPaths.kubeconfig, context: contextOf(cluster.name) });
-        for (const name of await reconcileWebhooks(kube, responder, caBundle)) responder.log(`${cluster.name}: caBundle of ${name} set to the sandbox CA`);
-        for (const name of await reconcileSimulations(kube, stages)) responder.log(`${cluster.name}: simulation Stage ${name} applied`);
-        lastError.delete(cluster.name);
+        const kube = connect({ kubeconfigPath: sandboxPaths.kubeconfig, context: contextOf(cluster) });
+        for (const name of await reconcileWebhooks(kube, responder, caBundle)) responder.log(`${cluster}: caBundle of ${name} set to the sandbox CA`);
+        for (const name of await reconcileSimulations(kube, stages)) responder.log(`${cluster}: simulation Stage ${name} applied`);
+        lastError.delete(cluster);
       } catch (error) {
         // A cluster that is down or starting: say it once, keep serving the others.
-        const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-        if (lastError.get(cluster.name) !== message) responder.log(`${cluster.name}: ${message}`);
-        lastError.set(cluster.name, message);
+        say(cluster, error instanceof Error ? error.message.split('\n')[0]! : String(error));
       }
     }
     if (pass === 0) await writeFile(path.join(sandboxPaths.agentDir, 'ready'), `${process.pid}\n`);

@@ -33,6 +33,12 @@ function helmfileCache(): string {
   return process.env['HELMFILE_CACHE_HOME'] ?? path.join(process.env['XDG_CACHE_HOME'] ?? path.join(os.homedir(), '.cache'), 'helmfile');
 }
 
+/** helmfile caches pulled charts by version: drop its copy of a chart pushed again under the same version. */
+export async function dropHelmfileCache(registry: string, repository: string, chart: string, version: string): Promise<void> {
+  const cached = path.join(helmfileCache(), `oci__${registry.replace(/[.:]/g, '_')}`, repository.replace(/\./g, '_'), chart, version);
+  await rm(cached, { recursive: true, force: true });
+}
+
 export async function mirrorEntries(): Promise<MirrorEntry[]> {
   const mirror = parse(await readFile(path.join(fixtureCharts, 'mirror.yaml'), 'utf8')) as { charts: MirrorEntry[] };
   return mirror.charts;
@@ -54,9 +60,7 @@ export async function publishCharts(registry: string, log: Logger): Promise<void
     const tgz = /saved it to: (.+\.tgz)/.exec(packaged.stdout)?.[1]?.trim() ?? path.join(sandboxPaths.chartsDir, `${entry.chart}-${version}.tgz`);
     await $$`helm push ${tgz} ${`oci://${registry}/${entry.repository}`} --plain-http`;
     await writeFile(stamp, digest);
-    // helmfile caches pulled charts by version; drop its copy of a re-pushed stand-in.
-    const cached = path.join(helmfileCache(), `oci__${registry.replace(/[.:]/g, '_')}`, entry.repository.replace(/\./g, '_'), entry.chart, version);
-    await rm(cached, { recursive: true, force: true });
+    await dropHelmfileCache(registry, entry.repository, entry.chart, version);
     log.success(`pushed ${registry}/${entry.repository}/${entry.chart}:${version}`);
     pushed++;
   }

@@ -123,6 +123,7 @@ describe('bring your own charts: sandbox push', () => {
       expect(again.stderr).toContain(`${registry}/example.com/charts/e2e-byo:0.1.0 is already there`);
       expect(again.stderr).toContain('1 chart(s): 0 pushed, 1 already there');
 
+      await mkdir(path.join(dir, 'pulled'));
       const pulled = await run`helm pull ${`oci://${registry}/example.com/charts/e2e-byo`} --version 0.1.0 --plain-http --destination ${path.join(dir, 'pulled')}`;
       expect(pulled.exitCode, pulled.stderr).toBe(0);
     } finally {

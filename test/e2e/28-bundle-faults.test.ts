@@ -79,17 +79,17 @@ describe('bundle faults', () => {
   });
 
   it('an invalid CRD fails the dry-run before the first write: the valid new CRD beside it is not created either', async () => {
-    // 31.0.2-e2e adds two CRDs: one valid, one whose name does not match its group.
+    // 31.0.9-e2e-invalid adds two CRDs: one valid, one whose name does not match its group.
     const extra = (plural: string, group: string) =>
       `\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ${plural}.monitoring.coreos.com\nspec:\n  group: ${group}\n  names: { kind: E2e${plural}, plural: ${plural}, listKind: E2e${plural}List, singular: ${plural.slice(0, -1)} }\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true }\n`;
     await publishVariant({
       chart: 'prometheus-operator-crds',
       from: '31.0.1',
-      to: '31.0.2-e2e',
+      to: '31.0.9-e2e-invalid',
       edit: { 'templates/crd-podmonitors.yaml': (text) => `${text.trimEnd()}${extra('e2egoods', 'monitoring.coreos.com')}${extra('e2ebads', 'wrong.example.com')}` },
     });
     const before = await crdVersions();
-    await withCrdsHelmfile(pin('prometheus-operator-crds', '31.0.1', '31.0.2-e2e'), async () => {
+    await withCrdsHelmfile(pin('prometheus-operator-crds', '31.0.1', '31.0.9-e2e-invalid'), async () => {
       expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
       const result = await run`node tasks/crds.ts --cluster apps`;
       expect(result.exitCode).toBe(1);

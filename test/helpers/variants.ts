@@ -3,7 +3,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fixtureCharts, mirrorEntries } from '../../scripts/sandbox/charts.ts';
+import { dropHelmfileCache, fixtureCharts, mirrorEntries } from '../../scripts/sandbox/charts.ts';
 import { paths } from '../../tasks/lib/workspace.ts';
 import { registry, run } from './sandbox.ts';
 
@@ -34,6 +34,7 @@ export async function publishVariant({ chart, from, to, edit = {} }: Variant): P
     if (packaged.exitCode !== 0) throw new Error(packaged.stderr);
     const pushed = await run`helm push ${path.join(scratch, `${chart}-${to}.tgz`)} ${`oci://${registry}/${repository}`} --plain-http`;
     if (pushed.exitCode !== 0) throw new Error(pushed.stderr);
+    await dropHelmfileCache(registry, repository, chart, to);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
