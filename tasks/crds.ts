@@ -9,11 +9,18 @@ import { crdServingStates } from './lib/crd-status.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { interruptExitCode } from './lib/interrupt.ts';
 import { serverSideApply, type Kube } from './lib/kube.ts';
-import type { Crd } from './lib/crd-bundle.ts';
+import { STORED_HASH_ANNOTATION, storedSpecHash, type Crd } from './lib/crd-bundle.ts';
 import { runWriteQueue } from './lib/write-queue.ts';
 import { toClientObject } from './lib/manifests.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { waitUntilReady } from './lib/wait.ts';
+
+/** The CRD with the hash of the spec the API server will store (from a dry-run), for the next plan to check. */
+async function withStoredHash(kube: Kube, crd: Crd): Promise<Crd> {
+  const stored = await serverSideApply(kube, crd, { dryRun: true });
+  crd.metadata.annotations = { ...crd.metadata.annotations, [STORED_HASH_ANNOTATION]: storedSpecHash(stored.spec) };
+  return crd;
+}
 
 /** Server-side dry-runs of every CRD to create; all failures are reported together, nothing is written. */
 async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string): Promise<void> {
@@ -70,7 +77,7 @@ export async function applyCrds({ cluster, log, kube, options }: TaskContext): P
   await dryRunCreates(client, changes.filter((e) => e.action === 'create').map((e) => byName.get(e.name)!), cluster.name);
 
   const result = await runWriteQueue(changes, async (entry) => {
-    await serverSideApply(client, toClientObject(byName.get(entry.name)!));
+    await serverSideApply(client, await withStoredHash(client, toClientObject(byName.get(entry.name)!)));
     log.success(`CRD ${entry.name} ${entry.action === 'create' ? 'created' : 'updated'}`);
   });
   if (result.failure || result.interrupted) {

@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import pLimit from 'p-limit';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { STORED_HASH_ANNOTATION } from './crd-bundle.ts';
 import { describe, readObject, serverSideApply, type Kube } from './kube.ts';
 import { toClientObject } from './manifests.ts';
 
@@ -19,7 +20,10 @@ export interface ApplyResult {
 function desiredView(object: KubernetesObject): unknown {
   const { status: _status, metadata = {}, ...rest } = object as KubernetesObject & { status?: unknown };
   const { managedFields: _m, resourceVersion: _r, generation: _g, creationTimestamp: _c, uid: _u, selfLink: _s, ...meta } = metadata;
-  return { ...rest, metadata: meta };
+  // The stored-spec hash is bookkeeping the crds phase adds when it writes; a dry-run of the
+  // bundle object does not carry it.
+  const { [STORED_HASH_ANNOTATION]: _h, ...annotations } = meta.annotations ?? {};
+  return { ...rest, metadata: { ...meta, annotations } };
 }
 
 /** Whether applying would change what the API server stores, judged from a dry-run result. */

@@ -107,7 +107,18 @@ export const HASH_ANNOTATION = 'cluster-bootstrap.io/sha256';
  * chart bump that drops a CRD) can never delete a CRD, and with it every object of its kind.
  */
 export const KEEP_ANNOTATION = 'helm.sh/resource-policy';
+/**
+ * The hash of the spec as the API server stored it (defaults filled in), set by the crds phase
+ * when it applies. A live CRD whose spec no longer hashes to it was changed after that apply,
+ * by whatever field manager: "unchanged" is never taken on the word of an annotation alone.
+ */
+export const STORED_HASH_ANNOTATION = 'cluster-bootstrap.io/stored-sha256';
 export const KEEP = 'keep';
+
+/** Hash of a spec as the client reads it back (the same typed form for dry-run results and lists). */
+export function storedSpecHash(spec: unknown): string {
+  return createHash('sha256').update(JSON.stringify(spec ?? null)).digest('hex');
+}
 
 export function isKept(object: KubernetesObject): boolean {
   return object.metadata?.annotations?.[KEEP_ANNOTATION] === KEEP;

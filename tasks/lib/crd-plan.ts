@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { wouldChange } from './apply.ts';
 import type { Bundle } from './bundle-files.ts';
-import { HASH_ANNOTATION, type Crd } from './crd-bundle.ts';
+import { HASH_ANNOTATION, STORED_HASH_ANNOTATION, storedSpecHash, type Crd } from './crd-bundle.ts';
 import { breakingChanges, changeLocation, type BreakingChange } from './crd-compat.ts';
 import { listLiveCrds, toWireCrd } from './crd-status.ts';
 import { FIELD_MANAGER, KEEP_FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
@@ -32,13 +32,16 @@ export function managedByUs(object: KubernetesObject): boolean {
 }
 
 /**
- * The cheap "unchanged" test: the live CRD carries the hash of the bundle's CRD and no other
- * field manager has touched it (a hand edit shows up as another manager). Anything else is
- * settled by a server-side dry-run.
+ * The cheap "unchanged" test: the live CRD carries the hash of the bundle's CRD, its spec still
+ * hashes to what the last apply stored, and no other field manager has touched it. Anything else
+ * is settled by a server-side dry-run.
  */
-export function provablyUnchanged(live: KubernetesObject, wanted: Crd): boolean {
+export function provablyUnchanged(live: KubernetesObject & { spec?: unknown }, wanted: Crd): boolean {
   const hash = wanted.metadata.annotations?.[HASH_ANNOTATION];
   if (!hash || live.metadata?.annotations?.[HASH_ANNOTATION] !== hash) return false;
+  // The spec itself must still be what the last apply stored: an edit under any field manager
+  // (even ours, by hand) changes it, whatever the annotations say.
+  if (live.metadata?.annotations?.[STORED_HASH_ANNOTATION] !== storedSpecHash(live.spec)) return false;
   // core's keep manager owns one annotation, which the hash already covers.
   return (live.metadata?.managedFields ?? []).every((f) => f.manager === FIELD_MANAGER || f.manager === KEEP_FIELD_MANAGER || f.subresource === 'status');
 }

@@ -143,4 +143,30 @@ describe('adopting a cluster bootstrapped the old way', () => {
     const legacy = await readObject(kube, { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: legacyCrd } });
     expect(legacy?.metadata?.annotations?.['helm.sh/resource-policy']).toBe('keep');
   });
+
+  it('a sync that deletes custom resources stops the run, naming the kind and both counts', async () => {
+    // 2.7.0 renders a ClusterSecretStore of its own; 2.9.0 does not, so Helm deletes it on upgrade.
+    await publishVariant({
+      chart: 'external-secrets',
+      from: '2.9.0',
+      to: '2.7.0',
+      edit: {
+        'templates/webhook-service.yaml': (text) =>
+          `${text.trimEnd()}\n---\napiVersion: external-secrets.io/v1\nkind: ClusterSecretStore\nmetadata:\n  name: chart-default\nspec:\n  provider:\n    fake:\n      data: []\n`,
+      },
+    });
+    const upgraded = await run`helm upgrade external-secrets ${chart} --version 2.7.0 --namespace ${namespace} --set installCRDs=false --plain-http --kube-context kwok-apps --wait --timeout 120s`;
+    expect(upgraded.exitCode, upgraded.stderr).toBe(0);
+    const stores = async () => (await kube.objects.list('external-secrets.io/v1', 'ClusterSecretStore')).items.length;
+    const before = await stores();
+    expect(before).toBe(2);
+
+    const result = await run`node tasks/core.ts --cluster apps`;
+    expect(result.stderr).toContain('⚠ helm will delete ClusterSecretStore chart-default: release external-secrets no longer renders it');
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('✗ core failed: custom resources in kwok-apps: objects disappeared during the core sync of external-secrets:');
+    expect(result.stderr).toContain('    ClusterSecretStore (clustersecretstores.external-secrets.io): 2 objects before, 1 after');
+    expect(result.stderr).toContain('fix: the run stopped before verify.');
+    expect(await stores()).toBe(1);
+  });
 });
