@@ -61,7 +61,9 @@ export async function planCrds(kube: Kube, { crds, manifest }: Bundle): Promise<
         const breaking = breakingChanges(toWireCrd(current), crd);
         if (breaking.length > 0) return { ...base, action: 'breaking', breaking };
         const dryRun = await serverSideApply(kube, toClientObject(crd), { dryRun: true });
-        return { ...base, action: wouldChange(current, dryRun) ? 'update' : 'unchanged', breaking };
+        // List items come without apiVersion and kind; the dry-run result has them.
+        const listed = { ...current, apiVersion: dryRun.apiVersion, kind: dryRun.kind };
+        return { ...base, action: wouldChange(listed, dryRun) ? 'update' : 'unchanged', breaking };
       }),
     ),
   );

@@ -142,6 +142,10 @@ describe('adopting a cluster bootstrapped the old way', () => {
     expect(JSON.parse(releases.stdout)).toMatchObject([{ name: 'external-secrets', chart: 'external-secrets-2.9.0', status: 'deployed' }]);
     const legacy = await readObject(kube, { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: legacyCrd } });
     expect(legacy?.metadata?.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    // Adopted CRDs keep Helm's annotations (and its field manager): a rerun must still be a no-op.
+    const rerun = await run`node tasks/crds.ts --cluster apps`;
+    expect(rerun.exitCode, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/✔ CRDs: 0 applied, \d+ up to date/);
   });
 
   it('a sync that deletes custom resources stops the run, naming the kind and both counts', async () => {
