@@ -9,7 +9,11 @@ import { planCore } from './lib/core-plan.ts';
 import { keepCrds, leavingCrds, type LeavingCrd } from './lib/crd-keep.ts';
 import { listLiveCrds } from './lib/crd-status.ts';
 import { BootstrapError } from './lib/errors.ts';
+import { formatDiagnosis, likelyCause, type WorkloadDiagnosis } from './lib/diagnose.ts';
 import { syncReleases } from './lib/helmfile.ts';
+import { createLogger } from './lib/log.ts';
+import { createProgress } from './lib/progress.ts';
+import { progressText, releaseStatus, type ReleaseRef } from './lib/release-status.ts';
 import { isPending, pendingError, planRecovery, recover } from './lib/helm-recovery.ts';
 import { describe, type Kube } from './lib/kube.ts';
 import { countDrops, countObjects, formatDrop, kindRefOf } from './lib/object-count.ts';
@@ -28,6 +32,54 @@ async function protectLeavingCrds(kube: Kube, leaving: LeavingCrd[], { log }: Ta
     log.warning(
       `CRD ${crd.name} leaves release ${crd.namespace}/${crd.release} and is in no bundle: kept (helm.sh/resource-policy: keep), never deleted; delete it by hand once nothing uses it`,
     );
+  }
+}
+
+const WATCH_INTERVAL_MS = 2000;
+
+/**
+ * helmfile sync, while the tool watches the releases' workloads itself: live progress during
+ * the wait and, if the sync fails, what the cluster says about why (pods, Warning events) with
+ * the most likely cause and its fix.
+ */
+async function syncWatched(ctx: TaskContext, releases: ReleaseRef[]): Promise<void> {
+  const { cluster, context, options } = ctx;
+  const kube = ctx.kube();
+  const progress = createProgress(process.stderr, { prefix: `[${cluster.name}] `, timeoutMs: options.timeout * 1000 });
+  const started = Date.now();
+  let watching = true;
+  let last = new Map<string, WorkloadDiagnosis[]>();
+  const watcher = (async () => {
+    while (watching) {
+      try {
+        last = await releaseStatus(kube, releases);
+        progress.update(releases.map((r) => ({ key: r.name, text: progressText(last.get(r.name)) })), Date.now() - started);
+      } catch {
+        // Progress is best effort: the sync's own result decides.
+      }
+      await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
+    }
+  })();
+  const log = createLogger({ write: (line: string) => progress.print(line.trimEnd()) }, `[${cluster.name}] `);
+  try {
+    await syncReleases({ cluster, context }, paths.coreHelmfile, releases.map((r) => r.name), log, options.timeout);
+  } catch (error) {
+    if (!(error instanceof BootstrapError)) throw error;
+    const status = await releaseStatus(kube, releases).catch(() => last);
+    const diagnoses = [...status.values()].flat().filter((d) => !d.state.ready);
+    const cause = likelyCause(diagnoses);
+    if (!cause) throw error;
+    const namespaces = [...new Set(releases.map((r) => r.namespace))];
+    throw new BootstrapError({
+      subject: error.subject,
+      problem: `${error.problem}\n  not ready:\n${formatDiagnosis(diagnoses, cause)}\n  most likely: ${cause.reason}: ${cause.message}`,
+      fix: `${cause.fix}; then rerun nx run ${cluster.name}:core --exclude-task-dependencies (all Warning events: kubectl --context ${context} get events -n ${namespaces.join(',')} --field-selector type=Warning)`,
+      cause: error,
+    });
+  } finally {
+    watching = false;
+    await watcher;
+    progress.done();
   }
 }
 
@@ -75,7 +127,7 @@ export async function installCore(ctx: TaskContext): Promise<void> {
 
   const names = toSync.map((p) => p.release.name);
   log.action(`helmfile sync of ${names.join(', ')} (CRDs skipped: the crds phase owns them)`);
-  await syncReleases(target, paths.coreHelmfile, names, log, options.timeout);
+  await syncWatched(ctx, toSync.map((p) => ({ name: p.release.name, namespace: p.release.namespace })));
 
   const drops = countDrops(kinds, before, await countObjects(client, kinds));
   if (drops.length > 0) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadBundle } from './lib/bundle-files.ts';
 import { crdServingStates } from './lib/crd-status.ts';
+import { diagnoseWorkload, formatDiagnosis, likelyCause, type ClusterEvent } from './lib/diagnose.ts';
 import { AggregateBootstrapError } from './lib/errors.ts';
 import { deployedReleases } from './lib/helm.ts';
 import { listReleases, type HelmTarget } from './lib/helmfile.ts';
@@ -41,21 +42,38 @@ async function checkReleases(target: HelmTarget): Promise<{ results: CheckResult
   return { results, namespaces: new Set(desired.map((r) => r.namespace)) };
 }
 
+/** A workload that is not available is shown with its pods, Warning events and most likely cause. */
+function workloadFailure(item: KubernetesObject, pods: KubernetesObject[], events: ClusterEvent[]): CheckResult {
+  const diagnosis = diagnoseWorkload(item, pods, events);
+  const cause = likelyCause([diagnosis]);
+  const detail = formatDiagnosis([diagnosis], cause).split('\n').slice(1).join('\n');
+  return fail(`${describe(item)}: ${diagnosis.state.reason}${detail ? `\n${detail}` : ''}${cause ? `\n      most likely: ${cause.reason}: ${cause.message}; ${cause.fix}` : ''}`);
+}
+
 async function checkWorkloads(kube: Kube, namespaces: Set<string>): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const namespace of [...namespaces].sort()) {
+    const list = async (apiVersion: string, kind: string) =>
+      // List items come without kind; readiness rules are chosen by it.
+      (await kube.objects.list(apiVersion, kind, namespace)).items.map((item) => ({ ...item, apiVersion, kind }));
+    let pods: KubernetesObject[] = [];
+    let events: ClusterEvent[] = [];
     for (const kind of ['Deployment', 'DaemonSet', 'StatefulSet']) {
       let items: KubernetesObject[];
       try {
-        // List items come without kind; readiness rules are chosen by it.
-        items = (await kube.objects.list('apps/v1', kind, namespace)).items.map((item) => ({ ...item, apiVersion: 'apps/v1', kind }));
+        items = await list('apps/v1', kind);
       } catch (cause) {
         results.push(fail(apiError(cause, `${kind}s in ${namespace}`, 'list failed').message));
         continue;
       }
       for (const item of items) {
         const state = workloadReadiness(item);
-        results.push((state.ready ? pass : fail)(`${describe(item)}: ${state.reason}`));
+        if (state.ready) {
+          results.push(pass(`${describe(item)}: ${state.reason}`));
+          continue;
+        }
+        if (pods.length === 0) [pods, events] = await Promise.all([list('v1', 'Pod'), list('v1', 'Event') as Promise<ClusterEvent[]>]);
+        results.push(workloadFailure(item, pods, events));
       }
     }
   }

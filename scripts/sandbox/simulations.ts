@@ -1,5 +1,5 @@
 // What the sandbox simulates for every chart, real or stand-in: kwok Stages in
-// scripts/sandbox/simulations/ (FluxInstance readiness, …). Each is applied once its resource's
+// scripts/sandbox/simulations/ (FluxInstance readiness, pods that exit 1 on request, …). Each is applied once its resource's
 // kind is served: kwok cannot start a Stage for a kind whose CRD does not exist yet, and does not
 // retry until a Stage changes. Pods, nodes and Job completion (which makes Helm hook Jobs finish)
 // come from the node and pod Stages applied when a cluster is created (kwok-default-stages.yaml).
@@ -24,7 +24,8 @@ export async function simulationStages(): Promise<Stage[]> {
 async function served(kube: Kube, apiGroup: string, kind: string): Promise<boolean> {
   const [group, version] = apiGroup.includes('/') ? apiGroup.split('/') : ['', apiGroup];
   try {
-    const resources = await kube.customObjects.getAPIResources({ group: group!, version: version! });
+    // The core group ("v1") lives under /api, every other one under /apis.
+    const resources = group ? await kube.customObjects.getAPIResources({ group, version: version! }) : await kube.core.getAPIResources();
     return resources.resources.some((r) => r.kind === kind);
   } catch (error) {
     if (isNotFound(error)) return false;

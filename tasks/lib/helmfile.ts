@@ -91,12 +91,16 @@ export async function syncReleases(
   const selectors = releases.flatMap((name) => ['--selector', `name=${name}`]);
   const sync = $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait --timeout ${String(timeoutSeconds)}`;
   const stderrLines: string[] = [];
+  // helmfile's progress lines are passed on; from its first error on, its output is kept for the
+  // error message only, so helm's error is shown once (helmfile repeats it).
+  let failing = false;
   const stream = (input: NodeJS.ReadableStream, keep: boolean) =>
     new Promise<void>((resolve) => {
       const lines = readline.createInterface({ input });
       lines.on('line', (line) => {
         if (keep) stderrLines.push(line);
-        if (line.trim()) log.info(`helmfile: ${line}`);
+        failing ||= /error|failed/i.test(line);
+        if (line.trim() && !failing) log.info(`helmfile: ${line}`);
       });
       lines.on('close', resolve);
     });

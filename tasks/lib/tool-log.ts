@@ -14,13 +14,14 @@ export async function saveToolLog(cluster: string, name: string, text: string): 
   return relative(file);
 }
 
-/** The last `count` non-empty lines, indented for an error message. */
+/**
+ * The last `count` distinct non-empty lines, indented for an error message. helmfile repeats
+ * helm's error after "COMBINED OUTPUT:"; a line already shown is not shown again.
+ */
 export function tail(text: string, count = 12): string {
-  return text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
+  const lines = [...new Set(text.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() && !/^\s*COMBINED OUTPUT:\s*$/.test(l)))];
+  return lines
     .slice(-count)
-    .map((line) => `    ${line}`)
+    .map((line) => `    ${line.trim()}`)
     .join('\n');
 }
