@@ -27,7 +27,8 @@ function releasesOf(file: string): { releases: Release[]; text: string } {
 const crds = releasesOf('00-crds.yaml.gotmpl');
 const core = releasesOf('01-core.yaml.gotmpl');
 const byName = (list: Release[], name: string) => list.find((r) => r.name === name)!;
-const valuesOf = (release: Release) => Object.assign({}, ...(release.values ?? [])) as Record<string, any>;
+// A templated item (each core release's chartValues passthrough) is not a literal: left out.
+const valuesOf = (release: Release) => Object.assign({}, ...(release.values ?? []).filter((v) => typeof v === 'object')) as Record<string, any>;
 
 describe('helmfile.d pins', () => {
   it('pins the VictoriaMetrics CRD chart at its own version, not the operator version (E1)', () => {
