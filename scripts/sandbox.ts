@@ -13,7 +13,7 @@ import { publishCharts } from './sandbox/charts.ts';
 import { clusterHealthy, contextOf, createCluster, deleteCluster, existingClusters, sandboxClusters, startCluster, type SandboxCluster } from './sandbox/clusters.ts';
 import { componentPids, isLoopback, listenersOf } from './sandbox/listeners.ts';
 import { REGISTRY_BINARY, registryHealthy, startRegistry } from './sandbox/registry.ts';
-import { AGENT_SCRIPT } from './sandbox/agent.ts';
+import { AGENT_SCRIPT, agentVersion } from './sandbox/agent.ts';
 import { pushCharts } from './sandbox/push.ts';
 import { isOurProcess, spawnDetached, stopProcess } from './sandbox/processes.ts';
 import { readState, sandboxPaths, writeState, type SandboxState } from './sandbox/state.ts';
@@ -54,15 +54,21 @@ async function checkLoopbackOnly(state: SandboxState): Promise<void> {
 
 /** The sandbox agent: webhook responder and simulations for every cluster (scripts/sandbox/agent.ts). */
 async function ensureAgent(state: SandboxState): Promise<void> {
+  const version = await agentVersion();
   if (state.agent && isOurProcess(state.agent.pid, AGENT_SCRIPT)) {
-    log.info(`sandbox agent is already running (pid ${state.agent.pid})`);
-    return;
+    if (state.agent.version === version) {
+      log.info(`sandbox agent is already running (pid ${state.agent.pid})`);
+      return;
+    }
+    // Its code or simulations changed since it started (a pull, a new Stage): start the new one.
+    log.action(`sandbox agent (pid ${state.agent.pid}) runs older code: restarting it`);
+    await stopProcess(state.agent.pid, AGENT_SCRIPT);
   }
   await mkdir(sandboxPaths.agentDir, { recursive: true });
   const ready = path.join(sandboxPaths.agentDir, 'ready');
   await rm(ready, { force: true });
   const pid = spawnDetached(process.execPath, [AGENT_SCRIPT], path.join(sandboxPaths.agentDir, 'agent.log'));
-  state.agent = { pid };
+  state.agent = { pid, version };
   await writeState(state);
   for (let i = 0; i < 300 && !existsSync(ready); i++) {
     if (!isOurProcess(pid, AGENT_SCRIPT)) break;

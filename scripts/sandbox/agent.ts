@@ -3,7 +3,8 @@
 // webhook servers (webhook-responder.ts) and operator-driven status (simulations.ts).
 // It reads the sandbox kubeconfig afresh on each pass, so restarted or recreated clusters are
 // picked up, and it writes .sandbox/agent/ready after its first pass over every cluster.
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect } from '../../tasks/lib/kube.ts';
 import { contextOf, sandboxClusters } from './clusters.ts';
@@ -13,6 +14,18 @@ import { loadOrCreateCa } from './webhook-certs.ts';
 import { reconcileWebhooks, WebhookResponder } from './webhook-responder.ts';
 
 export const AGENT_SCRIPT = import.meta.filename;
+
+/** A hash of everything the agent runs (its modules and the simulation Stages): a change means a restart. */
+export async function agentVersion(): Promise<string> {
+  const dir = import.meta.dirname;
+  const files = [
+    ...(await readdir(dir)).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f)),
+    ...(await readdir(path.join(dir, 'simulations'))).map((f) => path.join(dir, 'simulations', f)),
+  ].sort();
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(file).update(await readFile(file));
+  return hash.digest('hex').slice(0, 16);
+}
 const PASS_INTERVAL_MS = 1000;
 
 async function main(): Promise<void> {

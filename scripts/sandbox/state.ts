@@ -18,7 +18,8 @@ export const sandboxPaths = {
 
 export interface SandboxState {
   registry?: { pid: number; address: string };
-  agent?: { pid: number };
+  /** version: the hash of the agent's code and simulations it was started with. */
+  agent?: { pid: number; version?: string };
 }
 
 export async function readState(): Promise<SandboxState> {

@@ -5,6 +5,7 @@ import { $, type ProcessOutput } from 'zx';
 import type { ClusterConfig } from './config.ts';
 import { BootstrapError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { stateFileLine } from './template-line.ts';
 import { saveToolLog, tail } from './tool-log.ts';
 import { paths, relative } from './workspace.ts';
 
@@ -40,8 +41,10 @@ export function helmfileArgs({ cluster, context }: HelmTarget, stateFile: string
 
 async function failure(target: HelmTarget, stateFile: string, action: string, output: ProcessOutput, fix: string): Promise<BootstrapError> {
   const log = await saveToolLog(target.cluster.name, `helmfile-${action}`, `${output.stdout}\n${output.stderr}`);
+  // A template error is reported by its line within a part of the file: name the file's line.
+  const at = stateFileLine(output.stderr, stateFile);
   return new BootstrapError({
-    subject: relative(stateFile),
+    subject: at ? `${relative(stateFile)}:${at.line} (${at.text})` : relative(stateFile),
     problem: `helmfile ${action} failed (exit ${output.exitCode}):\n${tail(output.stderr)}\n    (full output: ${log})`,
     fix,
   });

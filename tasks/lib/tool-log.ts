@@ -15,11 +15,14 @@ export async function saveToolLog(cluster: string, name: string, text: string): 
 }
 
 /**
- * The last `count` distinct non-empty lines, indented for an error message. helmfile repeats
- * helm's error after "COMBINED OUTPUT:"; a line already shown is not shown again.
+ * The last `count` distinct non-empty lines of what helm said, indented for an error message.
+ * helmfile repeats helm's error after "COMBINED OUTPUT:"; a line already shown is not shown again.
  */
 export function tail(text: string, count = 12): string {
-  const lines = [...new Set(text.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() && !/^\s*COMBINED OUTPUT:\s*$/.test(l)))];
+  // helmfile dumps helm's arguments before "STDERR:"; what helm said comes after it.
+  const stderrAt = text.lastIndexOf('STDERR:');
+  const said = stderrAt >= 0 ? text.slice(stderrAt + 'STDERR:'.length) : text;
+  const lines = [...new Set(said.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() && !/^\s*COMBINED OUTPUT:\s*$/.test(l)))];
   return lines
     .slice(-count)
     .map((line) => `    ${line.trim()}`)

@@ -4,7 +4,7 @@
 // that cannot be scheduled (an impossible nodeSelector), and a Helm hook Job that fails.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { paths } from '../../tasks/lib/workspace.ts';
 import { run } from '../helpers/sandbox.ts';
@@ -18,12 +18,16 @@ async function withChartValues(chartValues: Record<string, unknown>): Promise<vo
 
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
 
+/** Each case starts from the pinned values, synced: no failure of the case before it shows up in this one. */
+async function converge(): Promise<void> {
+  await writeFile(valuesFile, original);
+  const synced = await run`node tasks/core.ts --cluster apps`;
+  expect(synced.exitCode, synced.stderr).toBe(0);
+}
+
 describe('diagnosis of a core phase that cannot finish', () => {
-  afterAll(async () => {
-    await writeFile(valuesFile, original);
-    const restored = await run`node tasks/core.ts --cluster apps`;
-    expect(restored.exitCode, restored.stderr).toBe(0);
-  });
+  beforeEach(converge);
+  afterAll(converge);
 
   it('pods that cannot be created: names FailedCreate and the missing PriorityClass once, with its fix', async () => {
     await withChartValues({ coredns: { priorityClassName: 'no-such-class' } });

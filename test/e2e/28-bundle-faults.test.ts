@@ -8,7 +8,7 @@ import { load, loadAll } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listLiveCrds } from '../../tasks/lib/crd-status.ts';
 import { bundleYaml, type Crd } from '../../tasks/lib/crd-bundle.ts';
-import { bundleDir } from '../../tasks/lib/workspace.ts';
+import { bundleDir, paths } from '../../tasks/lib/workspace.ts';
 import { kubeFor, run } from '../helpers/sandbox.ts';
 import { pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 
@@ -98,5 +98,16 @@ describe('bundle faults', () => {
     });
     expect(await crdVersions()).toEqual(before);
     expect(before.has('e2egoods.monitoring.coreos.com')).toBe(false);
+  });
+
+  it('a template error in helmfile.d is reported at the line of the file, not of helmfile\'s part', async () => {
+    const broken = (text: string) => text.replace('    version: 31.0.1', '    version: {{ .Values.nope.missing }}');
+    await withCrdsHelmfile(broken, async () => {
+      const line = (await readFile(paths.crdsHelmfile, 'utf8')).split('\n').findIndex((l) => l.includes('.Values.nope.missing')) + 1;
+      const result = await run`node tasks/render-crds.ts --cluster apps`;
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`✗ render-crds failed: helmfile.d/00-crds.yaml.gotmpl:${line} (version: {{ .Values.nope.missing }}): helmfile list failed`);
+      expect(result.stderr).toContain('map has no entry for key "nope"');
+    });
   });
 });
