@@ -47,12 +47,14 @@ async function syncWatched(ctx: TaskContext, releases: ReleaseRef[]): Promise<vo
   const kube = ctx.kube();
   const progress = createProgress(process.stderr, { prefix: `[${cluster.name}] `, timeoutMs: options.timeout * 1000 });
   const started = Date.now();
+  // Event times have whole seconds.
+  const since = new Date(started - 1000);
   let watching = true;
   let last = new Map<string, WorkloadDiagnosis[]>();
   const watcher = (async () => {
     while (watching) {
       try {
-        last = await releaseStatus(kube, releases);
+        last = await releaseStatus(kube, releases, since);
         progress.update(releases.map((r) => ({ key: r.name, text: progressText(last.get(r.name)) })), Date.now() - started);
       } catch {
         // Progress is best effort: the sync's own result decides.
@@ -65,7 +67,7 @@ async function syncWatched(ctx: TaskContext, releases: ReleaseRef[]): Promise<vo
     await syncReleases({ cluster, context }, paths.coreHelmfile, releases.map((r) => r.name), log, options.timeout);
   } catch (error) {
     if (!(error instanceof BootstrapError)) throw error;
-    const status = await releaseStatus(kube, releases).catch(() => last);
+    const status = await releaseStatus(kube, releases, since).catch(() => last);
     const diagnoses = [...status.values()].flat().filter((d) => !d.state.ready);
     const cause = likelyCause(diagnoses);
     if (!cause) throw error;

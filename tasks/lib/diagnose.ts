@@ -112,7 +112,7 @@ function seen(event: ClusterEvent): string {
 }
 
 /** Newest Warning events about the workload, its ReplicaSets (name prefix) and its pods; one per reason and message. */
-export function eventsOf(workload: Workload, pods: Pod[], events: ClusterEvent[]): WarningEvent[] {
+export function eventsOf(workload: Workload, pods: Pod[], events: ClusterEvent[], since?: Date): WarningEvent[] {
   const name = workload.metadata?.name ?? '';
   const podNames = new Set(pods.map((p) => p.metadata?.name));
   const about = (e: ClusterEvent) => {
@@ -122,7 +122,10 @@ export function eventsOf(workload: Workload, pods: Pod[], events: ClusterEvent[]
     return kind === 'Pod' && podNames.has(object);
   };
   const unique = new Map<string, WarningEvent>();
-  for (const event of events.filter((e) => e.type === 'Warning' && about(e)).sort((a, b) => seen(b).localeCompare(seen(a)))) {
+  // Events outlive what caused them (an hour by default): one last seen before the wait began is
+  // about an earlier attempt (an old ReplicaSet), not this one.
+  const recent = (e: ClusterEvent) => since === undefined || new Date(seen(e)).getTime() >= since.getTime();
+  for (const event of events.filter((e) => e.type === 'Warning' && about(e) && recent(e)).sort((a, b) => seen(b).localeCompare(seen(a)))) {
     const key = `${event.reason}\u0000${event.message}`;
     if (!unique.has(key)) {
       unique.set(key, {
@@ -137,7 +140,7 @@ export function eventsOf(workload: Workload, pods: Pod[], events: ClusterEvent[]
   return [...unique.values()].slice(0, MAX_EVENTS);
 }
 
-export function diagnoseWorkload(workload: Workload, pods: Pod[], events: ClusterEvent[]): WorkloadDiagnosis {
+export function diagnoseWorkload(workload: Workload, pods: Pod[], events: ClusterEvent[], since?: Date): WorkloadDiagnosis {
   const owned = podsOf(workload, pods);
   const { namespace, name } = workload.metadata ?? {};
   const failed = workload.kind === 'Job' ? jobFailure(workload) : undefined;
@@ -145,7 +148,7 @@ export function diagnoseWorkload(workload: Workload, pods: Pod[], events: Cluste
     workload: `${workload.kind} ${namespace}/${name}`,
     state: readinessOf(workload),
     pods: owned.map(podState),
-    events: eventsOf(workload, owned, events),
+    events: eventsOf(workload, owned, events, since),
     ...(failed?.reason ? { failure: { reason: failed.reason, message: failed.message ?? '' } } : {}),
   };
 }

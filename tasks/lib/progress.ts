@@ -27,7 +27,10 @@ export interface ProgressOptions {
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
 
-export function createProgress(stream: NodeJS.WriteStream, { prefix = '', timeoutMs, plainIntervalMs = 5000, tty = stream.isTTY === true }: ProgressOptions): Progress {
+// A terminal that reports no width (some pseudo-terminals) would get every line cut to nothing.
+const drawable = (stream: NodeJS.WriteStream) => stream.isTTY === true && (stream.columns ?? 0) > 0;
+
+export function createProgress(stream: NodeJS.WriteStream, { prefix = '', timeoutMs, plainIntervalMs = 5000, tty = drawable(stream) }: ProgressOptions): Progress {
   const line = (item: ProgressItem, elapsedMs: number) => `${prefix}◎ ${item.key}: ${item.text} (${seconds(elapsedMs)} of ${seconds(timeoutMs)})`;
   if (tty) {
     const render = createLogUpdate(stream);

@@ -44,7 +44,8 @@ export function progressText(diagnoses: WorkloadDiagnosis[] | undefined): string
 }
 
 /** Per release, the diagnosis of each of its workloads (ready or not). */
-export async function releaseStatus(kube: Kube, releases: ReleaseRef[]): Promise<Map<string, WorkloadDiagnosis[]>> {
+/** `since`: Warning events last seen before it are left out (they are about earlier attempts). */
+export async function releaseStatus(kube: Kube, releases: ReleaseRef[], since?: Date): Promise<Map<string, WorkloadDiagnosis[]>> {
   const namespaces = [...new Set(releases.map((r) => r.namespace))];
   const byNamespace = new Map(
     await Promise.all(
@@ -63,7 +64,7 @@ export async function releaseStatus(kube: Kube, releases: ReleaseRef[]): Promise
     const { workloads, pods, events } = byNamespace.get(release.namespace)!;
     status.set(
       release.name,
-      workloads.filter((w) => belongsTo(w, release)).map((w) => diagnoseWorkload(w, pods, events)),
+      workloads.filter((w) => belongsTo(w, release)).map((w) => diagnoseWorkload(w, pods, events, since)),
     );
   }
   return status;

@@ -55,7 +55,7 @@ describe('diagnosis of a core phase that cannot finish', () => {
     expect(plain.stderr).not.toContain('\u001b[');
 
     // In a pseudo-terminal (script(1)): the same lines, redrawn in place with cursor movements.
-    const tty = await run`script -qefc ${'node tasks/core.ts --cluster apps --timeout 20'} /dev/null`;
+    const tty = await run`script -qefc ${'stty cols 160 rows 40; node tasks/core.ts --cluster apps --timeout 20'} /dev/null`;
     expect(tty.exitCode).not.toBe(0);
     expect(tty.stdout).toMatch(/◎ coredns: coredns \(Deployment\) \d\/\d (replicas )?(updated|available)/);
     expect(tty.stdout).toMatch(/\u001b\[\d*[AK]|\u001b\[2K/);

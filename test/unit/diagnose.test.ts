@@ -71,3 +71,14 @@ describe('diagnose', () => {
     expect(likelyCause([diagnosis])).toEqual({ reason: 'SomethingNew', message: 'the cluster said so', fix: 'no known fix for this reason: read the events and pod states above' });
   });
 });
+
+describe('events of earlier attempts', () => {
+  it('are left out: an old ReplicaSet still holding warnings from before this wait is not the cause', () => {
+    const old = event('ReplicaSet', 'coredns-b7d6', 'FailedCreate', 'no PriorityClass with name no-such-class was found', '2026-11-26T09:50:00Z');
+    const now = event('Pod', 'coredns-c7cd-x', 'FailedScheduling', "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.", '2026-11-26T10:00:03Z');
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'coredns-c7cd-x', labels: { 'app.kubernetes.io/name': 'coredns' } }, status: { phase: 'Pending' } };
+    const diagnosis = diagnoseWorkload(deployment, [pod], [old, now], new Date('2026-11-26T10:00:00Z'));
+    expect(diagnosis.events.map((e) => e.reason)).toEqual(['FailedScheduling']);
+    expect(likelyCause([diagnosis])?.reason).toBe('FailedScheduling');
+  });
+});
