@@ -5,7 +5,7 @@ import { loadBundle } from './lib/bundle-files.ts';
 import { clusterNames, loadCluster } from './lib/config.ts';
 import { managedByUs, planCrds } from './lib/crd-plan.ts';
 import { listLiveCrds } from './lib/crd-status.ts';
-import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/drift.ts';
+import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/crd-drift.ts';
 import { guardIdentity } from './lib/identity.ts';
 import { connect } from './lib/kube.ts';
 import { runReport, type TaskContext } from './lib/task.ts';

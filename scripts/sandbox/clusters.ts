@@ -18,7 +18,25 @@ export type SandboxCluster = ClusterConfig & { sandbox: NonNullable<ClusterConfi
 /** Every cluster folder that describes a sandbox; the folder name is the kwok cluster name. */
 export async function sandboxClusters(): Promise<SandboxCluster[]> {
   const clusters = await Promise.all((await clusterNames()).map((name) => loadCluster(name)));
-  return clusters.filter((c): c is SandboxCluster => c.sandbox !== undefined);
+  const sandboxed = clusters.filter((c): c is SandboxCluster => c.sandbox !== undefined);
+  for (const cluster of sandboxed) checkSandboxFacts(cluster);
+  return sandboxed;
+}
+
+/**
+ * cluster.yaml names the sandbox's context and pins its server; the sandbox creates both from the
+ * folder name and sandbox.apiServerPort. They must agree, or the tasks would talk to another cluster.
+ */
+export function checkSandboxFacts(cluster: SandboxCluster): void {
+  const file = path.relative(paths.clusters, cluster.file);
+  const server = `https://127.0.0.1:${cluster.sandbox.apiServerPort}`;
+  const wrong =
+    cluster.context !== contextOf(cluster.name)
+      ? { key: 'context', problem: `is "${cluster.context}", but the sandbox names this cluster's context "${contextOf(cluster.name)}"`, fix: `context: ${contextOf(cluster.name)}` }
+      : cluster.identity.server !== undefined && cluster.identity.server.replace(/\/+$/, '') !== server
+        ? { key: 'identity.server', problem: `is ${cluster.identity.server}, but sandbox.apiServerPort puts the API server at ${server}`, fix: `identity.server: ${server}` }
+        : undefined;
+  if (wrong) throw new BootstrapError({ subject: `clusters/${file}: ${wrong.key}`, problem: wrong.problem, fix: `set ${wrong.fix}` });
 }
 
 export function contextOf(name: string): string {

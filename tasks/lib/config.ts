@@ -119,6 +119,15 @@ export async function loadCluster(name: string): Promise<ClusterConfig> {
     });
   }
   const spec = parseClusterYaml(text, relative(file));
+  if (spec.helmfile.environment !== name) {
+    // helmfile.d's environment reads clusters/<environment>/values.yaml: another name would
+    // quietly render this cluster with another cluster's values.
+    throw new BootstrapError({
+      subject: `${relative(file)}: helmfile.environment`,
+      problem: `is "${spec.helmfile.environment}", but the cluster folder is "${name}" (helmfile.d reads clusters/<environment>/values.yaml)`,
+      fix: `set helmfile.environment: ${name}`,
+    });
+  }
   return {
     ...spec,
     name,

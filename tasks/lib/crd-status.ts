@@ -3,7 +3,7 @@
 import { dumpYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { Crd } from './crd-bundle.ts';
-import { apiError, type Kube } from './kube.ts';
+import { apiError, isNotFound, type Kube } from './kube.ts';
 import { crdReadiness, type Readiness } from './readiness.ts';
 
 export async function listLiveCrds(kube: Kube): Promise<Map<string, V1CustomResourceDefinition>> {
@@ -28,9 +28,11 @@ async function servedPlurals(kube: Kube, group: string, version: string): Promis
   try {
     const resources = await kube.customObjects.getAPIResources({ group, version });
     return new Set(resources.resources.map((r) => r.name));
-  } catch {
-    // 404 until the aggregated discovery picks the group up: "not served yet".
-    return new Set();
+  } catch (cause) {
+    // 404 until the aggregated discovery picks the group up: "not served yet". Anything else
+    // (no connection, no permission) is an error, not an empty answer.
+    if (isNotFound(cause)) return new Set();
+    throw apiError(cause, `discovery of ${group}/${version}`, 'read failed');
   }
 }
 

@@ -76,7 +76,7 @@ describe('faults and bad input', () => {
       'identity:',
       '  kubeSystemUID: 00000000-0000-0000-0000-000000000000',
       'helmfile:',
-      '  environment: apps',
+      '  environment: e2e-other',
       '',
     ].join('\n');
     await withCluster('e2e-other', yaml, async () => {
@@ -97,7 +97,7 @@ describe('faults and bad input', () => {
       'contexts: [{ name: gone, context: { cluster: gone, user: gone } }]',
       '',
     ].join('\n');
-    const yaml = ['kubeconfig: kubeconfig', 'context: gone', 'identity:', '  server: https://127.0.0.1:65530', 'helmfile:', '  environment: apps', ''].join('\n');
+    const yaml = ['kubeconfig: kubeconfig', 'context: gone', 'identity:', '  server: https://127.0.0.1:65530', 'helmfile:', '  environment: e2e-gone', ''].join('\n');
     await withCluster('e2e-gone', yaml, async () => {
       await writeFile(path.join(paths.clusters, 'e2e-gone', 'kubeconfig'), kubeconfig);
       const result = await run`node tasks/prereqs.ts --cluster e2e-gone`;
@@ -180,5 +180,16 @@ describe('faults and bad input', () => {
     expect(second.exitCode, second.stderr).toBe(0);
     const released = await readObject<KubernetesObject & { spec?: { holderIdentity?: string } }>(kube, lease);
     expect(released?.spec?.holderIdentity).toBeUndefined();
+  });
+
+  it('a helmfile environment that is not the folder name is refused: it would render another cluster\'s values', async () => {
+    const original = await readFile(path.join(paths.clusters, 'apps', 'cluster.yaml'), 'utf8');
+    await withCluster('e2e-env', original, async () => {
+      const result = await run`node tasks/render-crds.ts --cluster e2e-env`;
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(
+        'clusters/e2e-env/cluster.yaml: helmfile.environment: is "apps", but the cluster folder is "e2e-env" (helmfile.d reads clusters/<environment>/values.yaml)\n  fix: set helmfile.environment: e2e-env',
+      );
+    });
   });
 });

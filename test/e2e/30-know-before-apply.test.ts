@@ -1,8 +1,12 @@
 // Know before you apply: the plan, the breaking-change guard, the coverage audit and drift,
 // against the sandbox clusters.
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { readObject } from '../../tasks/lib/kube.ts';
+import { bundleDir } from '../../tasks/lib/workspace.ts';
 import { kubeFor, run, runWith } from '../helpers/sandbox.ts';
 import { dropRelease, pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 
@@ -55,13 +59,14 @@ describe('know before you apply', () => {
   });
 
   it('compares two bundles without a cluster', async () => {
+    const head = path.join(await mkdtemp(path.join(os.tmpdir(), 'bundle-head-')), 'apps');
     await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.0-e2e'), async () => {
       expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
-      await run`cp -r dist/crds/apps /tmp/bundle-head-e2e`;
+      await cp(bundleDir('apps'), head, { recursive: true });
     });
     expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
-    const compared = await run`node tasks/compare-bundles.ts dist/crds/apps /tmp/bundle-head-e2e`;
-    await run`rm -rf /tmp/bundle-head-e2e`;
+    const compared = await run`node tasks/compare-bundles.ts dist/crds/apps ${head}`;
+    await rm(path.dirname(head), { recursive: true, force: true });
     expect(compared.exitCode).toBe(1);
     expect(compared.stdout).toContain('✗ vmrules.operator.victoriametrics.com (version v1beta1): served-version-removed: version v1beta1 is no longer served');
     // Bundles carry no status.storedVersions: only the cluster-side plan can name that rule.

@@ -108,3 +108,17 @@ describe('an unclosed quote', () => {
     );
   });
 });
+
+describe('facts written in two places must agree', () => {
+  it('refuses a sandbox cluster whose context or server disagrees with what the sandbox creates', async () => {
+    const { checkSandboxFacts } = await import('../../scripts/sandbox/clusters.ts');
+    const base = { name: 'infra', file: `${process.cwd()}/clusters/infra/cluster.yaml`, context: 'kwok-infra', identity: { server: 'https://127.0.0.1:16443' }, sandbox: { apiServerPort: 16443, nodes: 1 } };
+    expect(() => checkSandboxFacts(base as never)).not.toThrow();
+    expect(() => checkSandboxFacts({ ...base, context: 'kind-infra' } as never)).toThrow(
+      'clusters/infra/cluster.yaml: context: is "kind-infra", but the sandbox names this cluster\'s context "kwok-infra"\n  fix: set context: kwok-infra',
+    );
+    expect(() => checkSandboxFacts({ ...base, sandbox: { apiServerPort: 16500, nodes: 1 } } as never)).toThrow(
+      'identity.server: is https://127.0.0.1:16443, but sandbox.apiServerPort puts the API server at https://127.0.0.1:16500',
+    );
+  });
+});

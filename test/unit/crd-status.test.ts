@@ -1,6 +1,7 @@
 // E8: a CRD is ready only when Established, NamesAccepted and served by discovery. The API is
 // faked here (pure logic); the e2e suite runs the same code against real API servers.
 import { describe, expect, it } from 'vitest';
+import { ApiException } from '@kubernetes/client-node';
 import type { Crd } from '../../tasks/lib/crd-bundle.ts';
 import { crdServingStates } from '../../tasks/lib/crd-status.ts';
 import type { Kube } from '../../tasks/lib/kube.ts';
@@ -22,13 +23,14 @@ const established = (c: Crd) => ({
   status: { conditions: [{ type: 'NamesAccepted', status: 'True' }, { type: 'Established', status: 'True' }] },
 });
 
-function fakeKube(live: object[], served: Record<string, string[]>): Kube {
+function fakeKube(live: object[], served: Record<string, string[] | null>): Kube {
   return {
     apiextensions: { listCustomResourceDefinition: async () => ({ items: live }) },
     customObjects: {
       getAPIResources: async ({ group, version }: { group: string; version: string }) => {
         const names = served[`${group}/${version}`];
-        if (!names) throw new Error('404');
+        if (names === undefined) throw new ApiException(404, 'Not Found', '{}', {});
+        if (names === null) throw new ApiException(503, 'Service Unavailable', '{"message":"the server is currently unable to handle the request"}', {});
         return { resources: names.map((name) => ({ name })) };
       },
     },
@@ -52,5 +54,12 @@ describe('crdServingStates', () => {
   it('reports a CRD missing from the cluster', async () => {
     const states = await crdServingStates(fakeKube([], {}), [crd('widgets')]);
     expect(states.get('widgets.example.io')).toEqual({ ready: false, reason: 'not found in the cluster' });
+  });
+
+  it('treats only a 404 from discovery as "not served yet"; any other failure is an error', async () => {
+    const kube = fakeKube([established(crd('widgets'))], { 'example.io/v1': null });
+    await expect(crdServingStates(kube, [crd('widgets')])).rejects.toThrow(
+      'discovery of example.io/v1: read failed: the server is currently unable to handle the request (HTTP 503)',
+    );
   });
 });

@@ -32,16 +32,19 @@ const valuesOf = (release: Release) => Object.assign({}, ...(release.values ?? [
 
 describe('helmfile.d pins', () => {
   it('pins the VictoriaMetrics CRD chart at its own version, not the operator version (E1)', () => {
+    // The rule, not a number (a Renovate bump must not fail it): the CRD chart was first published
+    // in 2025 at 0.x, while the operator and its chart are at 0.5x and beyond.
     const vm = byName(crds.releases, 'victoria-metrics-operator-crds');
     expect(vm.chart).toBe('oci://ghcr.io/victoriametrics/helm-charts/victoria-metrics-operator-crds');
-    expect(vm.version).toBe('0.14.0');
+    const [major, minor] = vm.version.split('.').map(Number);
+    expect(major).toBe(0);
+    expect(minor).toBeLessThan(50);
   });
 
   it('renders the Prometheus CRDs in the CRD phase (E2)', () => {
-    expect(byName(crds.releases, 'prometheus-operator-crds')).toMatchObject({
-      chart: 'oci://ghcr.io/prometheus-community/charts/prometheus-operator-crds',
-      version: '31.0.1',
-    });
+    const release = byName(crds.releases, 'prometheus-operator-crds');
+    expect(release.chart).toBe('oci://ghcr.io/prometheus-community/charts/prometheus-operator-crds');
+    expect(release.version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('turns cert-manager CRDs on for the CRD phase and off for core, never with installCRDs (E3)', () => {
