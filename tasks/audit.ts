@@ -42,5 +42,6 @@ export async function audit({ cluster, context, options, log }: TaskContext): Pr
 }
 
 if (import.meta.main) {
-  await runReport('audit', async (ctx) => (await audit(ctx)).every((e) => e.status === 'builtin' || e.status === 'bundle'));
+  // Offline: no context to take.
+  await runReport('audit', async (ctx) => (await audit(ctx)).every((e) => e.status === 'builtin' || e.status === 'bundle'), []);
 }

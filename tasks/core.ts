@@ -45,7 +45,8 @@ const WATCH_INTERVAL_MS = 2000;
 async function syncWatched(ctx: TaskContext, releases: ReleaseRef[]): Promise<void> {
   const { cluster, context, options } = ctx;
   const kube = ctx.kube();
-  const progress = createProgress(process.stderr, { prefix: `[${cluster.name}] `, timeoutMs: options.timeout * 1000 });
+  // Without --timeout, helm waits as long as helmfile.d's helmDefaults.timeout says.
+  const progress = createProgress(process.stderr, { prefix: `[${cluster.name}] `, ...(options.timeout ? { timeoutMs: options.timeout * 1000 } : {}) });
   const started = Date.now();
   // Event times have whole seconds.
   const since = new Date(started - 1000);
@@ -144,4 +145,4 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   log.success(`core releases synced: ${names.join(', ')}`);
 }
 
-if (import.meta.main) await runPhase('core', installCore, { writes: true });
+if (import.meta.main) await runPhase('core', installCore, { writes: true, options: ['recover'] });

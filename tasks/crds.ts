@@ -48,7 +48,7 @@ async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string): Promise<
   }
 }
 
-export async function applyCrds({ cluster, log, kube, options }: TaskContext): Promise<void> {
+export async function applyCrds({ cluster, log, kube, options, timeoutMs }: TaskContext): Promise<void> {
   const bundle = await loadBundle(cluster.name);
   await checkFresh(bundle, cluster.name);
   const client = kube();
@@ -99,7 +99,7 @@ export async function applyCrds({ cluster, log, kube, options }: TaskContext): P
     [...byName.keys()],
     (pending) => crdServingStates(client, pending.map((name) => byName.get(name)!)),
     {
-      timeoutMs: options.timeout * 1000,
+      timeoutMs,
       what: `CRDs in ${client.context} to be Established and served`,
       fix: `kubectl --context ${client.context} get crd <name> -o yaml shows the conditions; fix the CRD and rerun nx run ${cluster.name}:crds`,
     },
@@ -107,4 +107,4 @@ export async function applyCrds({ cluster, log, kube, options }: TaskContext): P
   log.success(`all ${bundle.crds.length} CRDs Established, NamesAccepted and served`);
 }
 
-if (import.meta.main) await runPhase('crds', applyCrds, { writes: true });
+if (import.meta.main) await runPhase('crds', applyCrds, { writes: true, options: ['dryRun', 'allowBreaking'] });

@@ -43,7 +43,7 @@ export async function prereqs(ctx: TaskContext): Promise<void> {
   log.success(`prerequisites: ${summarize(applied)}`);
 }
 
-async function waitForNamespaces(names: string[], { log, kube, options }: TaskContext): Promise<void> {
+async function waitForNamespaces(names: string[], { log, kube, timeoutMs }: TaskContext): Promise<void> {
   const client = kube();
   log.waiting(`waiting for ${names.length} namespaces to be Active`);
   await waitUntilReady(
@@ -57,11 +57,11 @@ async function waitForNamespaces(names: string[], { log, kube, options }: TaskCo
       return states;
     },
     {
-      timeoutMs: options.timeout * 1000,
+      timeoutMs: timeoutMs,
       what: 'namespaces to be Active',
       fix: 'a Terminating namespace must finish deleting first: check its finalizers',
     },
   );
 }
 
-if (import.meta.main) await runPhase('prereqs', prereqs, { writes: true });
+if (import.meta.main) await runPhase('prereqs', prereqs, { writes: true, options: [] });

@@ -41,4 +41,4 @@ export async function renderCrds({ cluster, log, context }: TaskContext): Promis
   return manifest;
 }
 
-if (import.meta.main) await runPhase('render-crds', async (ctx) => void (await renderCrds(ctx)));
+if (import.meta.main) await runPhase('render-crds', async (ctx) => void (await renderCrds(ctx)), { options: [] });

@@ -135,4 +135,4 @@ export async function verify(ctx: TaskContext): Promise<CheckResult[]> {
   return results;
 }
 
-if (import.meta.main) await runPhase('verify', async (ctx) => void (await verify(ctx)));
+if (import.meta.main) await runPhase('verify', async (ctx) => void (await verify(ctx)), { options: ['context', 'timeout'] });

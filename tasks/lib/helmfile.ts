@@ -89,10 +89,11 @@ export async function syncReleases(
   stateFile: string,
   releases: string[],
   log: Logger,
-  timeoutSeconds: number,
+  /** undefined: helmfile.d's helmDefaults.timeout applies. */
+  timeoutSeconds: number | undefined,
 ): Promise<void> {
   const selectors = releases.flatMap((name) => ['--selector', `name=${name}`]);
-  const sync = $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait --timeout ${String(timeoutSeconds)}`;
+  const sync = $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait ${timeoutSeconds ? ['--timeout', String(timeoutSeconds)] : []}`;
   const stderrLines: string[] = [];
   // helmfile's progress lines are passed on; from its first error on, its output is kept for the
   // error message only, so helm's error is shown once (helmfile repeats it).

@@ -19,7 +19,8 @@ export interface Progress {
 
 export interface ProgressOptions {
   prefix?: string;
-  timeoutMs: number;
+  /** Shown as "(8s of 40s)" when known, else "(8s)". */
+  timeoutMs?: number;
   /** Minimum time between two plain updates. */
   plainIntervalMs?: number;
   tty?: boolean;
@@ -31,7 +32,7 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
 const drawable = (stream: NodeJS.WriteStream) => stream.isTTY === true && (stream.columns ?? 0) > 0;
 
 export function createProgress(stream: NodeJS.WriteStream, { prefix = '', timeoutMs, plainIntervalMs = 5000, tty = drawable(stream) }: ProgressOptions): Progress {
-  const line = (item: ProgressItem, elapsedMs: number) => `${prefix}◎ ${item.key}: ${item.text} (${seconds(elapsedMs)} of ${seconds(timeoutMs)})`;
+  const line = (item: ProgressItem, elapsedMs: number) => `${prefix}◎ ${item.key}: ${item.text} (${seconds(elapsedMs)}${timeoutMs ? ` of ${seconds(timeoutMs)}` : ''})`;
   if (tty) {
     const render = createLogUpdate(stream);
     let last = '';

@@ -20,8 +20,9 @@ const optionsSchema = z.strictObject({
   context: z.string().min(1).optional(),
   dryRun: z.boolean().default(false),
   json: z.boolean().default(false),
-  // Digits only: Number() would also take 1e3, 0x10 or ' 7 '.
-  timeout: z.string().regex(/^[1-9]\d*$/, SECONDS).transform(Number).optional().transform((t) => t ?? 180),
+  // Digits only: Number() would also take 1e3, 0x10 or ' 7 '. Unset: the task's default applies
+  // (core leaves helm's wait to helmfile.d's helmDefaults.timeout).
+  timeout: z.string().regex(/^[1-9]\d*$/, SECONDS).transform(Number).optional(),
   allowBreaking: z.boolean().default(false),
   /** core: roll back (or uninstall) releases an interrupted helm left pending. */
   recover: z.boolean().default(false),
@@ -31,8 +32,28 @@ const optionsSchema = z.strictObject({
 
 export type TaskOptions = z.infer<typeof optionsSchema>;
 
+/** The options a task may declare (every task takes --cluster). */
+export type OptionName = 'context' | 'dryRun' | 'json' | 'timeout' | 'allowBreaking' | 'recover' | 'waitForLock';
+
+const flags: Record<OptionName, string> = {
+  context: '--context <name>',
+  dryRun: '--dry-run',
+  json: '--json',
+  timeout: '--timeout <seconds>',
+  allowBreaking: '--allow-breaking',
+  recover: '--recover',
+  waitForLock: '--wait-for-lock',
+};
+const ALL_OPTIONS = Object.keys(flags) as OptionName[];
+const flagOf = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** Waits without --timeout last this long. */
+export const DEFAULT_TIMEOUT_SECONDS = 180;
+
 export interface TaskContext {
   options: TaskOptions;
+  /** --timeout, else DEFAULT_TIMEOUT_SECONDS, in milliseconds: the one conversion. */
+  timeoutMs: number;
   cluster: ClusterConfig;
   log: Logger;
   /** The kube context in use: --context, else cluster.yaml's. */
@@ -41,9 +62,12 @@ export interface TaskContext {
   kube(): Kube;
 }
 
-const usage = 'options: --cluster <name> --context <name> --dry-run --json --timeout <seconds> --allow-breaking --recover --wait-for-lock';
+function usageOf(accepted: OptionName[]): string {
+  return `options: --cluster <name> ${accepted.map((o) => flags[o]).join(' ')}`.trimEnd();
+}
 
-export function parseTaskOptions(argv: string[]): TaskOptions {
+export function parseTaskOptions(argv: string[], accepted: OptionName[] = ALL_OPTIONS, task = 'this task'): TaskOptions {
+  const usage = usageOf(accepted);
   let values;
   try {
     ({ values } = parseArgs({
@@ -68,6 +92,11 @@ export function parseTaskOptions(argv: string[]): TaskOptions {
       cause,
     });
   }
+  const given = Object.keys(values).map((flag) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+  const refused = given.find((name) => name !== 'cluster' && !accepted.includes(name as OptionName));
+  if (refused) {
+    throw new BootstrapError({ subject: `option ${flagOf(refused)}`, problem: `is not an option of ${task}`, fix: `${task} takes ${usage.replace('options: ', '')}` });
+  }
   const result = optionsSchema.safeParse(
     {
       cluster: values.cluster,
@@ -83,7 +112,7 @@ export function parseTaskOptions(argv: string[]): TaskOptions {
   );
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const flag = `--${String(issue.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = flagOf(String(issue.path[0] ?? 'option'));
     throw new BootstrapError({
       subject: `option ${flag}`,
       problem: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
@@ -93,13 +122,14 @@ export function parseTaskOptions(argv: string[]): TaskOptions {
   return result.data;
 }
 
-export async function createTaskContext(argv: string[]): Promise<TaskContext> {
-  const options = parseTaskOptions(argv);
+export async function createTaskContext(argv: string[], accepted: OptionName[] = ALL_OPTIONS, task?: string): Promise<TaskContext> {
+  const options = parseTaskOptions(argv, accepted, task);
   const cluster = await loadCluster(options.cluster);
   const context = options.context ?? cluster.context;
   let kube: Kube | undefined;
   return {
     options,
+    timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     cluster,
     log: createLogger(process.stderr, `[${cluster.name}] `),
     context,
@@ -114,6 +144,8 @@ async function recordTiming(cluster: string, phase: string, seconds: number): Pr
 }
 
 export interface PhaseSpec {
+  /** The options the phase takes besides --cluster; any other is an error naming these. */
+  options: OptionName[];
   /**
    * The phase changes the cluster: before it runs, the runner proves the context reaches the
    * cluster cluster.yaml pins (identity guard) and takes the cluster's lease (one writer at a time).
@@ -122,13 +154,14 @@ export interface PhaseSpec {
 }
 
 /** Runs a phase as a CLI: failures print one readable message (never a stack or raw API dump). */
-export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec = {}): Promise<void> {
-  await runCli(name, 1, async (ctx) => {
+export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec): Promise<void> {
+  const options: OptionName[] = spec.writes ? [...new Set<OptionName>([...spec.options, 'context', 'timeout', 'waitForLock'])] : spec.options;
+  await runCli(name, 1, options, async (ctx) => {
     const started = Date.now();
     let hold: LeaseHold | undefined;
     if (spec.writes) {
       await guardIdentity(ctx.kube(), ctx.cluster);
-      hold = await acquireLease(ctx.kube(), name, ctx.cluster.name, { wait: ctx.options.waitForLock, timeoutMs: ctx.options.timeout * 1000 });
+      hold = await acquireLease(ctx.kube(), name, ctx.cluster.name, { wait: ctx.options.waitForLock, timeoutMs: ctx.timeoutMs });
     }
     try {
       await phase(ctx);
@@ -145,16 +178,16 @@ export async function runPhase(name: string, phase: (ctx: TaskContext) => Promis
 /** Report exit codes (plan, audit, drift): 0 clean, 1 findings, 2 error. */
 export const ReportExit = { clean: 0, findings: 1, error: 2 } as const;
 
-/** Runs a read-only report as a CLI; `report` returns true when it found nothing to report. */
-export async function runReport(name: string, report: (ctx: TaskContext) => Promise<boolean>): Promise<void> {
-  await runCli(name, ReportExit.error, async (ctx) => ((await report(ctx)) ? ReportExit.clean : ReportExit.findings));
+/** Runs a read-only report as a CLI; `report` returns true when it found nothing to report. Reports take --json. */
+export async function runReport(name: string, report: (ctx: TaskContext) => Promise<boolean>, options: OptionName[] = ['context']): Promise<void> {
+  await runCli(name, ReportExit.error, [...options, 'json'], async (ctx) => ((await report(ctx)) ? ReportExit.clean : ReportExit.findings));
 }
 
-async function runCli(name: string, errorExit: number, body: (ctx: TaskContext) => Promise<number>): Promise<void> {
+async function runCli(name: string, errorExit: number, options: OptionName[], body: (ctx: TaskContext) => Promise<number>): Promise<void> {
   withToolsOnPath();
   watchInterrupts();
   try {
-    const ctx = await createTaskContext(process.argv.slice(2));
+    const ctx = await createTaskContext(process.argv.slice(2), options, name);
     process.exitCode = await body(ctx);
   } catch (error) {
     process.exitCode = (error instanceof BootstrapError ? error.exitCode : undefined) ?? errorExit;

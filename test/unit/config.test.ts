@@ -76,7 +76,7 @@ describe('cluster.yaml validation', () => {
 describe('task options', () => {
   it('names the flag and the fix', async () => {
 
-    expect(parseTaskOptions(['--cluster', 'infra']).timeout).toBe(180);
+    expect(parseTaskOptions(['--cluster', 'infra', '--timeout', '90']).timeout).toBe(90);
     expect(() => parseTaskOptions(['--cluster', 'infra', '--timeout', 'soon'])).toThrow(
       'option --timeout: must be a whole number of seconds\n  fix: options: --cluster <name>',
     );
@@ -120,5 +120,18 @@ describe('facts written in two places must agree', () => {
     expect(() => checkSandboxFacts({ ...base, sandbox: { apiServerPort: 16500, nodes: 1 } } as never)).toThrow(
       'identity.server: is https://127.0.0.1:16443, but sandbox.apiServerPort puts the API server at https://127.0.0.1:16500',
     );
+  });
+});
+
+describe('options per task', () => {
+  it('refuses an option the task does not take, naming the ones it does', () => {
+    expect(() => parseTaskOptions(['--cluster', 'infra', '--allow-breaking'], ['context', 'json'], 'plan')).toThrow(
+      'option --allow-breaking: is not an option of plan\n  fix: plan takes --cluster <name> --context <name> --json',
+    );
+    expect(parseTaskOptions(['--cluster', 'infra', '--json'], ['context', 'json'], 'plan')).toMatchObject({ cluster: 'infra', json: true });
+  });
+
+  it('leaves --timeout unset when not given, so each task picks its own default', () => {
+    expect(parseTaskOptions(['--cluster', 'infra']).timeout).toBeUndefined();
   });
 });
