@@ -8,8 +8,6 @@
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadAll } from 'js-yaml';
-import { parseAllDocuments } from 'yaml';
 import { $ } from 'zx';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadBundle } from '../tasks/lib/bundle-files.ts';
@@ -18,6 +16,7 @@ import { planCrds } from '../tasks/lib/crd-plan.ts';
 import { loadCluster } from '../tasks/lib/config.ts';
 import { connect } from '../tasks/lib/kube.ts';
 import { parseManifests } from '../tasks/lib/manifests.ts';
+import { loadMachineWritten, parseHandWrittenDocuments } from '../tasks/lib/yaml.ts';
 import { withToolsOnPath } from '../tasks/lib/tools.ts';
 import { bundleDir } from '../tasks/lib/workspace.ts';
 
@@ -56,14 +55,14 @@ const viaYq = (await $({ quiet: true })`yq ${'select(.kind == "CustomResourceDef
 if (parseManifests(viaYq, 'yq').length !== expected) throw new Error('yq and the TypeScript filter disagree');
 report(
   `1. filter ${expected} CRDs out of ${(rendered.length / 1e6).toFixed(1)} MB of rendered YAML`,
-  ['TypeScript (js-yaml, in process)', await median(async () => (loadAll(rendered) as KubernetesObject[]).filter((o) => o && isCrd(o)))],
+  ['TypeScript (js-yaml, in process)', await median(async () => (loadMachineWritten(rendered) as KubernetesObject[]).filter((o) => o && isCrd(o)))],
   ['yq post-renderer (one process)', await median(() => $({ quiet: true })`yq ${'select(.kind == "CustomResourceDefinition")'} ${renderedFile}`)],
 );
 
 report(
   '2. load the bundle',
-  ['js-yaml', await median(async () => loadAll(bundleText))],
-  ['yaml (parseAllDocuments)', await median(async () => parseAllDocuments(bundleText).map((d) => d.toJS()))],
+  ['js-yaml', await median(async () => loadMachineWritten(bundleText))],
+  ['yaml (parseAllDocuments)', await median(async () => parseHandWrittenDocuments(bundleText).map((d) => d.toJS()))],
 );
 
 const config = await loadCluster(cluster);

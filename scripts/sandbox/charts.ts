@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { $ } from 'zx';
 import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { parseValue } from '../../tasks/lib/yaml.ts';
 import type { Logger } from '../../tasks/lib/log.ts';
 import { sandboxEnv, sandboxPaths } from './state.ts';
 
@@ -40,7 +40,7 @@ export async function dropHelmfileCache(registry: string, repository: string, ch
 }
 
 export async function mirrorEntries(): Promise<MirrorEntry[]> {
-  const mirror = parse(await readFile(path.join(fixtureCharts, 'mirror.yaml'), 'utf8')) as { charts: MirrorEntry[] };
+  const mirror = parseValue<{ charts: MirrorEntry[] }>(await readFile(path.join(fixtureCharts, 'mirror.yaml'), 'utf8'));
   return mirror.charts;
 }
 
@@ -52,7 +52,7 @@ export async function publishCharts(registry: string, log: Logger): Promise<void
   const entries = await mirrorEntries();
   for (const entry of entries) {
     const dir = path.join(fixtureCharts, entry.path ?? entry.chart);
-    const { version } = parse(await readFile(path.join(dir, 'Chart.yaml'), 'utf8')) as { version: string };
+    const { version } = parseValue<{ version: string }>(await readFile(path.join(dir, 'Chart.yaml'), 'utf8'));
     const stamp = path.join(sandboxPaths.chartsDir, `${entry.chart}-${version}.sha256`);
     const digest = await hashDir(dir);
     if (existsSync(stamp) && (await readFile(stamp, 'utf8')) === digest) continue;

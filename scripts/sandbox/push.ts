@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { $ } from 'zx';
 import { BootstrapError } from '../../tasks/lib/errors.ts';
 import type { Logger } from '../../tasks/lib/log.ts';
 import { relative } from '../../tasks/lib/workspace.ts';
+import { parseValue } from '../../tasks/lib/yaml.ts';
 import { mirrorEntries } from './charts.ts';
 import { sandboxEnv } from './state.ts';
 
@@ -50,7 +50,7 @@ export async function pushCharts(registry: string, entries: string[], upstreamPa
     if (shown.exitCode !== 0) {
       throw new BootstrapError({ subject: relative(file), problem: `is not a Helm chart archive: ${shown.stderr.trim().split('\n').at(-1)}`, fix: 'pass the .tgz that helm package or helm pull wrote' });
     }
-    const { name, version } = parse(shown.stdout) as { name: string; version: string };
+    const { name, version } = parseValue<{ name: string; version: string }>(shown.stdout);
     const repository = (upstreamPath ?? known.get(name))?.replace(/^oci:\/\//, '').replace(/\/+$/, '');
     if (!repository) {
       throw new BootstrapError({

@@ -6,13 +6,11 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-// The bundle is machine-written and large (several MB): js-yaml parses it ~15x faster than
-// `yaml`, whose richer documents are worth it for hand-written files only.
-import { loadAll, YAMLException } from 'js-yaml';
 import type { BundleManifest, Crd } from './crd-bundle.ts';
 import { contentHash, HASH_ANNOTATION, isCrd } from './crd-bundle.ts';
 import { BootstrapError } from './errors.ts';
 import { bundleDir, paths, relative } from './workspace.ts';
+import { loadMachineWritten, YAMLException } from './yaml.ts';
 
 export interface Bundle {
   crds: Crd[];
@@ -34,7 +32,7 @@ function refuse(subject: string, problem: string, cluster: string): BootstrapErr
 function parseBundle(text: string, file: string, cluster: string): Crd[] {
   let documents: unknown[];
   try {
-    documents = loadAll(text);
+    documents = loadMachineWritten(text);
   } catch (error) {
     if (!(error instanceof YAMLException)) throw error;
     throw refuse(`${relative(file)}${error.mark ? `:${error.mark.line + 1}` : ""}`, `invalid YAML: ${error.reason}`, cluster);

@@ -2,11 +2,11 @@
 // touches a cluster; every error names the file and the key.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { closest as closestMatch, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { BootstrapError } from './errors.ts';
 import { clusterDir, paths, relative } from './workspace.ts';
+import { parseHandWrittenDocument } from './yaml.ts';
 
 /** A cluster is a folder under clusters/; its name reaches command lines, so it is kept plain. */
 export const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -138,7 +138,7 @@ export async function loadCluster(name: string): Promise<ClusterConfig> {
 }
 
 export function parseClusterYaml(text: string, fileLabel: string): ClusterSpec {
-  const doc = parseDocument(text, { prettyErrors: true });
+  const doc = parseHandWrittenDocument(text);
   if (doc.errors.length > 0) {
     const error = doc.errors[0]!;
     // The parser reports an unclosed quote where the file ends; the user needs where it opened.

@@ -1,9 +1,9 @@
 // The CRD bundle: every CustomResourceDefinition the pinned charts render, in a stable order,
 // with a manifest describing each one. Pure functions; the render task does the I/O.
 import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { BootstrapError } from './errors.ts';
+import { writeYaml } from './yaml.ts';
 
 export interface Crd extends KubernetesObject {
   apiVersion: string;
@@ -162,5 +162,5 @@ export function manifestEntry(crd: Crd, release: string): ManifestEntry {
 }
 
 export function bundleYaml(crds: Crd[]): string {
-  return crds.map((crd) => stringify(crd, { lineWidth: 0 })).join('---\n');
+  return crds.map((crd) => writeYaml(crd)).join('---\n');
 }

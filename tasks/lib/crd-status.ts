@@ -1,10 +1,10 @@
 // Live state of the bundle's CRDs: conditions from the API, and whether discovery serves each kind.
 // A CRD can report Established shortly before discovery serves it (kubernetes#62725).
-import { dumpYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import type { Crd } from './crd-bundle.ts';
 import { apiError, isNotFound, type Kube } from './kube.ts';
 import { crdReadiness, type Readiness } from './readiness.ts';
+import { toWire } from './yaml.ts';
 
 export async function listLiveCrds(kube: Kube): Promise<Map<string, V1CustomResourceDefinition>> {
   try {
@@ -20,7 +20,7 @@ export async function listLiveCrds(kube: Kube): Promise<Map<string, V1CustomReso
  * comparisons need the wire form, which the client's own serializer gives back.
  */
 export function toWireCrd(live: V1CustomResourceDefinition): Crd {
-  return parse(dumpYaml({ ...live, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' })) as Crd;
+  return toWire<Crd>({ ...live, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' });
 }
 
 /** The plurals discovery serves for one group/version, or an empty set if it serves none yet. */

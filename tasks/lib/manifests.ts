@@ -1,11 +1,12 @@
-// Reading Kubernetes manifests from YAML files and folders with the `yaml` package.
+// Reading Kubernetes manifests from YAML files and folders (hand-written, or what helm rendered).
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { loadAll } from 'js-yaml';
-import { parseAllDocuments } from 'yaml';
-import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { BootstrapError } from './errors.ts';
 import { relative } from './workspace.ts';
+import { loadMachineWritten, parseHandWrittenDocuments } from './yaml.ts';
+
+export { toClientObject } from './yaml.ts';
 
 export interface SourcedObject {
   object: KubernetesObject;
@@ -16,7 +17,7 @@ export interface SourcedObject {
 /** Parses a multi-document YAML text; empty documents (e.g. from `---` or disabled templates) are dropped. */
 export function parseManifests(text: string, fileLabel: string): KubernetesObject[] {
   const objects: KubernetesObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  for (const doc of parseHandWrittenDocuments(text)) {
     if (doc.errors.length > 0) {
       throw new BootstrapError({
         subject: fileLabel,
@@ -46,7 +47,7 @@ export function parseManifests(text: string, fileLabel: string): KubernetesObjec
 export async function readRenderedManifests(dir: string): Promise<KubernetesObject[]> {
   const objects: KubernetesObject[] = [];
   for (const file of await findYamlFiles([dir])) {
-    for (const value of loadAll(await readFile(file, 'utf8'))) {
+    for (const value of loadMachineWritten(await readFile(file, 'utf8'))) {
       if (value && typeof value === 'object') objects.push(value as KubernetesObject);
     }
   }
@@ -82,14 +83,4 @@ export async function readManifests(entries: string[]): Promise<SourcedObject[]>
     for (const object of parseManifests(text, relative(file))) result.push({ object, file });
   }
   return result;
-}
-
-/**
- * Prepares an object for the API client. The client serializes built-in kinds through typed
- * models; a plain object loses keys such as `x-kubernetes-preserve-unknown-fields`
- * (client-node #2962), so objects go through the client's own YAML loader first.
- */
-export function toClientObject<T extends KubernetesObject>(object: T): T {
-  const [loaded] = loadAllYaml(JSON.stringify(object));
-  return loaded as T;
 }

@@ -5,15 +5,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { paths } from '../../tasks/lib/workspace.ts';
+import { writeYaml } from '../../tasks/lib/yaml.ts';
 import { run } from '../helpers/sandbox.ts';
 
 const valuesFile = path.join(paths.clusters, 'apps', 'values.yaml');
 const original = await readFile(valuesFile, 'utf8');
 
 async function withChartValues(chartValues: Record<string, unknown>): Promise<void> {
-  await writeFile(valuesFile, `${original.trimEnd()}\n${stringify({ chartValues })}`);
+  await writeFile(valuesFile, `${original.trimEnd()}\n${writeYaml({ chartValues })}`);
 }
 
 const occurrences = (text: string, part: string) => text.split(part).length - 1;

@@ -4,11 +4,11 @@
 // by the server-side dry-run before the first write, and the valid CRDs beside it are not applied.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { load, loadAll } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listLiveCrds } from '../../tasks/lib/crd-status.ts';
 import { bundleYaml, type Crd } from '../../tasks/lib/crd-bundle.ts';
 import { bundleDir, paths } from '../../tasks/lib/workspace.ts';
+import { loadMachineWritten } from '../../tasks/lib/yaml.ts';
 import { kubeFor, run } from '../helpers/sandbox.ts';
 import { pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 
@@ -38,7 +38,7 @@ describe('bundle faults', () => {
     const before = await crdVersions();
     const original = await readFile(bundleFile, 'utf8');
     try {
-      const crds = loadAll(original) as Crd[];
+      const crds = loadMachineWritten(original) as Crd[];
       const prometheuses = crds.find((c) => c.metadata.name === 'prometheuses.monitoring.coreos.com')!;
       prometheuses.spec.versions[0]!.schema = { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } };
       await writeFile(bundleFile, bundleYaml(crds));
@@ -67,7 +67,7 @@ describe('bundle faults', () => {
 
   it('refuses a stale bundle when crds runs without its dependencies', async () => {
     const manifestFile = path.join(bundleDir('apps'), 'manifest.json');
-    const manifest = load(await readFile(manifestFile, 'utf8')) as Record<string, unknown>;
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, unknown>;
     await writeFile(manifestFile, JSON.stringify({ ...manifest, inputsSha256: '0'.repeat(64) }));
     try {
       const stale = await run`nx run apps:crds --exclude-task-dependencies --outputStyle=stream`;

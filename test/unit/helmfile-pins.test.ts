@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parseValue } from '../../tasks/lib/yaml.ts';
 import { paths } from '../../tasks/lib/workspace.ts';
 
 interface Release {
@@ -21,7 +21,7 @@ function releasesOf(file: string): { releases: Release[]; text: string } {
     .join('\n')
     .replace(/\{\{ \$oci \}\}/g, 'oci://')
     .replace(/\{\{[^}]*\}\}/g, 'templated');
-  return { releases: (parse(body) as { releases: Release[] }).releases, text };
+  return { releases: parseValue<{ releases: Release[] }>(body).releases, text };
 }
 
 const crds = releasesOf('00-crds.yaml.gotmpl');
