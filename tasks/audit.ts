@@ -24,7 +24,7 @@ async function builtinKinds(version: string, clusterFile: string): Promise<Set<s
   return new Set((JSON.parse(await readFile(file, 'utf8')) as { kinds: string[] }).kinds);
 }
 
-export async function audit({ cluster, context, options, log }: TaskContext): Promise<CoverageEntry[]> {
+export async function audit({ cluster, context, log }: TaskContext): Promise<CoverageEntry[]> {
   const { manifest } = await loadBundle(cluster.name);
   const sources = await readManifests(cluster.verify.gitops.map((p) => path.resolve(workspaceRoot, p)));
   const uses = kindUses(sources.map(({ object, file }) => ({ apiVersion: object.apiVersion, kind: object.kind, file: relative(file) })));
@@ -35,7 +35,6 @@ export async function audit({ cluster, context, options, log }: TaskContext): Pr
   const out = path.join(paths.dist, 'audit', cluster.name);
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'coverage.json'), `${JSON.stringify({ cluster: cluster.name, kinds: entries }, null, 2)}\n`);
-  process.stdout.write(options.json ? `${JSON.stringify({ cluster: cluster.name, kinds: entries }, null, 2)}\n` : `${formatCoverage(entries)}\n`);
   const bad = entries.filter((e) => e.status === 'missing' || e.status === 'core-only');
   (bad.length ? log.failure : log.success)(`coverage: ${entries.length - bad.length}/${entries.length} kinds served after the CRD phase`);
   return entries;
@@ -43,5 +42,12 @@ export async function audit({ cluster, context, options, log }: TaskContext): Pr
 
 if (import.meta.main) {
   // Offline: no context to take.
-  await runReport('audit', async (ctx) => (await audit(ctx)).every((e) => e.status === 'builtin' || e.status === 'bundle'), []);
+  await runReport(
+    'audit',
+    async (ctx) => {
+      const kinds = await audit(ctx);
+      return { json: { kinds }, text: formatCoverage(kinds), clean: kinds.every((e) => e.status === 'builtin' || e.status === 'bundle') };
+    },
+    { options: [] },
+  );
 }

@@ -27,9 +27,8 @@ async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<st
 }
 
 export async function drift(ctx: TaskContext): Promise<DriftFinding[]> {
-  const { cluster, kube, options } = ctx;
+  const { cluster, kube } = ctx;
   const client = kube();
-  await guardIdentity(client, cluster);
   const bundle = await loadBundle(cluster.name);
   const ignored = new Set(cluster.drift.ignoreCrds);
   const live = [...(await listLiveCrds(client)).values()].filter((crd) => !ignored.has(crd.metadata?.name ?? ''));
@@ -37,8 +36,12 @@ export async function drift(ctx: TaskContext): Promise<DriftFinding[]> {
   const sources = await otherClusterSources(ctx);
   sources.set(cluster.name, liveSources(live));
   findings.push(...versionSkew(cluster.name, sources));
-  process.stdout.write(options.json ? `${JSON.stringify({ cluster: cluster.name, findings }, null, 2)}\n` : `${formatDrift(cluster.name, findings)}\n`);
   return findings;
 }
 
-if (import.meta.main) await runReport('drift', async (ctx) => (await drift(ctx)).length === 0);
+if (import.meta.main) {
+  await runReport('drift', async (ctx) => {
+    const findings = await drift(ctx);
+    return { json: { findings }, text: formatDrift(ctx.cluster.name, findings), clean: findings.length === 0 };
+  }, { guarded: true });
+}

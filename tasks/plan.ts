@@ -7,19 +7,21 @@ import { loadBundle } from './lib/bundle-files.ts';
 import { planCore } from './lib/core-plan.ts';
 import { formatPlan, planCrds, type CrdPlan } from './lib/crd-plan.ts';
 import { listLiveCrds } from './lib/crd-status.ts';
-import { guardIdentity } from './lib/identity.ts';
 import { runReport, type TaskContext } from './lib/task.ts';
 
-export async function plan({ cluster, context, kube, options }: TaskContext): Promise<CrdPlan & { adopt: ReleaseAdoption[] }> {
+export async function plan({ cluster, context, kube }: TaskContext): Promise<{ result: CrdPlan & { adopt: ReleaseAdoption[] }; text: string; context: string }> {
   const client = kube();
-  await guardIdentity(client, cluster);
   const bundle = await loadBundle(cluster.name);
   const [crds, core, live] = await Promise.all([planCrds(client, bundle), planCore({ cluster, context }), listLiveCrds(client)]);
   const adopt = planAdoption(core, live, new Set(bundle.crds.map((c) => c.metadata.name)));
   const result = { ...crds, adopt };
   const text = [formatPlan(crds), formatAdoption(adopt)].filter(Boolean).join('\n');
-  process.stdout.write(options.json ? `${JSON.stringify({ cluster: cluster.name, context: client.context, ...result }, null, 2)}\n` : `${text}\n`);
-  return result;
+  return { result, text, context: client.context };
 }
 
-if (import.meta.main) await runReport('plan', async (ctx) => (await plan(ctx)).entries.every((e) => e.action !== 'breaking'));
+if (import.meta.main) {
+  await runReport('plan', async (ctx) => {
+    const { result, text, context } = await plan(ctx);
+    return { json: { context, ...result }, text, clean: result.entries.every((e) => e.action !== 'breaking') };
+  }, { guarded: true });
+}

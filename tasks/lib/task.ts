@@ -151,6 +151,8 @@ export interface PhaseSpec {
    * cluster cluster.yaml pins (identity guard) and takes the cluster's lease (one writer at a time).
    */
   writes?: boolean;
+  /** The phase reads a cluster: the identity guard runs first (no lease). */
+  guarded?: boolean;
 }
 
 /** Runs a phase as a CLI: failures print one readable message (never a stack or raw API dump). */
@@ -159,8 +161,8 @@ export async function runPhase(name: string, phase: (ctx: TaskContext) => Promis
   await runCli(name, 1, options, async (ctx) => {
     const started = Date.now();
     let hold: LeaseHold | undefined;
+    if (spec.writes || spec.guarded) await guardIdentity(ctx.kube(), ctx.cluster);
     if (spec.writes) {
-      await guardIdentity(ctx.kube(), ctx.cluster);
       hold = await acquireLease(ctx.kube(), name, ctx.cluster.name, { wait: ctx.options.waitForLock, timeoutMs: ctx.timeoutMs });
     }
     try {
@@ -178,9 +180,29 @@ export async function runPhase(name: string, phase: (ctx: TaskContext) => Promis
 /** Report exit codes (plan, audit, drift): 0 clean, 1 findings, 2 error. */
 export const ReportExit = { clean: 0, findings: 1, error: 2 } as const;
 
-/** Runs a read-only report as a CLI; `report` returns true when it found nothing to report. Reports take --json. */
-export async function runReport(name: string, report: (ctx: TaskContext) => Promise<boolean>, options: OptionName[] = ['context']): Promise<void> {
-  await runCli(name, ReportExit.error, [...options, 'json'], async (ctx) => ((await report(ctx)) ? ReportExit.clean : ReportExit.findings));
+/** What a report found: the data for --json, the text for people, and whether it is clean. */
+export interface ReportResult {
+  json: object;
+  text: string;
+  clean: boolean;
+}
+
+/**
+ * Runs a read-only report as a CLI. The runner prints it (JSON with --json, else the text, on
+ * stdout) and maps it to the exit code: 0 clean, 1 findings, 2 error.
+ */
+export async function runReport(
+  name: string,
+  report: (ctx: TaskContext) => Promise<ReportResult>,
+  { options = ['context'], guarded = false }: { options?: OptionName[]; guarded?: boolean } = {},
+): Promise<void> {
+  await runCli(name, ReportExit.error, [...options, 'json'], async (ctx) => {
+    // A report that reads a cluster reads the pinned one: the same guard as for writes.
+    if (guarded) await guardIdentity(ctx.kube(), ctx.cluster);
+    const result = await report(ctx);
+    process.stdout.write(ctx.options.json ? `${JSON.stringify({ cluster: ctx.cluster.name, ...result.json }, null, 2)}\n` : `${result.text}\n`);
+    return result.clean ? ReportExit.clean : ReportExit.findings;
+  });
 }
 
 async function runCli(name: string, errorExit: number, options: OptionName[], body: (ctx: TaskContext) => Promise<number>): Promise<void> {
