@@ -125,7 +125,9 @@ export function kwokError(stderr: string): string {
 
 /** Restarts a stopped or crashed cluster from its own etcd data: nothing in it is lost. */
 export async function startCluster(name: string): Promise<void> {
-  const started = await $({ quiet: true, env: sandboxEnv(), nothrow: true })`kwokctl start cluster --name ${name} --kubeconfig ${sandboxPaths.kubeconfig}`;
+  // Stop first: start alone leaves the surviving components and the restarted ones at odds.
+  await $({ quiet: true, env: sandboxEnv(), nothrow: true })`kwokctl stop cluster --name ${name}`;
+  const started = await $({ quiet: true, env: sandboxEnv(), nothrow: true })`kwokctl start cluster --name ${name}`;
   if (started.exitCode !== 0 || !(await waitHealthy(name))) {
     throw new BootstrapError({
       subject: `sandbox cluster ${name}`,
