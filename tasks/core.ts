@@ -116,7 +116,7 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   }
 
   const live = await listLiveCrds(client);
-  const leaving = leavingCrds(toSync, live, new Set(bundle.crds.map((c) => c.metadata.name))).filter((c) => c.live);
+  const leaving = leavingCrds(toSync, live, new Set(bundle.crds.map((c) => c.metadata.name)));
   await protectLeavingCrds(client, leaving, ctx);
   for (const { release, removed } of toSync) {
     for (const object of removed.filter((o) => o.kind !== 'CustomResourceDefinition')) {

@@ -34,7 +34,7 @@ function managersOf(crd: KubernetesObject | undefined): string[] {
 }
 
 export function planAdoption(plan: ReleasePlan[], liveCrds: Map<string, V1CustomResourceDefinition>, bundle: Set<string>): ReleaseAdoption[] {
-  const leaving = leavingCrds(plan, liveCrds, bundle).filter((c) => c.live);
+  const leaving = leavingCrds(plan, liveCrds, bundle);
   return plan.flatMap(({ release, deployed }) => {
     const owned = deployed.filter(isCrd).map((c) => c.metadata.name).sort();
     if (owned.length === 0) return [];

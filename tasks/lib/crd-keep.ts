@@ -14,25 +14,25 @@ export interface LeavingCrd {
   namespace: string;
   /** In the CRD bundle: the crds phase owns it from now on. */
   inBundle: boolean;
-  /** The live CRD exists; false when it is already gone from the cluster. */
-  live: boolean;
   /** The live CRD already carries helm.sh/resource-policy: keep. */
   kept: boolean;
 }
 
-/** The CRDs each release's next sync would delete, with what protects them. */
+/** The live CRDs each release's next sync would delete (one already gone needs nothing), with what protects them. */
 export function leavingCrds(plan: ReleasePlan[], liveCrds: Map<string, V1CustomResourceDefinition>, bundle: Set<string>): LeavingCrd[] {
   return plan.flatMap(({ release, removed }) =>
-    removed.filter(isCrd).map((crd) => {
+    removed.filter(isCrd).flatMap((crd) => {
       const live = liveCrds.get(crd.metadata.name);
-      return {
-        name: crd.metadata.name,
-        release: release.name,
-        namespace: release.namespace,
-        inBundle: bundle.has(crd.metadata.name),
-        live: live !== undefined,
-        kept: live !== undefined && isKept(live as KubernetesObject),
-      };
+      if (!live) return [];
+      return [
+        {
+          name: crd.metadata.name,
+          release: release.name,
+          namespace: release.namespace,
+          inBundle: bundle.has(crd.metadata.name),
+          kept: isKept(live as KubernetesObject),
+        },
+      ];
     }),
   );
 }

@@ -35,8 +35,8 @@ const bundle = new Set(['secretstores.external-secrets.io', 'certificates.cert-m
 describe('leavingCrds', () => {
   it('finds the CRDs a sync would delete, whether the bundle has them and whether they are kept', () => {
     expect(leavingCrds(plan, liveCrds, bundle)).toEqual([
-      { name: 'secretstores.external-secrets.io', release: 'external-secrets', namespace: 'external-secrets', inBundle: true, live: true, kept: false },
-      { name: 'legacytokens.generators.external-secrets.io', release: 'external-secrets', namespace: 'external-secrets', inBundle: false, live: true, kept: false },
+      { name: 'secretstores.external-secrets.io', release: 'external-secrets', namespace: 'external-secrets', inBundle: true, kept: false },
+      { name: 'legacytokens.generators.external-secrets.io', release: 'external-secrets', namespace: 'external-secrets', inBundle: false, kept: false },
     ]);
   });
 });
