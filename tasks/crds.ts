@@ -15,22 +15,28 @@ import { toClientObject } from './lib/manifests.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { waitUntilReady } from './lib/wait.ts';
 
-/** The CRD with the hash of the spec the API server will store (from a dry-run), for the next plan to check. */
-async function withStoredHash(kube: Kube, crd: Crd): Promise<Crd> {
-  const stored = await serverSideApply(kube, crd, { dryRun: true });
-  crd.metadata.annotations = { ...crd.metadata.annotations, [STORED_HASH_ANNOTATION]: storedSpecHash(stored.spec) };
+/** The CRD with the hash of the spec the API server will store, for the next plan to check. */
+async function withStoredHash(kube: Kube, crd: Crd, known: string | undefined): Promise<Crd> {
+  // Creates and updates were dry-run already (dryRunCreates, the plan); only a breaking change
+  // applied with --allow-breaking needs its own dry-run here.
+  const hash = known ?? storedSpecHash((await serverSideApply(kube, crd, { dryRun: true })).spec);
+  crd.metadata.annotations = { ...crd.metadata.annotations, [STORED_HASH_ANNOTATION]: hash };
   return crd;
 }
 
-/** Server-side dry-runs of every CRD to create; all failures are reported together, nothing is written. */
-async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string): Promise<void> {
+/**
+ * Server-side dry-runs of every CRD to create; all failures are reported together, nothing is
+ * written. Returns the hash of the spec each would be stored with.
+ */
+async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string): Promise<Map<string, string>> {
   const limit = pLimit(4);
+  const stored = new Map<string, string>();
   const failures = (
     await Promise.all(
       crds.map((crd) =>
         limit(async () => {
           try {
-            await serverSideApply(kube, toClientObject(crd), { dryRun: true });
+            stored.set(crd.metadata.name, storedSpecHash((await serverSideApply(kube, toClientObject(crd), { dryRun: true })).spec));
             return undefined;
           } catch (error) {
             return error instanceof Error ? error.message.split('\n')[0] : String(error);
@@ -46,6 +52,7 @@ async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string): Promise<
       fix: 'fix the chart or values that render them (helmfile.d/00-crds), render again and rerun',
     });
   }
+  return stored;
 }
 
 export async function applyCrds({ cluster, log, kube, options, timeoutMs }: TaskContext): Promise<void> {
@@ -74,10 +81,10 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   for (const entry of plan.entries.filter((e) => e.action === 'unchanged')) log.info(`CRD ${entry.name} up to date`);
   // Updates were dry-run by the plan; creates are dry-run here: every write is known to pass
   // before the first one is made, so an invalid CRD leaves the cluster as it was.
-  await dryRunCreates(client, changes.filter((e) => e.action === 'create').map((e) => byName.get(e.name)!), cluster.name);
+  const created = await dryRunCreates(client, changes.filter((e) => e.action === 'create').map((e) => byName.get(e.name)!), cluster.name);
 
   const result = await runWriteQueue(changes, async (entry) => {
-    await serverSideApply(client, await withStoredHash(client, toClientObject(byName.get(entry.name)!)));
+    await serverSideApply(client, await withStoredHash(client, toClientObject(byName.get(entry.name)!), entry.storedSha256 ?? created.get(entry.name)));
     log.success(`CRD ${entry.name} ${entry.action === 'create' ? 'created' : 'updated'}`);
   });
   if (result.failure || result.interrupted) {

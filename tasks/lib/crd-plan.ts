@@ -19,6 +19,8 @@ export interface CrdPlanEntry {
   release: string;
   bytes: number;
   breaking: BreakingChange[];
+  /** For an update: the hash of the spec the API server will store, from the plan's dry-run (crds records it). */
+  storedSha256?: string;
 }
 
 export interface CrdPlan {
@@ -63,7 +65,7 @@ export async function planCrds(kube: Kube, { crds, manifest }: Bundle): Promise<
         const dryRun = await serverSideApply(kube, toClientObject(crd), { dryRun: true });
         // List items come without apiVersion and kind; the dry-run result has them.
         const listed = { ...current, apiVersion: dryRun.apiVersion, kind: dryRun.kind };
-        return { ...base, action: wouldChange(listed, dryRun) ? 'update' : 'unchanged', breaking };
+        return wouldChange(listed, dryRun) ? { ...base, action: 'update', breaking, storedSha256: storedSpecHash(dryRun.spec) } : { ...base, action: 'unchanged', breaking };
       }),
     ),
   );
