@@ -8,7 +8,7 @@ import { diagnoseWorkload, formatDiagnosis, likelyCause, type ClusterEvent } fro
 import { AggregateBootstrapError } from './lib/errors.ts';
 import { deployedReleases } from './lib/helm.ts';
 import { listReleases, type HelmTarget } from './lib/helmfile.ts';
-import { apiError, describe, readObject, serverSideApply, type Kube } from './lib/kube.ts';
+import { apiError, describe, listObjects, readObject, serverSideApply, type Kube } from './lib/kube.ts';
 import { readManifests } from './lib/manifests.ts';
 import { conditionReadiness, workloadReadiness } from './lib/readiness.ts';
 import { chartLabel, deploymentGap, findDeployed } from './lib/release-plan.ts';
@@ -52,9 +52,7 @@ function workloadFailure(item: KubernetesObject, pods: KubernetesObject[], event
 async function checkWorkloads(kube: Kube, namespaces: Set<string>): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const namespace of [...namespaces].sort()) {
-    const list = async (apiVersion: string, kind: string) =>
-      // List items come without kind; readiness rules are chosen by it.
-      (await kube.objects.list(apiVersion, kind, namespace)).items.map((item) => ({ ...item, apiVersion, kind }));
+    const list = (apiVersion: string, kind: string) => listObjects(kube, apiVersion, kind, namespace);
     let pods: KubernetesObject[] = [];
     let events: ClusterEvent[] = [];
     for (const kind of ['Deployment', 'DaemonSet', 'StatefulSet']) {

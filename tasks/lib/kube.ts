@@ -120,6 +120,11 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
 }
 
+/** Lists objects of one kind with apiVersion and kind set on each (list items come without them). */
+export async function listObjects(kube: Kube, apiVersion: string, kind: string, namespace?: string): Promise<KubernetesObject[]> {
+  return (await kube.objects.list(apiVersion, kind, namespace)).items.map((item) => ({ ...item, apiVersion, kind }));
+}
+
 /** "Kind namespace/name" for messages. */
 export function describe(object: KubernetesObject): string {
   const { namespace, name } = object.metadata ?? {};

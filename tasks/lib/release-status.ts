@@ -3,7 +3,7 @@
 // the namespaces' Warning events. Read by the tool itself, never parsed from helm's text.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { diagnoseWorkload, type ClusterEvent, type WorkloadDiagnosis } from './diagnose.ts';
-import type { Kube } from './kube.ts';
+import { listObjects as list, type Kube } from './kube.ts';
 
 export interface ReleaseRef {
   name: string;
@@ -22,11 +22,6 @@ function belongsTo(object: KubernetesObject, release: ReleaseRef): boolean {
   // Hooks are not part of the release manifest and carry no release annotation; in the release
   // namespace a hook Job is the release's.
   return annotations['meta.helm.sh/release-name'] === release.name || (object.kind === 'Job' && annotations['helm.sh/hook'] !== undefined);
-}
-
-async function list(kube: Kube, apiVersion: string, kind: string, namespace: string): Promise<KubernetesObject[]> {
-  // List items come without kind; the readiness rules are chosen by it.
-  return (await kube.objects.list(apiVersion, kind, namespace)).items.map((item) => ({ ...item, apiVersion, kind }));
 }
 
 /** One progress line for a release: what is still missing, or that it is ready. */
