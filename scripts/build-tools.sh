@@ -5,7 +5,7 @@
 #   ${BOOTSTRAP_TOOLS_CACHE:-~/.cache/cluster-bootstrap/tools}/<family>/<version>/bin/
 # The repository's ignored .tools/bin/ gets symlinks to the pinned versions; put it first on PATH.
 #
-# Usage: scripts/build-tools.sh [family ...]   (families: helm helmfile yq kubernetes etcd kwok)
+# Usage: scripts/build-tools.sh [family ...]   (families: helm helmfile yq kubernetes etcd kwok flux-build)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -126,11 +126,29 @@ build_kwok() {
     sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
 }
 
+# Our own helper over Flux's build library (scripts/tools/flux-build): keyed by the library version
+# and a hash of the helper's sources, so an edit rebuilds it.
+flux_build_version() {
+  local sum
+  sum=$(cat "$repo"/scripts/tools/flux-build/{go.mod,go.sum,main.go} | sha256sum | cut -c1-12)
+  echo "$FLUX_KUSTOMIZE_VERSION-$sum"
+}
+
+build_flux-build() {
+  local version src out
+  version=$(flux_build_version)
+  src=$cache/flux-build/$version/src out=$cache/flux-build/$version/bin
+  mkdir -p "$src" "$out"
+  cp "$repo"/scripts/tools/flux-build/{go.mod,go.sum,main.go} "$src/"
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/flux-build" .)
+}
+
 version_of() {
   case $1 in
     helm) echo "$HELM_VERSION" ;; helmfile) echo "$HELMFILE_VERSION" ;; yq) echo "$YQ_VERSION" ;;
     kubernetes) echo "$KUBERNETES_VERSION" ;; etcd) echo "$ETCD_VERSION" ;; kwok) echo "$KWOK_VERSION" ;;
-    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok" ;;
+    flux-build) flux_build_version ;;
+    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok flux-build" ;;
   esac
 }
 
@@ -156,7 +174,7 @@ ensure() {
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes)
+[ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes flux-build)
 for family in "${families[@]}"; do version_of "$family" >/dev/null; done
 for family in "${families[@]}"; do ensure "$family"; done
 echo "build-tools: tools ready in $links" >&2

@@ -1,53 +1,74 @@
-// audit (offline, cached): every apiVersion/kind the cluster's GitOps manifests use must be
-// served by built-in Kubernetes or by a CRD of the bundle. Exit 0 clean, 1 findings, 2 error.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+// audit (offline, cached): rehearses Flux on an empty cluster. Builds the GitOps tree as Flux
+// does, orders its Kustomizations by dependsOn, and checks that every kind each one applies is
+// served by then: built in, the CRD phase, a CRD or waited-for HelmRelease of a dependency, or an
+// operator that registers it at run time. Exit 0 clean, 1 findings, 2 error.
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle } from './lib/bundle-files.ts';
-import { isCrd, manifestEntry } from './lib/crd-bundle.ts';
-import { auditCoverage, formatCoverage, kindUses, type CoverageEntry } from './lib/coverage.ts';
-import { BootstrapError } from './lib/errors.ts';
-import { readManifests } from './lib/manifests.ts';
-import { renderState } from './lib/render.ts';
+import { builtinKinds } from './lib/builtin-kinds.ts';
+import { rehearse, type BootstrapRelease, type Rehearsal } from './lib/flux-rehearsal.ts';
+import { formatRehearsal } from './lib/flux-report.ts';
+import type { FluxTree } from './lib/flux-tree.ts';
+import { readClusterTree } from './lib/cluster-tree.ts';
+import { listReleases } from './lib/helmfile.ts';
+import { helmReleasesOf, renderHelmReleaseCrds } from './lib/helmrelease-crds.ts';
+import { operatorsFor } from './lib/operators.ts';
 import { runReport, type TaskContext } from './lib/task.ts';
-import { paths, relative, workspaceRoot } from './lib/workspace.ts';
+import { paths, relative } from './lib/workspace.ts';
 
-async function builtinKinds(version: string, clusterFile: string): Promise<Set<string>> {
-  const file = path.join(import.meta.dirname, 'lib', 'builtin-kinds', `${version}.json`);
-  if (!existsSync(file)) {
-    throw new BootstrapError({
-      subject: `${clusterFile}: kubernetesVersion`,
-      problem: `no built-in kind list for Kubernetes ${version}`,
-      fix: `generate it against a ${version} API server: node scripts/generate-builtin-kinds.ts <context>`,
-    });
-  }
-  return new Set((JSON.parse(await readFile(file, 'utf8')) as { kinds: string[] }).kinds);
+async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> {
+  const mirror = ctx.cluster.registryMirror?.host.replace(/\/*$/, '/');
+  const upstream = (chart: string) => {
+    const bare = chart.replace(/^oci:\/\//, '');
+    return mirror && bare.startsWith(mirror) ? bare.slice(mirror.length) : bare;
+  };
+  const target = { cluster: ctx.cluster, context: ctx.context };
+  const states = [
+    { file: paths.crdsHelmfile, installed: false },
+    { file: paths.coreHelmfile, installed: true },
+  ];
+  const lists = await Promise.all(states.map(async ({ file, installed }) => (await listReleases(target, file)).map((r) => ({ r, file, installed }))));
+  return lists.flat().map(({ r, file, installed }) => ({ name: r.name, chart: upstream(r.chart), version: r.version, stateFile: relative(file), installed }));
 }
 
-export async function audit({ cluster, context, log }: TaskContext): Promise<CoverageEntry[]> {
+export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
+  const { cluster, log } = ctx;
   const { manifest } = await loadBundle(cluster.name);
-  const sources = await readManifests(cluster.verify.gitops.map((p) => path.resolve(workspaceRoot, p)));
-  const uses = kindUses(sources.map(({ object, file }) => ({ apiVersion: object.apiVersion, kind: object.kind, file: relative(file) })));
-  const core = await renderState({ cluster, context }, paths.coreHelmfile, { includeCrds: true });
-  const coreCrds = [...core.objects].flatMap(([release, objects]) => objects.filter(isCrd).map((crd) => manifestEntry(crd, release)));
-  const entries = auditCoverage(uses, await builtinKinds(cluster.kubernetesVersion, relative(cluster.file)), manifest.crds, coreCrds);
+  const tree = await readClusterTree(cluster, ctx.options.gitopsRoot);
+  const [builtin, helmReleases, releases] = await Promise.all([
+    builtinKinds(cluster),
+    renderHelmReleaseCrds(helmReleasesOf(tree.kustomizations), cluster),
+    bootstrapReleases(ctx),
+  ]);
+  const rehearsal = rehearse({
+    kustomizations: tree.kustomizations,
+    builtin,
+    bundle: manifest.crds,
+    helmReleases,
+    operators: operatorsFor(cluster.gitops?.operators ?? []),
+    bootstrapReleases: releases,
+  });
 
   const out = path.join(paths.dist, 'audit', cluster.name);
   await mkdir(out, { recursive: true });
-  await writeFile(path.join(out, 'coverage.json'), `${JSON.stringify({ cluster: cluster.name, kinds: entries }, null, 2)}\n`);
-  const bad = entries.filter((e) => e.status === 'missing' || e.status === 'core-only');
-  (bad.length ? log.failure : log.success)(`coverage: ${entries.length - bad.length}/${entries.length} kinds served after the CRD phase`);
-  return entries;
+  await writeFile(path.join(out, 'rehearsal.json'), `${JSON.stringify({ cluster: cluster.name, ...rehearsal, files: tree.files }, null, 2)}\n`);
+  (rehearsal.findings.length ? log.failure : log.success)(
+    `rehearsal: ${tree.kustomizations.length} Kustomizations, ${rehearsal.findings.length} findings`,
+  );
+  return { rehearsal, tree };
 }
 
 if (import.meta.main) {
-  // Offline: no context to take.
   await runReport(
     'audit',
     async (ctx) => {
-      const kinds = await audit(ctx);
-      return { json: { kinds }, text: formatCoverage(kinds), clean: kinds.every((e) => e.status === 'builtin' || e.status === 'bundle') };
+      const { rehearsal, tree } = await audit(ctx);
+      return {
+        json: { ...rehearsal, files: tree.files },
+        text: formatRehearsal(rehearsal, tree.files, ctx.options.verbose),
+        clean: rehearsal.findings.length === 0,
+      };
     },
-    { options: [] },
+    { options: ['gitopsRoot', 'verbose'] },
   );
 }

@@ -9,10 +9,12 @@ import { AggregateBootstrapError } from './lib/errors.ts';
 import { deployedReleases } from './lib/helm.ts';
 import { listReleases, type HelmTarget } from './lib/helmfile.ts';
 import { apiError, describe, listObjects, readObject, serverSideApply, type Kube } from './lib/kube.ts';
-import { readManifests } from './lib/manifests.ts';
 import { conditionReadiness, workloadReadiness } from './lib/readiness.ts';
 import { chartLabel, deploymentGap, findDeployed } from './lib/release-plan.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
+import { builtinKinds } from './lib/builtin-kinds.ts';
+import { readClusterTree } from './lib/cluster-tree.ts';
+import { dryRunFirstLayer, firstLayerObjects } from './lib/gitops-dry-run.ts';
 import { paths, relative, workspaceRoot } from './lib/workspace.ts';
 
 export interface CheckResult {
@@ -94,19 +96,16 @@ async function checkConditions(kube: Kube, ctx: TaskContext): Promise<CheckResul
   );
 }
 
-/** The GitOps manifests must now be accepted: a server-side dry-run writes nothing. */
+/** What Flux applies first, built as Flux builds it, must now be accepted (a dry-run writes nothing). */
 async function checkGitops(kube: Kube, ctx: TaskContext): Promise<CheckResult[]> {
-  if (ctx.cluster.verify.gitops.length === 0) return [];
-  const sources = await readManifests(ctx.cluster.verify.gitops.map((p) => path.resolve(workspaceRoot, p)));
-  const failures: CheckResult[] = [];
-  for (const { object, file } of sources) {
-    try {
-      await serverSideApply(kube, object, { dryRun: true });
-    } catch (error) {
-      failures.push(fail(`${relative(file)}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`));
-    }
-  }
-  return failures.length ? failures : [pass(`GitOps dry-run: ${sources.length} manifests accepted`)];
+  if (!ctx.cluster.gitops) return [];
+  const [tree, builtin, { manifest }] = await Promise.all([readClusterTree(ctx.cluster), builtinKinds(ctx.cluster), loadBundle(ctx.cluster.name)]);
+  const outcome = await dryRunFirstLayer(kube, firstLayerObjects(tree, builtin, manifest.crds), ctx.timeoutMs);
+  const skipped = Object.entries(outcome.skipped).map(([why, count]) => `${count} ${why}`).join(', ');
+  const moved = outcome.retargeted ? `, ${outcome.retargeted} in namespace default (theirs comes with the tree)` : '';
+  const summary = `GitOps first layer (built as Flux builds it): ${outcome.accepted} objects accepted by a server-side dry-run${moved}; not sent: ${skipped || 'none'}`;
+  if (outcome.rejected.length === 0) return [pass(summary)];
+  return outcome.rejected.map((r) => fail(`${r.file}: ${r.object}: ${r.message}`));
 }
 
 export async function verify(ctx: TaskContext): Promise<CheckResult[]> {

@@ -32,6 +32,21 @@ const condition = z.strictObject({
   status: z.enum(['True', 'False', 'Unknown']).default('True'),
 });
 
+/** A path inside the workspace or the GitOps repository: relative, never climbing out. */
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !path.isAbsolute(p) && !p.split(/[\\/]/).includes('..'), 'must be a relative path without ".."');
+
+const operator = z.strictObject({
+  /** Who registers the kinds, for messages (e.g. cilium-operator). */
+  name: z.string().min(1),
+  /** The HelmRelease (in the tree) or helmfile.d release (bootstrap) that runs the operator. */
+  release: z.string().min(1),
+  /** API groups whose kinds the operator creates CRDs for at run time. */
+  groups: z.array(z.string().min(1)).min(1),
+});
+
 export const clusterSchema = z.strictObject({
   /** Kubeconfig file, relative to cluster.yaml. Default: $KUBECONFIG, else ~/.kube/config. */
   kubeconfig: z.string().optional(),
@@ -67,10 +82,21 @@ export const clusterSchema = z.strictObject({
   verify: z
     .strictObject({
       conditions: z.array(condition).default([]),
-      /** GitOps manifest files or folders (relative to the workspace root) to dry-run server-side. */
-      gitops: z.array(z.string()).default([]),
     })
-    .default({ conditions: [], gitops: [] }),
+    .default({ conditions: [] }),
+  /** The GitOps tree Flux reconciles on this cluster: what audit rehearses and verify dry-runs. */
+  gitops: z
+    .strictObject({
+      /** The repository root Flux sees, relative to the workspace root (spec.path is relative to it). */
+      root: relativePath.default('.'),
+      /** The path the cluster's root Flux Kustomization (the FluxInstance sync) reconciles. */
+      entry: relativePath,
+      /** The folders of the repository the tree lives in (default: the entry's first folder). */
+      folders: z.array(relativePath).optional(),
+      /** Kinds that an operator registers at run time (added to the shipped defaults). */
+      operators: z.array(operator).default([]),
+    })
+    .optional(),
   drift: z
     .strictObject({
       /** CRDs other tooling owns (e.g. the sandbox's kwok Stage CRD): drift does not report them. */
@@ -89,6 +115,7 @@ export const clusterSchema = z.strictObject({
 export type ClusterSpec = z.infer<typeof clusterSchema>;
 export type SecretSpec = z.infer<typeof secret>;
 export type ConditionCheck = z.infer<typeof condition>;
+export type OperatorSpec = z.infer<typeof operator>;
 
 export interface ClusterConfig extends ClusterSpec {
   name: string;
@@ -195,6 +222,10 @@ function describeIssue(issue: Issue): string {
 }
 
 function fixFor(issue: Issue): string {
+  if (issue.code === 'unrecognized_keys' && issue.path.join('.') === 'verify' && issue.keys.includes('gitops')) {
+    // verify.gitops listed raw files; Flux applies built Kustomizations, so the tree is named by its entry.
+    return 'verify.gitops was replaced by the gitops section: set gitops.entry to the path your root Flux Kustomization reconciles (e.g. kubernetes/flux/cluster)';
+  }
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(issue.path);
     const suggestion = known ? closest(issue.keys[0]!, known) : undefined;

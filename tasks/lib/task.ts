@@ -28,12 +28,16 @@ const optionsSchema = z.strictObject({
   recover: z.boolean().default(false),
   /** Phases that write: wait for another run's lease (up to --timeout) instead of refusing. */
   waitForLock: z.boolean().default(false),
+  /** audit: judge another checkout of the GitOps repository (a pull request's worktree, a separate repo). */
+  gitopsRoot: z.string().min(1).optional(),
+  /** Reports: also list what was not judged and why. */
+  verbose: z.boolean().default(false),
 });
 
 export type TaskOptions = z.infer<typeof optionsSchema>;
 
 /** The options a task may declare (every task takes --cluster). */
-export type OptionName = 'context' | 'dryRun' | 'json' | 'timeout' | 'allowBreaking' | 'recover' | 'waitForLock';
+export type OptionName = 'context' | 'dryRun' | 'json' | 'timeout' | 'allowBreaking' | 'recover' | 'waitForLock' | 'gitopsRoot' | 'verbose';
 
 const flags: Record<OptionName, string> = {
   context: '--context <name>',
@@ -43,6 +47,8 @@ const flags: Record<OptionName, string> = {
   allowBreaking: '--allow-breaking',
   recover: '--recover',
   waitForLock: '--wait-for-lock',
+  gitopsRoot: '--gitops-root <dir>',
+  verbose: '--verbose',
 };
 const ALL_OPTIONS = Object.keys(flags) as OptionName[];
 const flagOf = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -81,6 +87,8 @@ export function parseTaskOptions(argv: string[], accepted: OptionName[] = ALL_OP
         'allow-breaking': { type: 'boolean' },
         recover: { type: 'boolean' },
         'wait-for-lock': { type: 'boolean' },
+        'gitops-root': { type: 'string' },
+        verbose: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -107,6 +115,8 @@ export function parseTaskOptions(argv: string[], accepted: OptionName[] = ALL_OP
       allowBreaking: values['allow-breaking'] ?? process.env['BOOTSTRAP_ALLOW_BREAKING'] === '1',
       recover: values.recover,
       waitForLock: values['wait-for-lock'],
+      gitopsRoot: values['gitops-root'],
+      verbose: values.verbose,
     },
     { reportInput: true },
   );

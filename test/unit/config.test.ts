@@ -26,14 +26,15 @@ describe('cluster.yaml validation', () => {
     const spec = parseClusterYaml(valid, 'clusters/x/cluster.yaml');
     expect(spec.context).toBe('kwok-infra');
     expect(spec.prerequisites.secrets).toEqual([]);
-    expect(spec.verify).toEqual({ conditions: [], gitops: [] });
+    expect(spec.verify).toEqual({ conditions: [] });
+    expect(spec.gitops).toBeUndefined();
   });
 
   it('names the file and a misspelled top-level key, and suggests the right one', () => {
     const error = errorOf(valid.replace('context:', 'contxt:'));
     expect(error.message).toBe(
       'clusters/x/cluster.yaml: contxt: unknown key "contxt"\n' +
-        '  fix: did you mean "context"? (known keys here: kubeconfig, context, identity, helmfile, kubernetesVersion, registryMirror, prerequisites, verify, drift, sandbox)',
+        '  fix: did you mean "context"? (known keys here: kubeconfig, context, identity, helmfile, kubernetesVersion, registryMirror, prerequisites, verify, gitops, drift, sandbox)',
     );
   });
 
@@ -41,6 +42,19 @@ describe('cluster.yaml validation', () => {
     const error = errorOf(`${valid}registryMirror:\n  host: 127.0.0.1:15000\n  plainHTTP: true\n`);
     expect(error.subject).toBe('clusters/x/cluster.yaml: registryMirror.plainHTTP');
     expect(error.fix).toBe('did you mean "plainHttp"? (known keys here: host, plainHttp)');
+  });
+
+  it('points the old verify.gitops list at the gitops section', () => {
+    const error = errorOf(`${valid}verify:\n  gitops:\n    - kubernetes/infrastructure\n`);
+    expect(error.subject).toBe('clusters/x/cluster.yaml: verify.gitops');
+    expect(error.fix).toMatch(/set gitops.entry to the path your root Flux Kustomization reconciles/);
+  });
+
+  it('reads the gitops section and refuses paths that climb out of the repository', () => {
+    expect(parseClusterYaml(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n`, 'c').gitops).toEqual({ root: '.', entry: 'kubernetes/flux/cluster', operators: [] });
+    const error = errorOf(`${valid}gitops:\n  entry: ../other-repo/flux\n`);
+    expect(error.subject).toBe('clusters/x/cluster.yaml: gitops.entry');
+    expect(error.problem).toBe('must be a relative path without ".."');
   });
 
   it('reports a missing required key', () => {

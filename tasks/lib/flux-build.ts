@@ -1,0 +1,49 @@
+// Builds Flux Kustomizations with Flux's own library (scripts/tools/flux-build, a Go helper over
+// github.com/fluxcd/pkg/kustomize): the same kustomize generation, patches, components and
+// postBuild substitution kustomize-controller applies. Offline; the user's tree is never written.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { runTool } from './run-tool.ts';
+
+export interface FluxBuildRequest {
+  /** Any unique key; results come back under it. */
+  id: string;
+  /** The Flux Kustomization object, with substituteFrom already resolved into postBuild.substitute. */
+  kustomization: Record<string, unknown>;
+}
+
+export interface BuiltObject {
+  /** The file the object came from, relative to the repository root. */
+  file: string;
+  object: KubernetesObject;
+}
+
+export interface FluxBuildResult {
+  id: string;
+  objects: BuiltObject[];
+  /** kustomize's own message when the build failed (a missing file, an invalid patch, …). */
+  error?: string;
+}
+
+export interface FluxBuildSource {
+  /** The repository root Flux sees (absolute). */
+  root: string;
+  /** Folders under the root that hold the tree: the helper copies only these. */
+  folders: string[];
+  cluster: string;
+}
+
+/** Builds every request in one helper run. */
+export async function fluxBuild(source: FluxBuildSource, builds: FluxBuildRequest[]): Promise<Map<string, FluxBuildResult>> {
+  if (builds.length === 0) return new Map();
+  const stdout = await runTool({
+    tool: 'flux-build',
+    args: [],
+    input: JSON.stringify({ root: source.root, include: source.folders, builds }),
+    cluster: source.cluster,
+    logName: 'flux-build',
+    subject: `GitOps tree ${source.root}`,
+    fix: 'check that the folders named in gitops (cluster.yaml) exist and hold readable YAML',
+  });
+  const { results } = JSON.parse(stdout) as { results: Array<Omit<FluxBuildResult, 'objects'> & { objects: BuiltObject[] | null }> };
+  return new Map(results.map((r) => [r.id, { ...r, objects: r.objects ?? [] }]));
+}

@@ -1,0 +1,39 @@
+// The rehearsal as a person reads it: layer by layer, each Kustomization with the kinds it
+// applies and who serves them, then the findings with their fixes.
+import type { Rehearsal } from './flux-rehearsal.ts';
+import type { TreeFiles } from './flux-tree.ts';
+
+export function formatRehearsal({ layers, findings }: Rehearsal, files: TreeFiles, verbose: boolean): string {
+  const out: string[] = [];
+  let current: number | null | undefined;
+  for (const row of layers) {
+    if (row.layer !== current) {
+      current = row.layer;
+      out.push(current === null ? 'Never starts (dependsOn cycle)' : `Layer ${current}`);
+    }
+    const after = row.dependsOn.length ? `  after ${row.dependsOn.join(', ')}` : '';
+    out.push(`  ${row.kustomization}${row.wait ? ' (wait)' : ''}${after}`);
+    out.push(`      ${row.file}`);
+    for (const kind of row.kinds) out.push(`    ${kind.ok ? '✔' : '✗'} ${kind.apiVersion} ${kind.kind}: ${kind.servedBy}`);
+  }
+  if (findings.length) {
+    out.push('', 'Findings');
+    for (const f of findings) {
+      out.push(`  ✗ ${f.type}: ${f.message}`);
+      out.push(`      Kustomization ${f.kustomization}, ${f.file}`);
+      out.push(`      fix: ${f.fix}`);
+    }
+  }
+  const kinds = new Set(layers.flatMap((l) => l.kinds.map((k) => `${k.apiVersion} ${k.kind}`))).size;
+  const depth = Math.max(-1, ...layers.map((l) => l.layer ?? -1)) + 1;
+  out.push(
+    '',
+    `${layers.length} Kustomizations in ${depth} layers, ${kinds} kinds, ${findings.length} findings`,
+    `files: ${files.applied.length} applied, ${files.buildInputs.length} build inputs (kustomization.yaml, generator data), ${files.unreferenced.length} reached by no Kustomization (not judged)`,
+  );
+  if (verbose) {
+    for (const file of files.buildInputs) out.push(`    build input: ${file}`);
+    for (const file of files.unreferenced) out.push(`    not applied by Flux: ${file}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,151 @@
+// The CRDs a HelmRelease of the GitOps tree installs: its chart (from the OCIRepository or OCI
+// HelmRepository it names, through the cluster's registry mirror) rendered with its values.
+// CRDs under templates/ are always installed; those in the chart's crds/ folder only unless
+// spec.install.crds is Skip (Flux's default is Create). upgrade.crds is reported, not judged.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ClusterConfig } from './config.ts';
+import { isCrd } from './crd-bundle.ts';
+import type { FluxKustomization } from './flux-tree.ts';
+import { runTool } from './run-tool.ts';
+import { loadMachineWritten, parseValue } from './yaml.ts';
+
+export interface CrdKind {
+  group: string;
+  kind: string;
+  versions: string[];
+}
+
+export interface HelmReleaseSource {
+  /** The Kustomization that applies the HelmRelease. */
+  kustomization: string;
+  name: string;
+  namespace: string;
+  file: string;
+  /** oci://… and the version (and the file pinning them), or why the chart cannot be rendered offline. */
+  chart: { url: string; version: string; file: string } | { unresolved: string };
+  installCrds: string;
+  upgradeCrds: string;
+  values: Record<string, unknown>;
+}
+
+export interface HelmReleaseCrds extends HelmReleaseSource {
+  crds: CrdKind[];
+}
+
+type Obj = KubernetesObject & { spec?: Record<string, any>; data?: Record<string, string>; file?: string };
+
+/** Every HelmRelease the tree applies, with its chart resolved from the sources in the tree. */
+export function helmReleasesOf(kustomizations: FluxKustomization[]): HelmReleaseSource[] {
+  const all = kustomizations.flatMap((k) => k.objects.map(({ object, file }) => ({ ...(object as Obj), file })));
+  const find = (kind: string, namespace: string, name: string) =>
+    all.find((o) => o.kind === kind && o.metadata?.name === name && (o.metadata?.namespace ?? 'default') === namespace);
+  const releases: HelmReleaseSource[] = [];
+  for (const k of kustomizations) {
+    for (const { object, file } of k.objects) {
+      const hr = object as Obj;
+      if (hr.kind !== 'HelmRelease' || !(hr.apiVersion ?? '').startsWith('helm.toolkit.fluxcd.io/')) continue;
+      const namespace = hr.metadata?.namespace ?? 'default';
+      const spec = hr.spec ?? {};
+      releases.push({
+        kustomization: k.id,
+        name: hr.metadata?.name ?? '',
+        namespace,
+        file,
+        chart: chartOf(spec, namespace, find),
+        installCrds: spec['install']?.['crds'] ?? 'Create',
+        upgradeCrds: spec['upgrade']?.['crds'] ?? 'Skip',
+        values: valuesOf(spec, namespace, find),
+      });
+    }
+  }
+  return releases;
+}
+
+function chartOf(spec: Record<string, any>, namespace: string, find: (k: string, ns: string, n: string) => Obj | undefined): HelmReleaseSource['chart'] {
+  const ref = spec['chartRef'];
+  if (ref) {
+    if (ref.kind !== 'OCIRepository') return { unresolved: `chartRef kind ${ref.kind} is not rendered offline` };
+    const repo = find('OCIRepository', ref.namespace ?? namespace, ref.name);
+    if (!repo) return { unresolved: `OCIRepository ${ref.namespace ?? namespace}/${ref.name} is not in the tree` };
+    const tag = repo.spec?.['ref']?.['tag'];
+    if (!tag) return { unresolved: `OCIRepository ${ref.name} pins no ref.tag (a semver range or digest is resolved only by Flux)` };
+    return { url: String(repo.spec?.['url']), version: String(tag), file: repo.file ?? '' };
+  }
+  const chart = spec['chart']?.['spec'];
+  if (!chart) return { unresolved: 'neither chartRef nor chart.spec is set' };
+  const source = chart.sourceRef ?? {};
+  const repo = source.kind === 'HelmRepository' ? find('HelmRepository', source.namespace ?? namespace, source.name) : undefined;
+  if (!repo || repo.spec?.['type'] !== 'oci') return { unresolved: `chart ${chart.chart} comes from ${source.kind} ${source.name}, which is not an OCI HelmRepository in the tree` };
+  if (!chart.version) return { unresolved: `chart ${chart.chart} pins no version` };
+  return { url: `${String(repo.spec?.['url']).replace(/\/$/, '')}/${chart.chart}`, version: String(chart.version), file: repo.file ?? '' };
+}
+
+/** valuesFrom ConfigMaps in order (key values.yaml unless named), then spec.values on top, as helm-controller merges them. */
+function valuesOf(spec: Record<string, any>, namespace: string, find: (k: string, ns: string, n: string) => Obj | undefined): Record<string, unknown> {
+  let values: Record<string, unknown> = {};
+  for (const from of (spec['valuesFrom'] ?? []) as Array<{ kind: string; name: string; valuesKey?: string }>) {
+    const source = from.kind === 'ConfigMap' ? find('ConfigMap', namespace, from.name) : undefined;
+    const text = source?.data?.[from.valuesKey ?? 'values.yaml'];
+    if (text) values = merge(values, parseValue<Record<string, unknown>>(text) ?? {});
+  }
+  return merge(values, spec['values'] ?? {});
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    const bothObjects = [current, value].every((v) => v && typeof v === 'object' && !Array.isArray(v));
+    out[key] = bothObjects ? merge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
+}
+
+/** Renders the charts (each distinct chart, version and values once) and lists their CRD kinds. */
+export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], cluster: ClusterConfig): Promise<HelmReleaseCrds[]> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'helmrelease-crds-'));
+  const renders = new Map<string, Promise<{ templated: CrdKind[]; crdsFolder: CrdKind[] }>>();
+  try {
+    return await Promise.all(
+      releases.map(async (release) => {
+        if ('unresolved' in release.chart) return { ...release, crds: [] };
+        const key = JSON.stringify([release.chart, release.namespace, release.values]);
+        if (!renders.has(key)) renders.set(key, renderChart(release, cluster, path.join(scratch, `${renders.size}.json`)));
+        const { templated, crdsFolder } = await renders.get(key)!;
+        return { ...release, crds: release.installCrds === 'Skip' ? templated : [...templated, ...crdsFolder] };
+      }),
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function renderChart(release: HelmReleaseSource, cluster: ClusterConfig, valuesFile: string): Promise<{ templated: CrdKind[]; crdsFolder: CrdKind[] }> {
+  const { url, version } = release.chart as { url: string; version: string };
+  const mirror = cluster.registryMirror;
+  const ref = mirror ? `oci://${mirror.host.replace(/\/*$/, '')}/${url.replace(/^oci:\/\//, '')}` : url;
+  const http = mirror?.plainHttp ? ['--plain-http'] : [];
+  await writeFile(valuesFile, JSON.stringify(release.values));
+  const common = {
+    tool: 'helm',
+    cluster: cluster.name,
+    logName: `helmrelease-${release.name}`,
+    subject: `HelmRelease ${release.namespace}/${release.name} (${release.file})`,
+    fix: `check the chart ${url}:${version} exists${mirror ? ` in the registry mirror ${mirror.host}` : ''} and that its values render`,
+  };
+  const [templates, crds] = await Promise.all([
+    runTool({ ...common, args: ['template', release.name, ref, '--version', version, '--namespace', release.namespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`, ...http] }),
+    runTool({ ...common, args: ['show', 'crds', ref, '--version', version, ...http] }),
+  ]);
+  return { templated: crdKinds(templates), crdsFolder: crdKinds(crds) };
+}
+
+function crdKinds(text: string): CrdKind[] {
+  return loadMachineWritten(text)
+    .filter((o): o is KubernetesObject => !!o && typeof o === 'object')
+    .filter(isCrd)
+    .map((crd) => ({ group: crd.spec.group, kind: crd.spec.names.kind, versions: crd.spec.versions.filter((v) => v.served).map((v) => v.name) }));
+}
