@@ -35,9 +35,9 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
       dependsOn: ['crds'],
       inputs: ['charts', 'cluster', 'engine'],
     }),
-    verify: phase('verify', cluster, 'Check CRDs, releases, workloads, conditions and a dry-run of the GitOps manifests', {
+    verify: phase('verify', cluster, 'Check CRDs, releases, workloads, conditions and a dry-run of the built first GitOps layer', {
       dependsOn: ['core'],
-      inputs: ['cluster', 'engine', 'gitops'],
+      inputs: ['cluster', 'engine', 'gitops', 'tools'],
     }),
     plan: phase('plan', cluster, 'Read-only plan of the crds phase: create / update / unchanged / breaking per CRD', {
       dependsOn: ['render-crds'],
@@ -47,7 +47,7 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
       dependsOn: ['render-crds'],
       inputs: ['cluster', 'engine', { dependentTasksOutputFiles: '**/*', transitive: true }],
     }),
-    audit: phase('audit', cluster, 'Offline: every kind the GitOps manifests use is built in or served by a bundle CRD (cached)', {
+    audit: phase('audit', cluster, 'Rehearse Flux from empty: the GitOps tree built as Flux does, layer by layer, every kind served before it is applied (cached)', {
       cache: true,
       dependsOn: ['render-crds'],
       inputs: ['charts', 'clusterValues', 'engine', 'tools', 'gitops', { dependentTasksOutputFiles: '**/*', transitive: true }],

@@ -40,7 +40,7 @@ export function firstLayerObjects(tree: FluxTree, builtin: Set<string>, bundle: 
     }
     for (const { file, object } of k.objects) {
       if (isSopsEncrypted(object)) skip('SOPS-encrypted Secret (Flux decrypts it)');
-      else if (!servedByBootstrap(object.apiVersion ?? '', object.kind ?? '', builtin, bundle)) skip('kind served later (by an operator or a HelmRelease)');
+      else if (!servedByBootstrap(object.apiVersion ?? '', object.kind ?? '', builtin, bundle)) skip('of a kind served later (by an operator or a HelmRelease)');
       else objects.push({ file, object });
     }
   }

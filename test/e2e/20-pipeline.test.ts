@@ -11,7 +11,7 @@ import { workspaceRoot } from '../../tasks/lib/workspace.ts';
 import { affectedTasks } from '../helpers/nx.ts';
 import { kubeFor, run } from '../helpers/sandbox.ts';
 
-const prometheusRule = path.join(workspaceRoot, 'kubernetes/infrastructure/kube-system/coredns/prometheusrule.yaml');
+const prometheusRule = path.join(workspaceRoot, 'kubernetes/apps/kube-system/coredns/app/prometheusrule.yaml');
 const crdHeader = (name: string): KubernetesObject => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
 
 async function dryRunPrometheusRule(cluster: string): Promise<string> {
@@ -46,7 +46,7 @@ describe('bootstrap pipeline', () => {
     const output = result.stdout + result.stderr;
     for (const cluster of ['infra', 'apps']) {
       for (const phase of ['prereqs', 'crds', 'core', 'verify']) expect(output).toContain(`[${cluster}] ✔ ${phase} done in`);
-      expect(output).toMatch(new RegExp(`\\[${cluster}\\] ✔ GitOps dry-run: \\d+ manifests accepted`));
+      expect(output).toMatch(new RegExp(`\\[${cluster}\\] ✔ GitOps first layer \\(built as Flux builds it\\): \\d+ objects accepted by a server-side dry-run`));
       expect(output).toContain(`[${cluster}] ✔ FluxInstance flux-system/flux: Ready=True`);
     }
     expect(await dryRunPrometheusRule('apps')).toBe('accepted');

@@ -67,7 +67,7 @@ describe('admission webhooks in the sandbox', () => {
   });
 
   it('a dry-run that triggers cert-manager’s webhook goes API server → responder → allowed, on loopback', async () => {
-    const [issuer] = await readManifests([path.join(workspaceRoot, 'kubernetes/infrastructure/cert-manager/cert-manager/clusterissuer.yaml')]);
+    const [issuer] = await readManifests([path.join(workspaceRoot, 'kubernetes/apps/cert-manager/cert-manager/issuers/clusterissuer.yaml')]);
     const before = (await readFile(webhookLog, 'utf8')).split('\n').length;
     await serverSideApply(kube, issuer!.object, { dryRun: true });
     const calls = (await readFile(webhookLog, 'utf8')).split('\n').slice(before - 1);

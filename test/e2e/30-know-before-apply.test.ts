@@ -1,4 +1,4 @@
-// Know before you apply: the plan, the breaking-change guard, the coverage audit and drift,
+// Know before you apply: the plan, the breaking-change guard and drift (the audit: 40-rehearsal),
 // against the sandbox clusters.
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -103,25 +103,6 @@ describe('know before you apply', () => {
         );
       },
     );
-  });
-
-  it('the coverage audit fails without the Prometheus CRD chart, naming PrometheusRule and its files', async () => {
-    const clean = await run`nx run infra:audit --outputStyle=stream`;
-    expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
-    await withCrdsHelmfile(dropRelease('prometheus-operator-crds'), async () => {
-      const result = await run`nx run infra:audit --outputStyle=stream`;
-      const output = result.stdout + result.stderr;
-      expect(result.exitCode).not.toBe(0);
-      expect(output).toContain('✗ monitoring.coreos.com/v1 PrometheusRule: no CRD in the bundle serves it: add the chart that defines it to helmfile.d/00-crds');
-      for (const file of [
-        'kubernetes/infrastructure/cert-manager/cert-manager/prometheusrule.yaml',
-        'kubernetes/infrastructure/kube-system/coredns/prometheusrule.yaml',
-        'kubernetes/infrastructure/monitoring/rook-ceph/cluster-prometheusrule.yaml',
-      ]) {
-        expect(output).toContain(`    used by ${file}`);
-      }
-      expect(output).toContain('✗ monitoring.coreos.com/v1 ServiceMonitor');
-    });
   });
 
   it('drift finds a CRD edited by hand and a version skew between the clusters', async () => {

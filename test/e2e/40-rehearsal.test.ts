@@ -1,0 +1,122 @@
+// The from-empty rehearsal (audit) on the example tree and on variants of it: each variant is a
+// copy of kubernetes/ in a fresh temporary folder, judged with --gitops-root; the tracked tree is
+// never edited. The race variant moves the Prometheus CRD chart out of helmfile.d/00-crds.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { run } from '../helpers/sandbox.ts';
+import { dropRelease, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
+
+const copies: string[] = [];
+
+/** A copy of the example tree with edits (path under kubernetes/ → text → text). */
+async function treeVariant(edits: Record<string, (text: string) => string>): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'gitops-variant-'));
+  copies.push(root);
+  await cp(path.join(workspaceRoot, 'kubernetes'), path.join(root, 'kubernetes'), { recursive: true });
+  for (const [file, edit] of Object.entries(edits)) {
+    const target = path.join(root, 'kubernetes', file);
+    const before = await readFile(target, 'utf8').catch(() => '');
+    const after = edit(before);
+    if (after === before) throw new Error(`variant edit of ${file} changed nothing`);
+    await writeFile(target, after);
+  }
+  return root;
+}
+
+const audit = (root: string) => run`node tasks/audit.ts --cluster infra --gitops-root ${root}`;
+
+afterAll(async () => {
+  for (const root of copies) await rm(root, { recursive: true, force: true });
+});
+
+describe('rehearsal of Flux from an empty cluster', () => {
+  it('prints every layer of the example tree in order, with Flux kinds served by flux-operator at run time', async () => {
+    const result = await run`nx run infra:audit --outputStyle=stream`;
+    const output = result.stdout + result.stderr;
+    expect(result.exitCode, output).toBe(0);
+    expect(output.indexOf('Layer 0')).toBeLessThan(output.indexOf('Layer 1'));
+    expect(output.indexOf('Layer 1')).toBeLessThan(output.indexOf('Layer 2'));
+    expect(output).toContain('  default/echo  after external-secrets/external-secrets-stores');
+    expect(output).toContain('    ✔ helm.toolkit.fluxcd.io/v2 HelmRelease: at run time by flux-operator (bootstrap release flux-operator)');
+    expect(output).toContain('    ✔ cilium.io/v2 CiliumLoadBalancerIPPool: at run time by cilium-operator (bootstrap release cilium)');
+    // A kind only a later layer's HelmRelease installs is served to the Kustomization that waits for it.
+    expect(output).toContain('    ✔ observability.giantswarm.io/v1alpha2 Silence: HelmRelease observability/silence-operator in observability/silence-operator');
+    expect(output).not.toContain('kustomize.config.k8s.io');
+    expect(output).toMatch(/17 Kustomizations in 3 layers, \d+ kinds, 0 findings/);
+  });
+
+  it('--verbose names the files it did not judge: build inputs, config files and files no Kustomization reaches', async () => {
+    const result = await run`node tasks/audit.ts --cluster infra --verbose`;
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('    build input: kubernetes/apps/default/echo/app/resources/config.yaml');
+    expect(result.stdout).toContain('    build input: kubernetes/components/common/kustomization.yaml');
+    expect(result.stdout).toContain('    not applied by Flux: kubernetes/apps/observability/rules/app/old-openebs-rule.yaml');
+    const json = JSON.parse((await run`node tasks/audit.ts --cluster infra --json`).stdout) as { files: { unreferenced: string[] } };
+    expect(json.files.unreferenced).toEqual(['kubernetes/apps/observability/rules/app/old-openebs-rule.yaml']);
+  });
+
+  it('race: with the Prometheus CRD chart moved from 00-crds to a later HelmRelease, every PrometheusRule user is named', async () => {
+    await withCrdsHelmfile(dropRelease('prometheus-operator-crds'), async () => {
+      const render = await run`nx run infra:render-crds --outputStyle=stream`;
+      expect(render.exitCode, render.stdout + render.stderr).toBe(0);
+      const result = await run`node tasks/audit.ts --cluster infra`;
+      const output = result.stdout;
+      expect(result.exitCode, result.stderr).toBe(1);
+      expect(output).toContain(
+        '  ✗ race: kube-system/coredns applies monitoring.coreos.com/v1 PrometheusRule, whose CRD HelmRelease observability/prometheus-operator-crds installs in observability/prometheus-operator-crds, which kube-system/coredns does not depend on\n' +
+          '      Kustomization kube-system/coredns, kubernetes/apps/kube-system/coredns/app/prometheusrule.yaml\n' +
+          '      fix: add dependsOn observability/prometheus-operator-crds to kube-system/coredns (observability/prometheus-operator-crds has wait: true), or move the chart to helmfile.d/00-crds',
+      );
+      expect(output).toContain('  ✗ race: kube-system/coredns applies monitoring.coreos.com/v1 ServiceMonitor');
+      expect(output).toContain('  ✗ race: cert-manager/cert-manager applies monitoring.coreos.com/v1 PrometheusRule');
+    });
+  });
+
+  it('cycle: two Kustomizations that depend on each other never start', async () => {
+    const root = await treeVariant({
+      'apps/cert-manager/cert-manager/ks.yaml': (t) =>
+        t.replace('  name: &app cert-manager\nspec:\n', '  name: &app cert-manager\nspec:\n  dependsOn:\n    - name: cert-manager-issuers\n'),
+    });
+    const result = await audit(root);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout).toContain('  ✗ cycle: dependsOn cycle: cert-manager/cert-manager → cert-manager/cert-manager-issuers → cert-manager/cert-manager; none of them ever starts');
+    expect(result.stdout).toContain('      Kustomization cert-manager/cert-manager, kubernetes/apps/cert-manager/cert-manager/ks.yaml');
+    expect(result.stdout).toContain('Never starts (dependsOn cycle)');
+  });
+
+  it('version-skew: the tree pins another spegel than the bootstrap', async () => {
+    await publishVariant({ chart: 'spegel', from: '0.7.4', to: '0.7.5-e2e' });
+    const root = await treeVariant({ 'apps/kube-system/spegel/app/ocirepository.yaml': (t) => t.replace('tag: 0.7.4', 'tag: 0.7.5-e2e') });
+    const result = await audit(root);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout).toContain(
+      '  ✗ version-skew: helmfile.d/01-core.yaml.gotmpl pins spegel 0.7.4 for the bootstrap, the tree pins 0.7.5-e2e for HelmRelease kube-system/spegel: right after the bootstrap Flux moves the operator to 0.7.5-e2e, against CRDs of 0.7.4\n' +
+        '      Kustomization kube-system/spegel, kubernetes/apps/kube-system/spegel/app/ocirepository.yaml',
+    );
+  });
+
+  it('missing: a kind nothing provides is named with its file and the fix', async () => {
+    const route = 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: echo\nspec:\n  hostnames: ["echo.${SECRET_DOMAIN}"]\n';
+    const root = await treeVariant({
+      'apps/default/echo/app/httproute.yaml': () => route,
+      'apps/default/echo/app/kustomization.yaml': (t) => t.replace('  - ./externalsecret.yaml\n', '  - ./externalsecret.yaml\n  - ./httproute.yaml\n'),
+    });
+    const result = await audit(root);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout).toContain(
+      '  ✗ missing: nothing provides gateway.networking.k8s.io/v1 HTTPRoute: no CRD in the bundle, the tree or its HelmReleases serves it, and no operator declares its group\n' +
+        '      Kustomization default/echo, kubernetes/apps/default/echo/app/httproute.yaml\n' +
+        '      fix: add the chart that defines it to helmfile.d/00-crds, or declare the operator that registers gateway.networking.k8s.io in cluster.yaml gitops.operators',
+    );
+  });
+
+  it('a broken kustomization.yaml is reported with kustomize’s own message, not as a crash', async () => {
+    const root = await treeVariant({ 'apps/default/echo/app/kustomization.yaml': (t) => t.replace('./service.yml', './service-gone.yml') });
+    const result = await audit(root);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/✗ build: kustomize build of \.\/kubernetes\/apps\/default\/echo\/app failed: .*service-gone\.yml/);
+  });
+});

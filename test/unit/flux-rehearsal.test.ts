@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import type { ManifestEntry } from '../../tasks/lib/crd-bundle.ts';
+import { rehearse, type BootstrapRelease, type RehearsalInput } from '../../tasks/lib/flux-rehearsal.ts';
+import type { FluxKustomization } from '../../tasks/lib/flux-tree.ts';
+import type { HelmReleaseCrds } from '../../tasks/lib/helmrelease-crds.ts';
+import { DEFAULT_OPERATORS } from '../../tasks/lib/operators.ts';
+
+const obj = (apiVersion: string, kind: string, name: string) => ({ file: `apps/${name}.yaml`, object: { apiVersion, kind, metadata: { name } } });
+
+function ks(id: string, over: Partial<FluxKustomization> = {}): FluxKustomization {
+  const [namespace, name] = id.split('/') as [string, string];
+  return { id, name, namespace, path: `./apps/${name}`, file: `apps/${name}/ks.yaml`, dependsOn: [], wait: false, healthChecks: [], objects: [], unresolved: [], ...over };
+}
+
+const silenceCrd: HelmReleaseCrds = {
+  kustomization: 'obs/silence-operator',
+  name: 'silence-operator',
+  namespace: 'obs',
+  file: 'apps/silence-operator/helmrelease.yaml',
+  chart: { url: 'oci://gsoci.azurecr.io/charts/giantswarm/silence-operator', version: '0.20.0', file: 'apps/silence-operator/ocirepository.yaml' },
+  installCrds: 'Create',
+  upgradeCrds: 'Skip',
+  values: {},
+  crds: [{ group: 'observability.giantswarm.io', kind: 'Silence', versions: ['v1alpha2'] }],
+};
+
+const silence = obj('observability.giantswarm.io/v1alpha2', 'Silence', 'maintenance');
+const bundleEntry = { group: 'monitoring.coreos.com', kind: 'PrometheusRule', versions: ['v1'], release: 'prometheus-operator-crds' } as ManifestEntry;
+const fluxOperator: BootstrapRelease = { name: 'flux-operator', chart: 'ghcr.io/controlplaneio-fluxcd/charts/flux-operator', version: '0.58.1', stateFile: 'helmfile.d/01-core.yaml.gotmpl', installed: true };
+
+function input(kustomizations: FluxKustomization[], over: Partial<RehearsalInput> = {}): RehearsalInput {
+  return { kustomizations, builtin: new Set(['v1 ConfigMap']), bundle: [bundleEntry], helmReleases: [silenceCrd], operators: DEFAULT_OPERATORS, bootstrapReleases: [fluxOperator], ...over };
+}
+
+const operatorKs = ks('obs/silence-operator', { wait: true });
+
+describe('rehearse', () => {
+  it('serves a HelmRelease-installed kind to a Kustomization that depends on the waiting one, a layer later', () => {
+    const { layers, findings } = rehearse(input([operatorKs, ks('obs/silences', { dependsOn: ['obs/silence-operator'], objects: [silence] })]));
+    expect(findings).toEqual([]);
+    expect(layers.map((l) => [l.kustomization, l.layer])).toEqual([['obs/silence-operator', 0], ['obs/silences', 1]]);
+    expect(layers[1]!.kinds[0]).toMatchObject({ ok: true, source: 'helmrelease' });
+  });
+
+  it('race: the kind is applied by a Kustomization that does not depend on the release’s one', () => {
+    const { findings } = rehearse(input([operatorKs, ks('obs/silences', { objects: [silence] })]));
+    expect(findings).toEqual([
+      expect.objectContaining({ type: 'race', kustomization: 'obs/silences', file: 'apps/maintenance.yaml', fix: expect.stringMatching(/^add dependsOn obs\/silence-operator to obs\/silences/) }),
+    ]);
+  });
+
+  it('race: a dependency without wait is Ready before its HelmRelease installed the CRD', () => {
+    const { findings } = rehearse(input([ks('obs/silence-operator'), ks('obs/silences', { dependsOn: ['obs/silence-operator'], objects: [silence] })]));
+    expect(findings[0]).toMatchObject({ type: 'race', fix: expect.stringMatching(/^set wait: true on obs\/silence-operator \(or a healthCheck on HelmRelease obs\/silence-operator\)/) });
+  });
+
+  it('a healthCheck on the HelmRelease is as good as wait', () => {
+    const checked = ks('obs/silence-operator', { healthChecks: ['HelmRelease obs/silence-operator'] });
+    expect(rehearse(input([checked, ks('obs/silences', { dependsOn: ['obs/silence-operator'], objects: [silence] })])).findings).toEqual([]);
+  });
+
+  it('race: the kind and the release that installs it in the same Kustomization', () => {
+    const { findings } = rehearse(input([ks('obs/silence-operator', { wait: true, objects: [silence] })]));
+    expect(findings[0]).toMatchObject({ type: 'race', message: expect.stringContaining('together with HelmRelease obs/silence-operator') });
+  });
+
+  it('a CRD object in the Kustomization’s own build is applied first: no finding', () => {
+    const crd = { file: 'apps/crd.yaml', object: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'silences.observability.giantswarm.io' }, spec: { group: 'observability.giantswarm.io', names: { kind: 'Silence' }, versions: [{ name: 'v1alpha2', served: true }] } } };
+    const { findings, layers } = rehearse(input([ks('obs/silences', { objects: [crd, silence] })], { builtin: new Set(['apiextensions.k8s.io/v1 CustomResourceDefinition']), helmReleases: [] }));
+    expect(findings).toEqual([]);
+    expect(layers[0]!.kinds.find((k) => k.kind === 'Silence')).toMatchObject({ source: 'tree-crd' });
+  });
+
+  it('missing: nothing provides the kind', () => {
+    const { findings } = rehearse(input([ks('default/echo', { objects: [obj('gateway.networking.k8s.io/v1', 'HTTPRoute', 'echo')] })]));
+    expect(findings).toEqual([expect.objectContaining({ type: 'missing', kind: 'gateway.networking.k8s.io/v1 HTTPRoute', file: 'apps/echo.yaml' })]);
+  });
+
+  it('Flux kinds are served at run time by the bootstrap’s flux-operator; cilium.io by cilium-operator only when its release waits first', () => {
+    const flux = obj('helm.toolkit.fluxcd.io/v2', 'HelmRelease', 'app');
+    const pool = obj('cilium.io/v2', 'CiliumLoadBalancerIPPool', 'pool');
+    const cilium: HelmReleaseCrds = { ...silenceCrd, kustomization: 'kube-system/cilium', name: 'cilium', namespace: 'kube-system', crds: [] };
+    const tree = [ks('kube-system/cilium', { wait: true }), ks('kube-system/config', { objects: [flux, pool] })];
+    const { findings, layers } = rehearse(input(tree, { helmReleases: [cilium] }));
+    expect(layers.find((l) => l.kustomization === 'kube-system/config')!.kinds.map((k) => [k.kind, k.ok])).toEqual([['CiliumLoadBalancerIPPool', false], ['HelmRelease', true]]);
+    expect(findings).toEqual([expect.objectContaining({ type: 'operator-runtime', fix: expect.stringMatching(/^add dependsOn kube-system\/cilium to kube-system\/config/) })]);
+    tree[1]!.dependsOn = ['kube-system/cilium'];
+    expect(rehearse(input(tree, { helmReleases: [cilium] })).findings).toEqual([]);
+  });
+
+  it('cycle: reported once, and its members get no layer', () => {
+    const { findings, layers } = rehearse(input([ks('a/x', { dependsOn: ['a/y'] }), ks('a/y', { dependsOn: ['a/x'] }), ks('a/z', { dependsOn: ['a/y'] })]));
+    expect(findings.filter((f) => f.type === 'cycle').map((f) => f.message)).toEqual(['dependsOn cycle: a/x → a/y → a/x; none of them ever starts']);
+    expect(layers.map((l) => l.layer)).toEqual([null, null, null]);
+  });
+
+  it('a dependsOn on a Kustomization the tree does not define is named', () => {
+    const { findings } = rehearse(input([ks('a/x', { dependsOn: ['flux-system/gone'] })]));
+    expect(findings).toEqual([expect.objectContaining({ type: 'dependency', message: expect.stringContaining('dependsOn flux-system/gone') })]);
+  });
+
+  it('version-skew: the tree and the bootstrap pin different versions of one chart; a leading v is not a difference', () => {
+    const pin = (version: string): BootstrapRelease => ({ name: 'silence-operator', chart: 'gsoci.azurecr.io/charts/giantswarm/silence-operator', version, stateFile: 'helmfile.d/01-core.yaml.gotmpl', installed: true });
+    const tree = [operatorKs];
+    expect(rehearse(input(tree, { bootstrapReleases: [pin('v0.20.0')] })).findings).toEqual([]);
+    expect(rehearse(input(tree, { bootstrapReleases: [pin('0.19.1')] })).findings).toEqual([
+      expect.objectContaining({ type: 'version-skew', file: 'apps/silence-operator/ocirepository.yaml', message: expect.stringContaining('pins silence-operator 0.19.1 for the bootstrap, the tree pins 0.20.0') }),
+    ]);
+  });
+});
