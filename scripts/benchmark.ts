@@ -5,6 +5,7 @@
 // 2. Loading the bundle: js-yaml vs yaml.
 // 3. A crds rerun with nothing to do: the hash + field-manager shortcut vs a server-side
 //    dry-run of every CRD.
+// 4. The audit (Flux rehearsal) of a generated tree of several hundred files, cold and warm.
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { parseManifests } from '../tasks/lib/manifests.ts';
 import { loadMachineWritten, parseHandWrittenDocuments } from '../tasks/lib/yaml.ts';
 import { withToolsOnPath } from '../tasks/lib/tools.ts';
 import { bundleDir } from '../tasks/lib/workspace.ts';
+import { benchmarkAudit } from './benchmark-audit.ts';
 
 const ROUNDS = 5;
 
@@ -88,3 +90,9 @@ try {
   process.stdout.write(`3. crds rerun: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
 }
 await rm(scratch, { recursive: true, force: true });
+
+try {
+  await benchmarkAudit(cluster);
+} catch (error) {
+  process.stdout.write(`4. audit of a generated tree: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+}

@@ -2,6 +2,7 @@
 // github.com/fluxcd/pkg/kustomize): the same kustomize generation, patches, components and
 // postBuild substitution kustomize-controller applies. Offline; the user's tree is never written.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { availableParallelism } from 'node:os';
 import { runTool } from './run-tool.ts';
 
 export interface FluxBuildRequest {
@@ -32,15 +33,25 @@ export interface FluxBuildSource {
   cluster: string;
 }
 
-/** Builds every request in one helper run. */
+/**
+ * Builds every request. Flux's library serializes builds in a process (kustomize is not safe to
+ * run concurrently) and reloads kustomize's OpenAPI schema for each, so the requests are split
+ * over one helper process per core.
+ */
 export async function fluxBuild(source: FluxBuildSource, builds: FluxBuildRequest[]): Promise<Map<string, FluxBuildResult>> {
-  if (builds.length === 0) return new Map();
+  const processes = Math.min(availableParallelism(), Math.ceil(builds.length / 8));
+  const chunks = Array.from({ length: processes }, (_, i) => builds.filter((_, j) => j % processes === i));
+  const results = await Promise.all(chunks.map((chunk, i) => buildChunk(source, chunk, i)));
+  return new Map(results.flatMap((r) => [...r]));
+}
+
+async function buildChunk(source: FluxBuildSource, builds: FluxBuildRequest[], index: number): Promise<Map<string, FluxBuildResult>> {
   const stdout = await runTool({
     tool: 'flux-build',
     args: [],
     input: JSON.stringify({ root: source.root, include: source.folders, builds }),
     cluster: source.cluster,
-    logName: 'flux-build',
+    logName: `flux-build-${index}`,
     subject: `GitOps tree ${source.root}`,
     fix: 'check that the folders named in gitops (cluster.yaml) exist and hold readable YAML',
   });

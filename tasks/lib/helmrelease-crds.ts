@@ -3,9 +3,10 @@
 // CRDs under templates/ are always installed; those in the chart's crds/ folder only unless
 // spec.install.crds is Skip (Flux's default is Create). upgrade.crds is reported, not judged.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import type { ClusterConfig } from './config.ts';
 import { isCrd } from './crd-bundle.ts';
 import type { FluxKustomization } from './flux-tree.ts';
@@ -104,17 +105,36 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   return out;
 }
 
-/** Renders the charts (each distinct chart, version and values once) and lists their CRD kinds. */
+/**
+ * Renders the charts and lists their CRD kinds. Each distinct chart is pulled once; its crds/
+ * folder is read once; its templates are rendered once per distinct set of values.
+ */
 export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], cluster: ClusterConfig): Promise<HelmReleaseCrds[]> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'helmrelease-crds-'));
-  const renders = new Map<string, Promise<{ templated: CrdKind[]; crdsFolder: CrdKind[] }>>();
+  const limit = pLimit(availableParallelism());
+  const once = <T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>) => {
+    if (!cache.has(key)) cache.set(key, limit(make));
+    return cache.get(key)!;
+  };
+  const pulled = new Map<string, Promise<string>>();
+  const crdFolders = new Map<string, Promise<CrdKind[]>>();
+  const templates = new Map<string, Promise<CrdKind[]>>();
   try {
     return await Promise.all(
       releases.map(async (release) => {
         if ('unresolved' in release.chart) return { ...release, crds: [] };
-        const key = JSON.stringify([release.chart, release.namespace, release.values]);
-        if (!renders.has(key)) renders.set(key, renderChart(release, cluster, path.join(scratch, `${renders.size}.json`)));
-        const { templated, crdsFolder } = await renders.get(key)!;
+        const chartKey = `${release.chart.url}@${release.chart.version}`;
+        const chartDir = path.join(scratch, `chart-${pulled.size}`);
+        const archive = await once(pulled, chartKey, () => pullChart(release, cluster, chartDir));
+        const helm = helmRun(release, cluster);
+        const valuesFile = path.join(scratch, `values-${templates.size}.json`);
+        const [templated, crdsFolder] = await Promise.all([
+          once(templates, JSON.stringify([chartKey, release.values]), async () => {
+            await writeFile(valuesFile, JSON.stringify(release.values));
+            return crdKinds(await helm(['template', release.name, archive, '--namespace', release.namespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`]));
+          }),
+          once(crdFolders, chartKey, async () => crdKinds(await helm(['show', 'crds', archive]))),
+        ]);
         return { ...release, crds: release.installCrds === 'Skip' ? templated : [...templated, ...crdsFolder] };
       }),
     );
@@ -123,24 +143,28 @@ export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], clust
   }
 }
 
-async function renderChart(release: HelmReleaseSource, cluster: ClusterConfig, valuesFile: string): Promise<{ templated: CrdKind[]; crdsFolder: CrdKind[] }> {
+function helmRun(release: HelmReleaseSource, cluster: ClusterConfig) {
+  const { url, version } = release.chart as { url: string; version: string };
+  return (args: string[]) =>
+    runTool({
+      tool: 'helm',
+      args,
+      cluster: cluster.name,
+      logName: `helmrelease-${release.name}`,
+      subject: `HelmRelease ${release.namespace}/${release.name} (${release.file})`,
+      fix: `check the chart ${url}:${version} exists${cluster.registryMirror ? ` in the registry mirror ${cluster.registryMirror.host}` : ''} and that its values render`,
+    });
+}
+
+/** Pulls the chart (through the mirror) into dir; returns the archive's path. */
+async function pullChart(release: HelmReleaseSource, cluster: ClusterConfig, dir: string): Promise<string> {
   const { url, version } = release.chart as { url: string; version: string };
   const mirror = cluster.registryMirror;
   const ref = mirror ? `oci://${mirror.host.replace(/\/*$/, '')}/${url.replace(/^oci:\/\//, '')}` : url;
-  const http = mirror?.plainHttp ? ['--plain-http'] : [];
-  await writeFile(valuesFile, JSON.stringify(release.values));
-  const common = {
-    tool: 'helm',
-    cluster: cluster.name,
-    logName: `helmrelease-${release.name}`,
-    subject: `HelmRelease ${release.namespace}/${release.name} (${release.file})`,
-    fix: `check the chart ${url}:${version} exists${mirror ? ` in the registry mirror ${mirror.host}` : ''} and that its values render`,
-  };
-  const [templates, crds] = await Promise.all([
-    runTool({ ...common, args: ['template', release.name, ref, '--version', version, '--namespace', release.namespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`, ...http] }),
-    runTool({ ...common, args: ['show', 'crds', ref, '--version', version, ...http] }),
-  ]);
-  return { templated: crdKinds(templates), crdsFolder: crdKinds(crds) };
+  await mkdir(dir, { recursive: true });
+  await helmRun(release, cluster)(['pull', ref, '--version', version, '--destination', dir, ...(mirror?.plainHttp ? ['--plain-http'] : [])]);
+  const [archive] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
+  return path.join(dir, archive!);
 }
 
 function crdKinds(text: string): CrdKind[] {
