@@ -153,7 +153,10 @@ function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input:
 
   const providers = input.helmReleases.filter((hr) => hr.crds.some((c) => serves(c, group, version, kind)));
   const ready = providers.find((hr) => deps.has(hr.kustomization) && waitsFor(byId.get(hr.kustomization)!, hr));
-  if (ready) return verdict(true, `HelmRelease ${ready.namespace}/${ready.name} in ${ready.kustomization}`, 'helmrelease');
+  if (ready) {
+    const policy = `install.crds ${ready.installCrds}, upgrade.crds ${ready.upgradeCrds}`;
+    return verdict(true, `HelmRelease ${ready.namespace}/${ready.name} in ${ready.kustomization} (${policy})`, 'helmrelease');
+  }
 
   const operator = input.operators.find((o) => o.groups.includes(group));
   if (operator && providers.length === 0) {

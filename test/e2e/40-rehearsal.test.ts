@@ -43,7 +43,7 @@ describe('rehearsal of Flux from an empty cluster', () => {
     expect(output).toContain('    ✔ helm.toolkit.fluxcd.io/v2 HelmRelease: at run time by flux-operator (bootstrap release flux-operator)');
     expect(output).toContain('    ✔ cilium.io/v2 CiliumLoadBalancerIPPool: at run time by cilium-operator (bootstrap release cilium)');
     // A kind only a later layer's HelmRelease installs is served to the Kustomization that waits for it.
-    expect(output).toContain('    ✔ observability.giantswarm.io/v1alpha2 Silence: HelmRelease observability/silence-operator in observability/silence-operator');
+    expect(output).toContain('    ✔ observability.giantswarm.io/v1alpha2 Silence: HelmRelease observability/silence-operator in observability/silence-operator (install.crds CreateReplace, upgrade.crds CreateReplace)');
     expect(output).not.toContain('kustomize.config.k8s.io');
     expect(output).toMatch(/17 Kustomizations in 3 layers, \d+ kinds, 0 findings/);
   });
