@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { BootstrapError } from '../tasks/lib/errors.ts';
 import { createLogger } from '../tasks/lib/log.ts';
 import { connect } from '../tasks/lib/kube.ts';
+import { runCommand } from '../tasks/lib/task.ts';
 import { relative } from '../tasks/lib/workspace.ts';
 import { publishCharts } from './sandbox/charts.ts';
 import { clusterHealthy, contextOf, createCluster, deleteCluster, existingClusters, sandboxClusters, startCluster, type SandboxCluster } from './sandbox/clusters.ts';
@@ -204,9 +205,4 @@ async function main(command: string | undefined, flags: string[]): Promise<numbe
   }
 }
 
-try {
-  process.exitCode = await main(process.argv[2], process.argv.slice(3));
-} catch (error) {
-  process.exitCode = 1;
-  process.stderr.write(`✗ sandbox ${process.argv[2]} failed: ${error instanceof Error ? error.message : String(error)}\n`);
-}
+await runCommand(`sandbox ${process.argv[2] ?? ''}`.trim(), 1, () => main(process.argv[2], process.argv.slice(3)));

@@ -9,8 +9,7 @@ import { loadBundle } from './lib/bundle-files.ts';
 import { breakingChanges, formatBreakingChange, type BreakingChange } from './lib/crd-compat.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { withBundleAtRef } from './lib/bundle-at-ref.ts';
-import { ReportExit } from './lib/task.ts';
-import { withToolsOnPath } from './lib/tools.ts';
+import { printReport, ReportExit, runCommand } from './lib/task.ts';
 import { bundleDir } from './lib/workspace.ts';
 
 export interface BundleComparison {
@@ -31,9 +30,17 @@ export async function compareBundles(baseDir: string, headDir: string): Promise<
   };
 }
 
+function formatComparison(result: BundleComparison): string {
+  return [
+    ...result.breaking.map((change) => `✗ ${formatBreakingChange(change)}`),
+    ...result.dropped.map((name) => `✗ ${name}: dropped from the bundle (stays in clusters, never deleted)`),
+    ...result.added.map((name) => `+ ${name}: new`),
+    `${result.breaking.length} breaking, ${result.dropped.length} dropped, ${result.added.length} added`,
+  ].join('\n');
+}
+
 if (import.meta.main) {
-  try {
-    withToolsOnPath();
+  await runCommand('compare-bundles', ReportExit.error, async () => {
     const { values, positionals } = parseArgs({
       options: { json: { type: 'boolean' }, cluster: { type: 'string' }, base: { type: 'string' } },
       allowPositionals: true,
@@ -51,16 +58,6 @@ if (import.meta.main) {
         fix: 'node tasks/compare-bundles.ts <base-dir> <head-dir>, or --cluster infra --base main',
       });
     }
-    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else {
-      for (const change of result.breaking) process.stdout.write(`✗ ${formatBreakingChange(change)}\n`);
-      for (const name of result.dropped) process.stdout.write(`✗ ${name}: dropped from the bundle (stays in clusters, never deleted)\n`);
-      for (const name of result.added) process.stdout.write(`+ ${name}: new\n`);
-      process.stdout.write(`${result.breaking.length} breaking, ${result.dropped.length} dropped, ${result.added.length} added\n`);
-    }
-    process.exitCode = result.breaking.length || result.dropped.length ? ReportExit.findings : ReportExit.clean;
-  } catch (error) {
-    process.exitCode = ReportExit.error;
-    process.stderr.write(`✗ compare-bundles failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
+    return printReport({ json: result, text: formatComparison(result), clean: !result.breaking.length && !result.dropped.length }, values.json ?? false);
+  });
 }

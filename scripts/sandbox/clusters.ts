@@ -5,6 +5,7 @@ import path from 'node:path';
 import { $ } from 'zx';
 import { clusterNames, loadCluster, type ClusterConfig } from '../../tasks/lib/config.ts';
 import { BootstrapError } from '../../tasks/lib/errors.ts';
+import { runTool } from '../../tasks/lib/run-tool.ts';
 import { reachCluster } from '../../tasks/lib/identity.ts';
 import { connect } from '../../tasks/lib/kube.ts';
 import { parseManifests } from '../../tasks/lib/manifests.ts';
@@ -66,7 +67,6 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
       fix: 'stop that process, or pick another port (and update identity.server to match)',
     });
   }
-  const $$ = $({ quiet: true, env: sandboxEnv(), nothrow: true });
   const args = [
     ['--name', cluster.name],
     ['--runtime', 'binary'],
@@ -80,14 +80,7 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
     ['--enable-crds', 'Stage'],
     ['--wait', '120s'],
   ].flat();
-  const created = await $$`kwokctl --config ${kwokctlConfig} create cluster ${args}`;
-  if (created.exitCode !== 0) {
-    throw new BootstrapError({
-      subject: `sandbox cluster ${cluster.name}`,
-      problem: `kwokctl create cluster failed: ${kwokError(created.stderr)}`,
-      fix: 'fix the cause above, then rerun npm run sandbox -- up',
-    });
-  }
+  await kwokctl(['--config', kwokctlConfig, 'create', 'cluster', ...args], cluster.name, 'fix the cause above, then rerun npm run sandbox -- up');
   if (!(await clusterHealthy(cluster.name))) {
     throw new BootstrapError({
       subject: `sandbox cluster ${cluster.name}`,
@@ -101,10 +94,22 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
   // kwokctl's node template defaults to 192.0.2.x node addresses and 10.0.0.x pod CIDRs: keep
   // both on loopback too (pods take their IPs from their node's podCIDR).
   const loopbackNodes = ['--param', '.nodeIPs=["127.66.0.1"]', '--param', '.podCIDRs=["127.65.0.0/24"]'];
-  const scaled = await $$`kwokctl scale node --name ${cluster.name} --replicas ${String(nodes)} ${loopbackNodes}`;
-  if (scaled.exitCode !== 0) {
-    throw new BootstrapError({ subject: `sandbox cluster ${cluster.name}`, problem: `kwokctl scale node failed: ${kwokError(scaled.stderr)}` });
-  }
+  await kwokctl(['scale', 'node', '--name', cluster.name, '--replicas', String(nodes), ...loopbackNodes], cluster.name, 'read the log named above, then rerun npm run sandbox -- up');
+}
+
+/** kwokctl through the one tool runner: its JSON log lines are summarized by their last error. */
+function kwokctl(args: string[], cluster: string, fix: string): Promise<string> {
+  return runTool({
+    tool: 'kwokctl',
+    args,
+    env: sandboxEnv(),
+    cluster: 'sandbox',
+    logName: `kwokctl-${args.find((a) => !a.startsWith('-') && a !== kwokctlConfig)}-${cluster}`,
+    subject: `sandbox cluster ${cluster}`,
+    action: `kwokctl ${args.filter((a) => /^[a-z]+$/.test(a)).slice(0, 2).join(' ')}`,
+    summarize: kwokError,
+    fix,
+  });
 }
 
 /** kwokctl logs JSON lines; the last ERROR line's err (or msg) says what went wrong. */
@@ -126,6 +131,7 @@ export function kwokError(stderr: string): string {
 /** Restarts a stopped or crashed cluster from its own etcd data: nothing in it is lost. */
 export async function startCluster(name: string): Promise<void> {
   // Stop first: start alone leaves the surviving components and the restarted ones at odds.
+  // A stop that fails is expected here (the components it would stop have crashed).
   await $({ quiet: true, env: sandboxEnv(), nothrow: true })`kwokctl stop cluster --name ${name}`;
   const started = await $({ quiet: true, env: sandboxEnv(), nothrow: true })`kwokctl start cluster --name ${name}`;
   if (started.exitCode !== 0 || !(await waitHealthy(name))) {
@@ -146,11 +152,11 @@ async function waitHealthy(name: string, seconds = 60): Promise<boolean> {
 }
 
 export async function deleteCluster(name: string): Promise<void> {
-  await $({ quiet: true, env: sandboxEnv() })`kwokctl delete cluster --name ${name} --kubeconfig ${sandboxPaths.kubeconfig}`;
+  await kwokctl(['delete', 'cluster', '--name', name, '--kubeconfig', sandboxPaths.kubeconfig], name, 'read the log named above; the cluster files are under .sandbox/kwok');
 }
 
 /** kwok clusters in the sandbox's workdir (not the user's ~/.kwok). */
 export async function existingClusters(): Promise<string[]> {
-  const output = await $({ quiet: true, nothrow: true, env: sandboxEnv() })`kwokctl get clusters`;
-  return output.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const stdout = await kwokctl(['get', 'clusters'], 'list', 'check that kwokctl is built (scripts/build-tools.sh kwok)');
+  return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
 }

@@ -2,10 +2,10 @@
 // (a cancelled CI job, an OOM kill): every later sync fails with "another operation is in
 // progress". Found before the sync, named with the exact recovery command, and recovered on
 // request (--recover): roll back to the last deployed revision, or uninstall a first install.
-import { $ } from 'zx';
 import { BootstrapError } from './errors.ts';
 import type { DeployedRelease } from './helm.ts';
 import { helmEnv, type HelmTarget } from './helmfile.ts';
+import { runTool } from './run-tool.ts';
 
 export interface Recovery {
   release: DeployedRelease;
@@ -34,15 +34,17 @@ export function recoveryFor(release: DeployedRelease, history: HistoryEntry[], c
 }
 
 export async function planRecovery(target: HelmTarget, release: DeployedRelease): Promise<Recovery> {
-  const output = await $({ quiet: true, nothrow: true, env: helmEnv(target) })`helm history ${release.name} --namespace ${release.namespace} --kube-context ${target.context} --output json`;
-  if (output.exitCode !== 0) {
-    throw new BootstrapError({
-      subject: `helm release ${release.namespace}/${release.name}`,
-      problem: `helm history failed: ${output.stderr.trim().split('\n').at(-1)}`,
-      fix: 'check the context and the release namespace',
-    });
-  }
-  return recoveryFor(release, JSON.parse(output.stdout) as HistoryEntry[], target.context);
+  const stdout = await runTool({
+    tool: 'helm',
+    args: ['history', release.name, '--namespace', release.namespace, '--kube-context', target.context, '--output', 'json'],
+    env: helmEnv(target),
+    cluster: target.cluster.name,
+    logName: `helm-history-${release.name}`,
+    subject: `helm release ${release.namespace}/${release.name}`,
+    action: 'helm history',
+    fix: 'check the context and the release namespace',
+  });
+  return recoveryFor(release, JSON.parse(stdout) as HistoryEntry[], target.context);
 }
 
 export function pendingError(recoveries: Recovery[], cluster: string): BootstrapError {
@@ -55,12 +57,14 @@ export function pendingError(recoveries: Recovery[], cluster: string): Bootstrap
 
 export async function recover(target: HelmTarget, recovery: Recovery): Promise<void> {
   const [, ...args] = recovery.command;
-  const output = await $({ quiet: true, nothrow: true, env: helmEnv(target) })`helm ${args} --wait`;
-  if (output.exitCode !== 0) {
-    throw new BootstrapError({
-      subject: `helm release ${recovery.release.namespace}/${recovery.release.name}`,
-      problem: `recovery failed (${recovery.command.join(' ')}): ${output.stderr.trim().split('\n').at(-1)}`,
-      fix: 'inspect it with helm history and helm status, then recover by hand',
-    });
-  }
+  await runTool({
+    tool: 'helm',
+    args: [...args, '--wait'],
+    env: helmEnv(target),
+    cluster: target.cluster.name,
+    logName: `helm-recover-${recovery.release.name}`,
+    subject: `helm release ${recovery.release.namespace}/${recovery.release.name}`,
+    action: `recovery (${recovery.command.join(' ')})`,
+    fix: 'inspect it with helm history and helm status, then recover by hand',
+  });
 }

@@ -1,7 +1,6 @@
 // The two read-only helm calls core needs to tell an up-to-date release from one to sync.
-import { $ } from 'zx';
-import { BootstrapError } from './errors.ts';
 import { helmEnv, type HelmTarget } from './helmfile.ts';
+import { runTool } from './run-tool.ts';
 
 export interface DeployedRelease {
   name: string;
@@ -12,26 +11,28 @@ export interface DeployedRelease {
 }
 
 export async function deployedReleases({ cluster, context }: HelmTarget): Promise<DeployedRelease[]> {
-  const output = await $({ quiet: true, nothrow: true, env: helmEnv({ cluster, context }) })`helm list --all-namespaces --deployed --failed --pending --output json --kube-context ${context}`;
-  if (output.exitCode !== 0) {
-    throw new BootstrapError({
-      subject: `helm list (context ${context})`,
-      problem: output.stderr.trim().split('\n').at(-1) ?? `exit ${output.exitCode}`,
-      fix: 'check the kubeconfig and context in cluster.yaml',
-    });
-  }
-  return (JSON.parse(output.stdout || '[]') as DeployedRelease[]).map(({ name, namespace, status, chart }) => ({ name, namespace, status, chart }));
+  const stdout = await runTool({
+    tool: 'helm',
+    args: ['list', '--all-namespaces', '--deployed', '--failed', '--pending', '--output', 'json', '--kube-context', context],
+    env: helmEnv({ cluster, context }),
+    cluster: cluster.name,
+    logName: 'helm-list',
+    subject: `helm list (context ${context})`,
+    fix: 'check the kubeconfig and context in cluster.yaml',
+  });
+  return (JSON.parse(stdout || '[]') as DeployedRelease[]).map(({ name, namespace, status, chart }) => ({ name, namespace, status, chart }));
 }
 
 /** The manifest helm deployed for a release that helm list reported. A failure is an error, never "empty". */
 export async function deployedManifest({ cluster, context }: HelmTarget, release: { name: string; namespace: string }): Promise<string> {
-  const output = await $({ quiet: true, nothrow: true, env: helmEnv({ cluster, context }) })`helm get manifest ${release.name} --namespace ${release.namespace} --kube-context ${context}`;
-  if (output.exitCode !== 0) {
-    throw new BootstrapError({
-      subject: `helm release ${release.namespace}/${release.name} (context ${context})`,
-      problem: `helm get manifest failed: ${output.stderr.trim().split('\n').at(-1) ?? `exit ${output.exitCode}`}`,
-      fix: 'check the release with helm status; core needs its deployed manifest to know what a sync would delete',
-    });
-  }
-  return output.stdout;
+  return runTool({
+    tool: 'helm',
+    args: ['get', 'manifest', release.name, '--namespace', release.namespace, '--kube-context', context],
+    env: helmEnv({ cluster, context }),
+    cluster: cluster.name,
+    logName: `helm-get-manifest-${release.name}`,
+    subject: `helm release ${release.namespace}/${release.name} (context ${context})`,
+    action: 'helm get manifest',
+    fix: 'check the release with helm status; core needs its deployed manifest to know what a sync would delete',
+  });
 }

@@ -1,11 +1,12 @@
 // helmfile behind a narrow typed interface. Arguments always go through zx interpolation,
 // never through a hand-built command string.
 import readline from 'node:readline';
-import { $, type ProcessOutput } from 'zx';
+import { $ } from 'zx';
 import type { ClusterConfig } from './config.ts';
 import { BootstrapError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { stateFileLine } from './template-line.ts';
+import { runTool } from './run-tool.ts';
 import { saveToolLog, tail } from './tool-log.ts';
 import { paths, relative } from './workspace.ts';
 
@@ -39,21 +40,28 @@ export function helmfileArgs({ cluster, context }: HelmTarget, stateFile: string
   return args;
 }
 
-async function failure(target: HelmTarget, stateFile: string, action: string, output: ProcessOutput, fix: string): Promise<BootstrapError> {
-  const log = await saveToolLog(target.cluster.name, `helmfile-${action}`, `${output.stdout}\n${output.stderr}`);
-  // A template error is reported by its line within a part of the file: name the file's line.
-  const at = stateFileLine(output.stderr, stateFile);
-  return new BootstrapError({
-    subject: at ? `${relative(stateFile)}:${at.line} (${at.text})` : relative(stateFile),
-    problem: `helmfile ${action} failed (exit ${output.exitCode}):\n${tail(output.stderr)}\n    (full output: ${log})`,
+/** Runs helmfile on a state file; a failure names the state file's line when helmfile points at one. */
+function helmfile(target: HelmTarget, stateFile: string, action: string, args: string[], fix: string): Promise<string> {
+  return runTool({
+    tool: 'helmfile',
+    args: [...helmfileArgs(target, stateFile), action, ...args],
+    cwd: paths.helmfileDir,
+    env: helmEnv(target),
+    cluster: target.cluster.name,
+    logName: `helmfile-${action}`,
+    // A template error is reported by its line within a part of the file: name the file's line.
+    subject: (stderr) => {
+      const at = stateFileLine(stderr, stateFile);
+      return at ? `${relative(stateFile)}:${at.line} (${at.text})` : relative(stateFile);
+    },
+    action: `helmfile ${action}`,
     fix,
   });
 }
 
 export async function listReleases(target: HelmTarget, stateFile: string): Promise<HelmfileRelease[]> {
-  const output = await $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} list --output json`;
-  if (output.exitCode !== 0) throw await failure(target, stateFile, 'list', output, 'fix the state file or the environment values named above');
-  const releases = JSON.parse(output.stdout) as Array<Record<string, unknown>>;
+  const stdout = await helmfile(target, stateFile, 'list', ['--output', 'json'], 'fix the state file or the environment values named above');
+  const releases = JSON.parse(stdout) as Array<Record<string, unknown>>;
   return releases.map((r) => ({
     name: String(r['name']),
     namespace: String(r['namespace'] ?? ''),
@@ -77,10 +85,7 @@ export async function templateReleases(
   // Hooks are not part of a release's manifest (helm get manifest leaves them out), and the
   // Kubernetes version is the cluster's, not whatever helm was built against.
   const flags = [...crdFlags, '--skip-tests', '--no-hooks', '--kube-version', target.cluster.kubernetesVersion];
-  const output = await $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} template ${flags} --output-dir ${outputDir} --output-dir-template ${'{{ .OutputDir }}/{{ .Release.Name }}'}`;
-  if (output.exitCode !== 0) {
-    throw await failure(target, stateFile, 'template', output, 'check the chart version exists in the registry (or mirror) and the values are valid');
-  }
+  await helmfile(target, stateFile, 'template', [...flags, '--output-dir', outputDir, '--output-dir-template', '{{ .OutputDir }}/{{ .Release.Name }}'], 'check the chart version exists in the registry (or mirror) and the values are valid');
 }
 
 /** Installs or upgrades the releases, streaming helmfile's output line by line with a prefix. */

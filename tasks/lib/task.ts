@@ -209,18 +209,25 @@ export async function runReport(
   await runCli(name, ReportExit.error, [...options, 'json'], async (ctx) => {
     // A report that reads a cluster reads the pinned one: the same guard as for writes.
     if (guarded) await guardIdentity(ctx.kube(), ctx.cluster);
-    const result = await report(ctx);
-    process.stdout.write(ctx.options.json ? `${JSON.stringify({ cluster: ctx.cluster.name, ...result.json }, null, 2)}\n` : `${result.text}\n`);
-    return result.clean ? ReportExit.clean : ReportExit.findings;
+    return printReport(await report(ctx), ctx.options.json, { cluster: ctx.cluster.name });
   });
 }
 
 async function runCli(name: string, errorExit: number, options: OptionName[], body: (ctx: TaskContext) => Promise<number>): Promise<void> {
+  await runCommand(name, errorExit, async () => body(await createTaskContext(process.argv.slice(2), options, name)), { stopsSafely: true });
+}
+
+/**
+ * Any CLI of the workspace (phases, reports, compare-bundles, the sandbox): the built tools on
+ * PATH, clean interrupts, and one rule for errors: a BootstrapError prints its subject, problem
+ * and fix; anything else is a bug and prints its stack. Sets the exit code, never exits.
+ */
+export async function runCommand(name: string, errorExit: number, body: () => Promise<number>, { stopsSafely = false } = {}): Promise<void> {
   withToolsOnPath();
-  watchInterrupts();
+  // Only tasks that check for an interruption between writes defer Ctrl-C; others stop at once.
+  if (stopsSafely) watchInterrupts();
   try {
-    const ctx = await createTaskContext(process.argv.slice(2), options, name);
-    process.exitCode = await body(ctx);
+    process.exitCode = await body();
   } catch (error) {
     process.exitCode = (error instanceof BootstrapError ? error.exitCode : undefined) ?? errorExit;
     if (error instanceof BootstrapError || error instanceof AggregateBootstrapError) {
@@ -229,4 +236,10 @@ async function runCli(name: string, errorExit: number, options: OptionName[], bo
       process.stderr.write(`✗ ${name} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     }
   }
+}
+
+/** Prints a report as JSON or text and returns its exit code (0 clean, 1 findings). */
+export function printReport(result: ReportResult, json: boolean, extra: object = {}): number {
+  process.stdout.write(json ? `${JSON.stringify({ ...extra, ...result.json }, null, 2)}\n` : `${result.text}\n`);
+  return result.clean ? ReportExit.clean : ReportExit.findings;
 }
