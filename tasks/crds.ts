@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import { checkFresh, loadBundle } from './lib/bundle-files.ts';
 import { breakingChangeFix, formatBreakingChange } from './lib/crd-compat.ts';
 import { formatPlan, planCrds } from './lib/crd-plan.ts';
+import { checkUpgradeObjects, formatUpgradeCheck } from './lib/upgrade-objects.ts';
 import { crdServingStates } from './lib/crd-status.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { interruptExitCode } from './lib/interrupt.ts';
@@ -74,6 +75,17 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
     });
   }
   for (const change of breaking) log.warning(`applying anyway (--allow-breaking): ${formatBreakingChange(change)}`);
+  if (options.checkObjects) {
+    const check = await checkUpgradeObjects(client, cluster, bundle, timeoutMs);
+    if (check.rejected.length > 0) {
+      throw new BootstrapError({
+        subject: `CRD phase of ${cluster.name}`,
+        problem: `kube-apiserver would reject ${check.rejected.length} existing object(s) under the new CRDs; nothing was applied:\n${formatUpgradeCheck(check).split('\n').map((l) => `    ${l}`).join('\n')}`,
+        fix: 'fix the objects (or pin the previous chart version) before the upgrade; nx run <cluster>:upgrade-check shows the same report',
+      });
+    }
+    log.success(formatUpgradeCheck(check));
+  }
   for (const name of plan.orphaned) log.warning(`${name} is no longer in the bundle: left in place, never deleted`);
 
   const byName = new Map(bundle.crds.map((crd) => [crd.metadata.name, crd]));
@@ -114,4 +126,4 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   log.success(`all ${bundle.crds.length} CRDs Established, NamesAccepted and served`);
 }
 
-if (import.meta.main) await runPhase('crds', applyCrds, { writes: true, options: ['dryRun', 'allowBreaking'] });
+if (import.meta.main) await runPhase('crds', applyCrds, { writes: true, options: ['dryRun', 'allowBreaking', 'checkObjects'] });

@@ -47,6 +47,10 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
       dependsOn: ['render-crds'],
       inputs: ['cluster', 'engine', { dependentTasksOutputFiles: '**/*', transitive: true }],
     }),
+    'upgrade-check': phase('upgrade-check', cluster, 'Read-only: every object of the CRDs the bundle changes (GitOps tree and live), dry-run by kube-apiserver in a throwaway control plane', {
+      dependsOn: ['render-crds'],
+      inputs: ['cluster', 'engine', 'gitops', { dependentTasksOutputFiles: '**/*', transitive: true }],
+    }),
     audit: phase('audit', cluster, 'Rehearse Flux from empty: the GitOps tree built as Flux does, layer by layer, every kind served before it is applied (cached)', {
       cache: true,
       dependsOn: ['render-crds'],

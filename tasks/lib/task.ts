@@ -32,12 +32,14 @@ const optionsSchema = z.strictObject({
   gitopsRoot: z.string().min(1).optional(),
   /** Reports: also list what was not judged and why. */
   verbose: z.boolean().default(false),
+  /** crds: have kube-apiserver judge every object of the changed CRDs before anything is written. */
+  checkObjects: z.boolean().default(false),
 });
 
 export type TaskOptions = z.infer<typeof optionsSchema>;
 
 /** The options a task may declare (every task takes --cluster). */
-export type OptionName = 'context' | 'dryRun' | 'json' | 'timeout' | 'allowBreaking' | 'recover' | 'waitForLock' | 'gitopsRoot' | 'verbose';
+export type OptionName = 'context' | 'dryRun' | 'json' | 'timeout' | 'allowBreaking' | 'recover' | 'waitForLock' | 'gitopsRoot' | 'verbose' | 'checkObjects';
 
 const flags: Record<OptionName, string> = {
   context: '--context <name>',
@@ -49,6 +51,7 @@ const flags: Record<OptionName, string> = {
   waitForLock: '--wait-for-lock',
   gitopsRoot: '--gitops-root <dir>',
   verbose: '--verbose',
+  checkObjects: '--check-objects',
 };
 const ALL_OPTIONS = Object.keys(flags) as OptionName[];
 const flagOf = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -89,6 +92,7 @@ export function parseTaskOptions(argv: string[], accepted: OptionName[] = ALL_OP
         'wait-for-lock': { type: 'boolean' },
         'gitops-root': { type: 'string' },
         verbose: { type: 'boolean' },
+        'check-objects': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -117,6 +121,7 @@ export function parseTaskOptions(argv: string[], accepted: OptionName[] = ALL_OP
       waitForLock: values['wait-for-lock'],
       gitopsRoot: values['gitops-root'],
       verbose: values.verbose,
+      checkObjects: values['check-objects'],
     },
     { reportInput: true },
   );
