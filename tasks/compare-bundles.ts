@@ -6,25 +6,34 @@
 // Exit 0 nothing breaking, 1 breaking changes or CRDs dropped, 2 error.
 import { parseArgs } from 'node:util';
 import { loadBundle } from './lib/bundle-files.ts';
-import { breakingChanges, formatBreakingChange, type BreakingChange } from './lib/crd-compat.ts';
+import { crdChanges, formatBreakingChange, withSettings, type BreakingChange, type RuleSettings } from './lib/crd-compat.ts';
+import { loadCluster } from './lib/config.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { withBundleAtRef } from './lib/bundle-at-ref.ts';
 import { printReport, ReportExit, runCommand } from './lib/task.ts';
 import { bundleDir } from './lib/workspace.ts';
 
 export interface BundleComparison {
+  /** Changes of severity error: they fail the check. */
   breaking: BreakingChange[];
+  /** Changes of severity warn or info. */
+  notes: BreakingChange[];
   /** In the base bundle, gone from the head: the cluster keeps them (never deleted), the charts no longer define them. */
   dropped: string[];
   added: string[];
 }
 
-export async function compareBundles(baseDir: string, headDir: string): Promise<BundleComparison> {
+export async function compareBundles(baseDir: string, headDir: string, rules: RuleSettings = {}): Promise<BundleComparison> {
   const [base, head] = await Promise.all([loadBundle('base', baseDir), loadBundle('head', headDir)]);
   const headByName = new Map(head.crds.map((c) => [c.metadata.name, c]));
   const baseNames = new Set(base.crds.map((c) => c.metadata.name));
+  const changes = withSettings(
+    base.crds.flatMap((crd) => (headByName.has(crd.metadata.name) ? crdChanges(crd, headByName.get(crd.metadata.name)!, { bundles: true }) : [])),
+    rules,
+  );
   return {
-    breaking: base.crds.flatMap((crd) => (headByName.has(crd.metadata.name) ? breakingChanges(crd, headByName.get(crd.metadata.name)!) : [])),
+    breaking: changes.filter((c) => c.severity === 'error'),
+    notes: changes.filter((c) => c.severity !== 'error'),
     dropped: base.crds.filter((c) => !headByName.has(c.metadata.name)).map((c) => c.metadata.name),
     added: head.crds.filter((c) => !baseNames.has(c.metadata.name)).map((c) => c.metadata.name),
   };
@@ -33,6 +42,7 @@ export async function compareBundles(baseDir: string, headDir: string): Promise<
 function formatComparison(result: BundleComparison): string {
   return [
     ...result.breaking.map((change) => `✗ ${formatBreakingChange(change)}`),
+    ...result.notes.map((change) => `${change.severity === 'warn' ? '!' : '·'} ${formatBreakingChange(change)}`),
     ...result.dropped.map((name) => `✗ ${name}: dropped from the bundle (stays in clusters, never deleted)`),
     ...result.added.map((name) => `+ ${name}: new`),
     `${result.breaking.length} breaking, ${result.dropped.length} dropped, ${result.added.length} added`,
@@ -48,7 +58,8 @@ if (import.meta.main) {
     let result: BundleComparison;
     if (values.cluster && values.base) {
       const head = bundleDir(values.cluster);
-      result = await withBundleAtRef(values.cluster, values.base, (base) => compareBundles(base, head));
+      const { crdRules } = await loadCluster(values.cluster);
+      result = await withBundleAtRef(values.cluster, values.base, (base) => compareBundles(base, head, crdRules));
     } else if (positionals.length === 2) {
       result = await compareBundles(positionals[0]!, positionals[1]!);
     } else {

@@ -60,7 +60,7 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   const bundle = await loadBundle(cluster.name);
   await checkFresh(bundle, cluster.name);
   const client = kube();
-  const plan = await planCrds(client, bundle);
+  const plan = await planCrds(client, bundle, cluster.crdRules);
   if (options.dryRun) {
     process.stdout.write(`${formatPlan(plan)}\n`);
     return;

@@ -12,7 +12,7 @@ import { runReport, type TaskContext } from './lib/task.ts';
 export async function plan({ cluster, context, kube }: TaskContext): Promise<{ result: CrdPlan & { adopt: ReleaseAdoption[] }; text: string; context: string }> {
   const client = kube();
   const bundle = await loadBundle(cluster.name);
-  const [crds, core, live] = await Promise.all([planCrds(client, bundle), planCore({ cluster, context }), listLiveCrds(client)]);
+  const [crds, core, live] = await Promise.all([planCrds(client, bundle, cluster.crdRules), planCore({ cluster, context }), listLiveCrds(client)]);
   const adopt = planAdoption(core, live, new Set(bundle.crds.map((c) => c.metadata.name)));
   const result = { ...crds, adopt };
   const text = [formatPlan(crds), formatAdoption(adopt)].filter(Boolean).join('\n');

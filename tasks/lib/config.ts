@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { closest as closestMatch, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
+import { RULES, type CrdRule } from './crd-compat.ts';
 import { BootstrapError } from './errors.ts';
 import { clusterDir, paths, relative } from './workspace.ts';
 import { parseHandWrittenDocument } from './yaml.ts';
@@ -97,6 +98,14 @@ export const clusterSchema = z.strictObject({
       operators: z.array(operator).default([]),
     })
     .optional(),
+  /** Severities of the CRD change rules (README "The breaking-change guard"). */
+  crdRules: z
+    .strictObject({
+      severities: z.partialRecord(z.enum(Object.keys(RULES) as [CrdRule, ...CrdRule[]]), z.enum(['error', 'warn', 'info'])).default({}),
+      /** Schema changes no rule understands block the CRD phase (default: listed as info). */
+      failOnUnknown: z.boolean().default(false),
+    })
+    .default({ severities: {}, failOnUnknown: false }),
   drift: z
     .strictObject({
       /** CRDs other tooling owns (e.g. the sandbox's kwok Stage CRD): drift does not report them. */

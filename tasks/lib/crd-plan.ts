@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { wouldChange } from './apply.ts';
 import type { Bundle } from './bundle-files.ts';
 import { HASH_ANNOTATION, STORED_HASH_ANNOTATION, storedSpecHash, type Crd } from './crd-bundle.ts';
-import { breakingChanges, changeLocation, type BreakingChange } from './crd-compat.ts';
+import { changeLocation, crdChanges, withSettings, type BreakingChange, type RuleSettings } from './crd-compat.ts';
 import { listLiveCrds, toWireCrd } from './crd-status.ts';
 import { FIELD_MANAGER, KEEP_FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
 import { toClientObject } from './manifests.ts';
@@ -18,7 +18,10 @@ export interface CrdPlanEntry {
   action: CrdAction;
   release: string;
   bytes: number;
+  /** Changes of severity error (after cluster.yaml's crdRules): these block the CRD phase. */
   breaking: BreakingChange[];
+  /** Changes of severity warn or info: reported, not blocking. */
+  notes?: BreakingChange[];
   /** For an update: the hash of the spec the API server will store, from the plan's dry-run (crds records it). */
   storedSha256?: string;
 }
@@ -48,7 +51,7 @@ export function provablyUnchanged(live: KubernetesObject & { spec?: unknown }, w
   return (live.metadata?.managedFields ?? []).every((f) => f.manager === FIELD_MANAGER || f.manager === KEEP_FIELD_MANAGER || f.subresource === 'status');
 }
 
-export async function planCrds(kube: Kube, { crds, manifest }: Bundle): Promise<CrdPlan> {
+export async function planCrds(kube: Kube, { crds, manifest }: Bundle, rules: RuleSettings = {}): Promise<CrdPlan> {
   const live = await listLiveCrds(kube);
   const meta = new Map(manifest.crds.map((m) => [m.name, m]));
   const limit = pLimit(4);
@@ -60,12 +63,14 @@ export async function planCrds(kube: Kube, { crds, manifest }: Bundle): Promise<
         const current = live.get(name);
         if (!current) return { ...base, action: 'create', breaking: [] };
         if (provablyUnchanged(current, crd)) return { ...base, action: 'unchanged', breaking: [] };
-        const breaking = breakingChanges(toWireCrd(current), crd);
-        if (breaking.length > 0) return { ...base, action: 'breaking', breaking };
+        const changes = withSettings(crdChanges(toWireCrd(current), crd), rules);
+        const breaking = changes.filter((c) => c.severity === 'error');
+        const notes = changes.filter((c) => c.severity !== 'error');
+        if (breaking.length > 0) return { ...base, action: 'breaking', breaking, notes };
         const dryRun = await serverSideApply(kube, toClientObject(crd), { dryRun: true });
         // List items come without apiVersion and kind; the dry-run result has them.
         const listed = { ...current, apiVersion: dryRun.apiVersion, kind: dryRun.kind };
-        return wouldChange(listed, dryRun) ? { ...base, action: 'update', breaking, storedSha256: storedSpecHash(dryRun.spec) } : { ...base, action: 'unchanged', breaking };
+        return wouldChange(listed, dryRun) ? { ...base, action: 'update', breaking, notes, storedSha256: storedSpecHash(dryRun.spec) } : { ...base, action: 'unchanged', breaking };
       }),
     ),
   );
@@ -84,9 +89,10 @@ export function formatPlan(plan: CrdPlan): string {
   const out = [line(['ACTION', 'CRD', 'SIZE', 'RELEASE'])];
   for (const [i, entry] of plan.entries.entries()) {
     out.push(line(rows[i]!));
-    for (const change of entry.breaking) {
+    for (const change of [...entry.breaking, ...(entry.notes ?? [])]) {
       const where = changeLocation(change);
-      out.push(`    ✗ ${where ? `${where}: ` : ''}${change.rule}: ${change.detail}`);
+      const mark = { error: '✗', warn: '!', info: '·' }[change.severity];
+      out.push(`    ${mark} ${where ? `${where}: ` : ''}${change.rule}: ${change.detail}`);
     }
   }
   for (const name of plan.orphaned) out.push(`orphaned  ${name}  (in the cluster, no longer in the bundle: left in place, never deleted)`);

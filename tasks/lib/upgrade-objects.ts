@@ -15,7 +15,7 @@ export interface UpgradeCheck extends ObjectCheck {
 }
 
 export async function checkUpgradeObjects(kube: Kube, cluster: ClusterConfig, bundle: Bundle, timeoutMs: number): Promise<UpgradeCheck> {
-  const plan = await planCrds(kube, bundle);
+  const plan = await planCrds(kube, bundle, cluster.crdRules);
   const changed = new Set(plan.entries.filter((e) => e.action !== 'unchanged').map((e) => e.name));
   const crds = bundle.crds.filter((c) => changed.has(c.metadata.name));
   if (crds.length === 0) return { changed: [], checked: 0, rejected: [], seconds: 0 };
