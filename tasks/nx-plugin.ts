@@ -51,6 +51,10 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
       dependsOn: ['render-crds'],
       inputs: ['cluster', 'engine', 'gitops', { dependentTasksOutputFiles: '**/*', transitive: true }],
     }),
+    'migrate-storage': phase('migrate-storage', cluster, 'Rewrite every object of a CRD whose stored version the bundle drops, then prune status.storedVersions (run before crds)', {
+      dependsOn: ['render-crds'],
+      inputs: ['cluster', 'engine', { dependentTasksOutputFiles: '**/*', transitive: true }],
+    }),
     audit: phase('audit', cluster, 'Rehearse Flux from empty: the GitOps tree built as Flux does, layer by layer, every kind served before it is applied (cached)', {
       cache: true,
       dependsOn: ['render-crds'],

@@ -72,7 +72,7 @@ export function crdChanges(before: Crd, after: Crd, { bundles = false }: Compare
   // The API server refuses a CRD that drops a version still listed in status.storedVersions:
   // objects stored in it would become unreadable. Migrate them first (migrate-storage).
   for (const version of before.status?.storedVersions ?? []) {
-    if (!afterVersions.has(version)) add('stored-version-removed', `version ${version} is in status.storedVersions but removed`, { version });
+    if (!afterVersions.has(version)) add('stored-version-removed', `version ${version} is in status.storedVersions but removed (nx run <cluster>:migrate-storage rewrites the objects, then prunes it)`, { version });
   }
   // Between bundles there is no status: any removed version may still hold stored objects.
   if (bundles) {

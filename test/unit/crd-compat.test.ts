@@ -55,7 +55,7 @@ describe('breaking CRD changes', () => {
   it('a version listed in status.storedVersions removed', () => {
     const before = { ...crd([{ name: 'v1', storage: true }]), status: { storedVersions: ['v1beta1', 'v1'] } };
     expect(rules(before, crd([{ name: 'v1', storage: true }]))).toEqual([
-      'widgets.example.io (version v1beta1): stored-version-removed: version v1beta1 is in status.storedVersions but removed',
+      'widgets.example.io (version v1beta1): stored-version-removed: version v1beta1 is in status.storedVersions but removed (nx run <cluster>:migrate-storage rewrites the objects, then prunes it)',
     ]);
   });
 

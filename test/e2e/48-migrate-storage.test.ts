@@ -1,0 +1,67 @@
+// Stored versions are migrated, not just refused: VMRules stored as v1beta1, a chart release that
+// moves storage to v1, then one that drops v1beta1. The guard refuses; migrate-storage rewrites
+// every object in v1 and prunes status.storedVersions; crds then applies; no object is lost.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { listObjects, serverSideApply } from '../../tasks/lib/kube.ts';
+import { kubeFor, run } from '../helpers/sandbox.ts';
+import { pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
+
+const CRDS = 'templates/crds.yaml';
+/** VMRule served as v1beta1 and v1, stored as v1 (the schema is the same: no conversion needed). */
+const twoVersions = (t: string) =>
+  t
+    .replace('(dict "kind" "VMRule" "plural" "vmrules" "singular" "vmrule" "version" "v1beta1")', '(dict "kind" "VMRule" "plural" "vmrules" "singular" "vmrule" "version" "v1beta1" "next" "v1")')
+    .replace('      served: true\n      storage: true\n      schema:\n', '      served: true\n      storage: {{ not $crd.next }}\n      schema: &schema\n')
+    .replace('      subresources:\n        status: {}\n{{- end }}', '      subresources:\n        status: {}\n    {{- if $crd.next }}\n    - name: {{ $crd.next }}\n      served: true\n      storage: true\n      schema: *schema\n      subresources:\n        status: {}\n    {{- end }}\n{{- end }}');
+const v1Only = (t: string) => t.replace('"kind" "VMRule" "plural" "vmrules" "singular" "vmrule" "version" "v1beta1"', '"kind" "VMRule" "plural" "vmrules" "singular" "vmrule" "version" "v1"');
+
+const rules = Array.from({ length: 12 }, (_, i) => ({
+  apiVersion: 'operator.victoriametrics.com/v1beta1',
+  kind: 'VMRule',
+  metadata: { name: `stored-${i}`, namespace: 'default' },
+  spec: { groups: [{ name: `g${i}`, rules: [{ record: `r:${i}`, expr: `sum(up{job="${i}"})` }] }] },
+}));
+const specs = (objects: KubernetesObject[]) => objects.map((o) => [o.metadata?.name, JSON.stringify((o as { spec?: unknown }).spec)]).sort();
+
+describe('migrate-storage', () => {
+  it('moves stored VMRules to v1, prunes storedVersions, and lets the bundle that drops v1beta1 apply, losing nothing', async () => {
+    const kube = kubeFor('apps');
+    for (const rule of rules) await serverSideApply(kube, rule, { fieldManager: 'e2e' });
+    const before = specs(await listObjects(kube, 'operator.victoriametrics.com/v1beta1', 'VMRule', 'default'));
+    expect(before).toHaveLength(12);
+
+    await publishVariant({ chart: 'victoria-metrics-operator-crds', from: '0.14.0', to: '0.14.1-e2e', edit: { [CRDS]: twoVersions } });
+    await publishVariant({ chart: 'victoria-metrics-operator-crds', from: '0.14.0', to: '0.15.1-e2e', edit: { [CRDS]: v1Only } });
+    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.14.1-e2e'), async () => {
+      expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+      const moved = await run`node tasks/crds.ts --cluster apps`;
+      expect(moved.exitCode, moved.stderr).toBe(0);
+    });
+    const crd = await kube.apiextensions.readCustomResourceDefinition({ name: 'vmrules.operator.victoriametrics.com' });
+    expect(crd.status?.storedVersions).toEqual(['v1beta1', 'v1']);
+
+    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.1-e2e'), async () => {
+      expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+      const refused = await run`node tasks/crds.ts --cluster apps`;
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain('stored-version-removed: version v1beta1 is in status.storedVersions but removed (nx run <cluster>:migrate-storage rewrites the objects, then prunes it)');
+
+      const migrated = await run`node tasks/migrate-storage.ts --cluster apps`;
+      expect(migrated.exitCode, migrated.stderr).toBe(0);
+      expect(migrated.stderr).toMatch(/vmrules\.operator\.victoriametrics\.com: \d+ objects rewritten in v1; status\.storedVersions \[v1beta1, v1\] → \[v1\]/);
+
+      const applied = await run`node tasks/crds.ts --cluster apps`;
+      expect(applied.exitCode, applied.stderr).toBe(0);
+    });
+    const after = await kube.apiextensions.readCustomResourceDefinition({ name: 'vmrules.operator.victoriametrics.com' });
+    expect(after.spec.versions.map((v) => v.name)).toEqual(['v1']);
+    expect(after.status?.storedVersions).toEqual(['v1']);
+    // Every object is readable at v1 with the same content: nothing lost.
+    const v1 = specs(await listObjects(kube, 'operator.victoriametrics.com/v1', 'VMRule', 'default'));
+    expect(v1).toEqual(before);
+    for (const rule of rules) await kube.objects.delete({ ...rule, apiVersion: 'operator.victoriametrics.com/v1' });
+    // The apps cluster keeps the v1-only VMRule CRD: a return to 0.14.0 would drop its stored version.
+    expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+  });
+});
