@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import { checkFresh, loadBundle } from './lib/bundle-files.ts';
 import { breakingChangeFix, formatBreakingChange } from './lib/crd-compat.ts';
 import { formatPlan, planCrds } from './lib/crd-plan.ts';
+import { takeOwnership } from './lib/crd-ownership.ts';
 import { checkUpgradeObjects, formatUpgradeCheck } from './lib/upgrade-objects.ts';
 import { crdServingStates } from './lib/crd-status.ts';
 import { BootstrapError } from './lib/errors.ts';
@@ -124,6 +125,11 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
     },
   );
   log.success(`all ${bundle.crds.length} CRDs Established, NamesAccepted and served`);
+
+  const taken = await takeOwnership(client, [...byName.keys()]);
+  for (const [manager, names] of taken) {
+    log.info(`took ownership of the fields ${manager} had on ${names.length} CRD(s) (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): later runs prove them unchanged by hash, without a dry-run`);
+  }
 }
 
 if (import.meta.main) await runPhase('crds', applyCrds, { writes: true, options: ['dryRun', 'allowBreaking', 'checkObjects'] });

@@ -8,7 +8,8 @@ import type { Bundle } from './bundle-files.ts';
 import { HASH_ANNOTATION, STORED_HASH_ANNOTATION, storedSpecHash, type Crd } from './crd-bundle.ts';
 import { changeLocation, crdChanges, withSettings, type BreakingChange, type RuleSettings } from './crd-compat.ts';
 import { listLiveCrds, toWireCrd } from './crd-status.ts';
-import { FIELD_MANAGER, KEEP_FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
+import { FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
+import { foreignManagers } from './crd-ownership.ts';
 import { toClientObject } from './manifests.ts';
 
 export type CrdAction = 'create' | 'update' | 'unchanged' | 'breaking';
@@ -48,7 +49,7 @@ export function provablyUnchanged(live: KubernetesObject & { spec?: unknown }, w
   // (even ours, by hand) changes it, whatever the annotations say.
   if (live.metadata?.annotations?.[STORED_HASH_ANNOTATION] !== storedSpecHash(live.spec)) return false;
   // core's keep manager owns one annotation, which the hash already covers.
-  return (live.metadata?.managedFields ?? []).every((f) => f.manager === FIELD_MANAGER || f.manager === KEEP_FIELD_MANAGER || f.subresource === 'status');
+  return foreignManagers(live).length === 0;
 }
 
 export async function planCrds(kube: Kube, { crds, manifest }: Bundle, rules: RuleSettings = {}): Promise<CrdPlan> {
