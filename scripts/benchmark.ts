@@ -6,6 +6,10 @@
 // 3. A crds rerun with nothing to do: the hash + field-manager shortcut vs a server-side
 //    dry-run of every CRD.
 // 4. The audit (Flux rehearsal) of a generated tree of several hundred files, cold and warm.
+// 5. The CRD phase against the shell pipeline users run today (scripts/benchmark-pipeline.ts):
+//    cold, warm, and warm after the pipeline touched the CRDs. It deletes the sandbox cluster
+//    apps's CRDs (and their objects) for the cold case: nx run apps:bootstrap afterwards.
+// 6. Growth from 100 to 1000 CRDs, cold, in throwaway control planes (scripts/benchmark-scale.ts).
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +25,8 @@ import { loadMachineWritten, parseHandWrittenDocuments } from '../tasks/lib/yaml
 import { withToolsOnPath } from '../tasks/lib/tools.ts';
 import { bundleDir } from '../tasks/lib/workspace.ts';
 import { benchmarkAudit } from './benchmark-audit.ts';
+import { benchmarkPipeline } from './benchmark-pipeline.ts';
+import { benchmarkScale } from './benchmark-scale.ts';
 
 const ROUNDS = 5;
 
@@ -90,6 +96,18 @@ try {
   process.stdout.write(`3. crds rerun: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
 }
 await rm(scratch, { recursive: true, force: true });
+
+try {
+  await benchmarkPipeline(process.env['BENCHMARK_PIPELINE_CLUSTER'] ?? 'apps');
+} catch (error) {
+  process.stdout.write(`5. CRD phase vs the shell pipeline: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+}
+
+try {
+  await benchmarkScale((process.env['BENCHMARK_SCALE'] ?? '100,300,1000').split(',').map(Number));
+} catch (error) {
+  process.stdout.write(`6. growth 100 → 1000 CRDs: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+}
 
 try {
   await benchmarkAudit(cluster);

@@ -16,6 +16,8 @@ import { writeYaml } from './yaml.ts';
 export interface ThrowawayApiserver {
   kube: Kube;
   server: string;
+  /** A kubeconfig file for it (context "throwaway"), for tools such as kubectl. */
+  kubeconfig: string;
   stop(): Promise<void>;
 }
 
@@ -132,5 +134,5 @@ export async function startThrowawayApiserver(timeoutMs = 60_000): Promise<Throw
       'current-context': 'throwaway',
     }),
   );
-  return { kube: connect({ kubeconfigPath: kubeconfig, context: 'throwaway' }), server, stop };
+  return { kube: connect({ kubeconfigPath: kubeconfig, context: 'throwaway' }), server, kubeconfig, stop };
 }

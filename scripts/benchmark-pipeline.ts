@@ -1,0 +1,85 @@
+// The CRD phase against the shell pipeline users run today, on one sandbox cluster, same bundle,
+// runs alternating, medians and ratios:
+//   helmfile template --include-crds | yq 'select(.kind == "CustomResourceDefinition")' |
+//     kubectl apply --server-side --force-conflicts -f - && kubectl wait --for condition=established crd --all
+// Product: nx run <cluster>:crds (Nx start, prereqs, the cached render, the phase), as users run it.
+// DESTRUCTIVE for the cluster's custom resources: the cold case deletes the bundle's CRDs (and so
+// every object of them). Run it on a sandbox cluster, then nx run <cluster>:bootstrap.
+//   npm run benchmark -- --pipeline [cluster]     (default cluster: apps)
+import { $ } from 'zx';
+import { loadBundle } from '../tasks/lib/bundle-files.ts';
+import { loadCluster } from '../tasks/lib/config.ts';
+import { helmfileArgs } from '../tasks/lib/helmfile.ts';
+import { paths, workspaceRoot } from '../tasks/lib/workspace.ts';
+
+const ROUNDS = 3;
+
+interface Measure {
+  seconds: number;
+  /** Peak resident memory of the largest process, MiB (GNU time's %M). */
+  peakMiB: number;
+}
+
+/** Runs a shell command under GNU time; the last stderr line is "<seconds> <max RSS KiB>". */
+async function measure(command: string, env: NodeJS.ProcessEnv): Promise<Measure> {
+  const result = await $({ quiet: true, nothrow: true, cwd: workspaceRoot, env })`/usr/bin/time -f ${'%e %M'} bash -c ${command}`;
+  const last = result.stderr.trim().split('\n').at(-1) ?? '';
+  const [seconds, kib] = last.split(' ').map(Number);
+  if (result.exitCode !== 0 || !Number.isFinite(seconds)) throw new Error(`benchmark command failed (exit ${result.exitCode}): ${command}\n${result.stderr.split('\n').slice(-5).join('\n')}`);
+  return { seconds: seconds!, peakMiB: kib! / 1024 };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+export async function benchmarkPipeline(clusterName = 'apps'): Promise<void> {
+  const cluster = await loadCluster(clusterName);
+  if (!cluster.sandbox) throw new Error(`${clusterName} is not a sandbox cluster: this benchmark deletes CRDs, run it on the sandbox only`);
+  const bundle = await loadBundle(cluster.name);
+  const names = bundle.crds.map((c) => c.metadata.name);
+  const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath, NX_DAEMON: 'false' };
+  const kubectl = `kubectl --context ${cluster.context}`;
+  const quote = (args: string[]) => args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const render = `cd ${paths.helmfileDir} && helmfile ${quote(helmfileArgs({ cluster, context: cluster.context }, paths.crdsHelmfile))} template --include-crds --skip-tests`;
+  const pipeline = `set -o pipefail; ${render} | yq 'select(.kind == "CustomResourceDefinition")' | ${kubectl} apply --server-side --force-conflicts -f - >/dev/null && ${kubectl} wait --for condition=established crd --all --timeout=300s >/dev/null`;
+  const product = `npx nx run ${cluster.name}:crds --outputStyle=stream >/dev/null`;
+  const deleteCrds = `${kubectl} delete crd ${names.join(' ')} --ignore-not-found --wait >/dev/null`;
+
+  const rows: string[] = [];
+  const record = (title: string, p: Measure[], q: Measure[]) => {
+    const [pt, qt] = [median(p.map((m) => m.seconds)), median(q.map((m) => m.seconds))];
+    const [pm, qm] = [median(p.map((m) => m.peakMiB)), median(q.map((m) => m.peakMiB))];
+    rows.push(`  ${title.padEnd(58)} product ${pt.toFixed(1).padStart(5)} s  pipeline ${qt.toFixed(1).padStart(5)} s  ${pt <= qt ? `${(qt / pt).toFixed(2)}x faster` : `${(pt / qt).toFixed(2)}x slower`}; peak ${pm.toFixed(0)} vs ${qm.toFixed(0)} MiB (${(pm / qm).toFixed(2)}x)`);
+  };
+
+  // Cold: no CRDs in the cluster; alternate product and pipeline, deleting in between.
+  const cold: [Measure[], Measure[]] = [[], []];
+  for (let i = 0; i < ROUNDS; i++) {
+    await measure(deleteCrds, env);
+    cold[0].push(await measure(product, env));
+    await measure(deleteCrds, env);
+    cold[1].push(await measure(pipeline, env));
+  }
+  // Warm, owned by the product alone: the product applied last (and took ownership).
+  await measure(product, env);
+  const owned: [Measure[], Measure[]] = [[], []];
+  for (let i = 0; i < ROUNDS; i++) {
+    await measure(product, env);
+    owned[0].push(await measure(product, env));
+    owned[1].push(await measure(pipeline, env));
+  }
+  // Migration: the pipeline touched every CRD just before; the product's first run after it, and
+  // its next run (after taking ownership).
+  const migrationFirst: Measure[] = [];
+  const migrationNext: Measure[] = [];
+  const pipelineWarm: Measure[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    pipelineWarm.push(await measure(pipeline, env));
+    migrationFirst.push(await measure(product, env));
+    migrationNext.push(await measure(product, env));
+  }
+  record(`cold: ${names.length} CRDs, none in the cluster`, cold[0], cold[1]);
+  record('warm: CRDs applied by the product alone', owned[0], owned[1]);
+  record('warm, first run after the pipeline touched every CRD', migrationFirst, pipelineWarm);
+  record('warm, the run after that (ownership taken)', migrationNext, pipelineWarm);
+  process.stdout.write(`5. the CRD phase vs the shell pipeline (${cluster.context}, ${names.length} CRDs, median of ${ROUNDS}, runs alternating)\n${rows.join('\n')}\n\n`);
+}

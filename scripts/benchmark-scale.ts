@@ -1,0 +1,71 @@
+// Growth from 100 to 1000 CRDs (about 10% over 256 KiB as JSON), cold, in throwaway control
+// planes (the sandbox's binaries): the crds engine (scripts/bench/apply-crds.ts) against
+// kubectl apply --server-side + kubectl wait, time and peak memory for each size.
+//   BENCHMARK_SCALE=100,300,1000 npm run benchmark
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { $ } from 'zx';
+import type { Crd } from '../tasks/lib/crd-bundle.ts';
+import { startThrowawayApiserver } from '../tasks/lib/throwaway-apiserver.ts';
+import { workspaceRoot } from '../tasks/lib/workspace.ts';
+import { writeYaml } from '../tasks/lib/yaml.ts';
+
+function generatedCrd(i: number, large: boolean): Crd {
+  // Large ones carry bulk properties, like prometheus-operator's: over 256 KiB as JSON.
+  const bulk = large ? Object.fromEntries(Array.from({ length: 1400 }, (_, j) => [`field${j}`, { type: 'string', description: `Generated field ${j} of widget ${i}: `.padEnd(160, 'x') }])) : {};
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `widgets${i}.bench.example.io` },
+    spec: {
+      group: 'bench.example.io',
+      scope: 'Namespaced',
+      names: { kind: `Widget${i}`, plural: `widgets${i}`, singular: `widget${i}`, listKind: `Widget${i}List` },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { replicas: { type: 'integer' }, ...bulk } } } } } }],
+    },
+  };
+}
+
+async function timed(command: string, env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakMiB: number }> {
+  const result = await $({ quiet: true, nothrow: true, cwd: workspaceRoot, env })`/usr/bin/time -f ${'%e %M'} bash -c ${command}`;
+  const [seconds, kib] = (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  if (result.exitCode !== 0) throw new Error(`${command}: exit ${result.exitCode}: ${result.stderr.split('\n').slice(-4).join(' ')}`);
+  return { seconds: seconds!, peakMiB: kib! / 1024 };
+}
+
+export async function benchmarkScale(sizes: number[]): Promise<void> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-scale-'));
+  const lines: string[] = [];
+  try {
+    for (const size of sizes) {
+      const crds = Array.from({ length: size }, (_, i) => generatedCrd(i, i % 10 === 0));
+      const large = crds.filter((c) => JSON.stringify(c).length > 262144).length;
+      const json = path.join(scratch, `bundle-${size}.json`);
+      const yaml = path.join(scratch, `bundle-${size}.yaml`);
+      await writeFile(json, JSON.stringify({ crds, manifest: { cluster: 'bench', environment: 'bench', crds: [] } }));
+      await writeFile(yaml, crds.map((c) => writeYaml(c)).join('---\n'));
+      const measured: Record<string, { seconds: number; peakMiB: number }> = {};
+      for (const side of ['product', 'pipeline'] as const) {
+        const plane = await startThrowawayApiserver();
+        try {
+          const kubeconfig = plane.kubeconfig;
+          const env = { ...process.env, KUBECONFIG: kubeconfig };
+          measured[side] =
+            side === 'product'
+              ? await timed(`node scripts/bench/apply-crds.ts ${kubeconfig} throwaway ${json}`, env)
+              : await timed(`kubectl apply --server-side --force-conflicts -f ${yaml} >/dev/null && kubectl wait --for condition=established crd --all --timeout=900s >/dev/null`, env);
+        } finally {
+          await plane.stop();
+        }
+      }
+      const { product, pipeline } = measured as Record<'product' | 'pipeline', { seconds: number; peakMiB: number }>;
+      lines.push(
+        `  ${String(size).padStart(5)} CRDs (${large} over 256 KiB): product ${product.seconds.toFixed(1)} s, ${product.peakMiB.toFixed(0)} MiB; pipeline ${pipeline.seconds.toFixed(1)} s, ${pipeline.peakMiB.toFixed(0)} MiB; ratio ${(pipeline.seconds / product.seconds).toFixed(2)}x time, ${(product.peakMiB / pipeline.peakMiB).toFixed(2)}x memory`,
+      );
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  process.stdout.write(`6. growth, cold, in a throwaway control plane (crds engine vs kubectl apply --server-side + wait)\n${lines.join('\n')}\n\n`);
+}
