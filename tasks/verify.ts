@@ -7,7 +7,8 @@ import { crdServingStates } from './lib/crd-status.ts';
 import { diagnoseWorkload, formatDiagnosis, likelyCause, type ClusterEvent } from './lib/diagnose.ts';
 import { AggregateBootstrapError } from './lib/errors.ts';
 import { deployedReleases } from './lib/helm.ts';
-import { listReleases, type HelmTarget } from './lib/helmfile.ts';
+import { listReleases } from './lib/helmfile.ts';
+import type { ClusterTarget } from './lib/cluster-target.ts';
 import { apiError, describe, listObjects, readObject, serverSideApply, type Kube } from './lib/kube.ts';
 import { conditionReadiness, workloadReadiness } from './lib/readiness.ts';
 import { chartLabel, deploymentGap, findDeployed } from './lib/release-plan.ts';
@@ -32,7 +33,7 @@ async function checkCrds(kube: Kube, cluster: string): Promise<CheckResult[]> {
   return failures.length ? failures : [pass(`${crds.length} CRDs Established and served`)];
 }
 
-async function checkReleases(target: HelmTarget): Promise<{ results: CheckResult[]; namespaces: Set<string> }> {
+async function checkReleases(target: ClusterTarget): Promise<{ results: CheckResult[]; namespaces: Set<string> }> {
   const desired = (await listReleases(target, paths.coreHelmfile)).filter((r) => r.enabled);
   const deployed = await deployedReleases(target);
   const results = desired.map((release) => {

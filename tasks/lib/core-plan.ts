@@ -1,13 +1,13 @@
 // The plan of the core phase: which releases need a sync, and what each sync would delete.
 // It renders helmfile.d/01-core and compares it with what helm deployed (helm get manifest).
 import { deployedManifest, deployedReleases } from './helm.ts';
-import type { HelmTarget } from './helmfile.ts';
+import type { ClusterTarget } from './cluster-target.ts';
 import { parseManifests } from './manifests.ts';
 import { findDeployed, planRelease, type ReleasePlan } from './release-plan.ts';
 import { renderState } from './render.ts';
 import { paths } from './workspace.ts';
 
-export async function planCore(target: HelmTarget): Promise<ReleasePlan[]> {
+export async function planCore(target: ClusterTarget): Promise<ReleasePlan[]> {
   const [{ releases, objects }, deployed] = await Promise.all([
     renderState(target, paths.coreHelmfile, { includeCrds: false }),
     deployedReleases(target),

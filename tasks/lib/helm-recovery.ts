@@ -4,7 +4,7 @@
 // request (--recover): roll back to the last deployed revision, or uninstall a first install.
 import { BootstrapError } from './errors.ts';
 import type { DeployedRelease } from './helm.ts';
-import { helmEnv, type HelmTarget } from './helmfile.ts';
+import { kubeconfigEnv, type ClusterTarget } from './cluster-target.ts';
 import { runTool } from './run-tool.ts';
 
 export interface Recovery {
@@ -33,11 +33,11 @@ export function recoveryFor(release: DeployedRelease, history: HistoryEntry[], c
   return { release, revision, command };
 }
 
-export async function planRecovery(target: HelmTarget, release: DeployedRelease): Promise<Recovery> {
+export async function planRecovery(target: ClusterTarget, release: DeployedRelease): Promise<Recovery> {
   const stdout = await runTool({
     tool: 'helm',
     args: ['history', release.name, '--namespace', release.namespace, '--kube-context', target.context, '--output', 'json'],
-    env: helmEnv(target),
+    env: kubeconfigEnv(target),
     cluster: target.cluster.name,
     logName: `helm-history-${release.name}`,
     subject: `helm release ${release.namespace}/${release.name}`,
@@ -55,12 +55,12 @@ export function pendingError(recoveries: Recovery[], cluster: string): Bootstrap
   });
 }
 
-export async function recover(target: HelmTarget, recovery: Recovery): Promise<void> {
+export async function recover(target: ClusterTarget, recovery: Recovery): Promise<void> {
   const [, ...args] = recovery.command;
   await runTool({
     tool: 'helm',
     args: [...args, '--wait'],
-    env: helmEnv(target),
+    env: kubeconfigEnv(target),
     cluster: target.cluster.name,
     logName: `helm-recover-${recovery.release.name}`,
     subject: `helm release ${recovery.release.namespace}/${recovery.release.name}`,

@@ -1,5 +1,5 @@
 // The two read-only helm calls core needs to tell an up-to-date release from one to sync.
-import { helmEnv, type HelmTarget } from './helmfile.ts';
+import { kubeconfigEnv, type ClusterTarget } from './cluster-target.ts';
 import { runTool } from './run-tool.ts';
 
 export interface DeployedRelease {
@@ -10,11 +10,11 @@ export interface DeployedRelease {
   chart: string;
 }
 
-export async function deployedReleases({ cluster, context }: HelmTarget): Promise<DeployedRelease[]> {
+export async function deployedReleases({ cluster, context }: ClusterTarget): Promise<DeployedRelease[]> {
   const stdout = await runTool({
     tool: 'helm',
     args: ['list', '--all-namespaces', '--deployed', '--failed', '--pending', '--output', 'json', '--kube-context', context],
-    env: helmEnv({ cluster, context }),
+    env: kubeconfigEnv({ cluster, context }),
     cluster: cluster.name,
     logName: 'helm-list',
     subject: `helm list (context ${context})`,
@@ -24,11 +24,11 @@ export async function deployedReleases({ cluster, context }: HelmTarget): Promis
 }
 
 /** The manifest helm deployed for a release that helm list reported. A failure is an error, never "empty". */
-export async function deployedManifest({ cluster, context }: HelmTarget, release: { name: string; namespace: string }): Promise<string> {
+export async function deployedManifest({ cluster, context }: ClusterTarget, release: { name: string; namespace: string }): Promise<string> {
   return runTool({
     tool: 'helm',
     args: ['get', 'manifest', release.name, '--namespace', release.namespace, '--kube-context', context],
-    env: helmEnv({ cluster, context }),
+    env: kubeconfigEnv({ cluster, context }),
     cluster: cluster.name,
     logName: `helm-get-manifest-${release.name}`,
     subject: `helm release ${release.namespace}/${release.name} (context ${context})`,

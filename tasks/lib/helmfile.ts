@@ -2,7 +2,7 @@
 // never through a hand-built command string.
 import readline from 'node:readline';
 import { $ } from 'zx';
-import type { ClusterConfig } from './config.ts';
+import { kubeconfigEnv, type ClusterTarget } from './cluster-target.ts';
 import { BootstrapError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { stateFileLine } from './template-line.ts';
@@ -18,19 +18,9 @@ export interface HelmfileRelease {
   version: string;
 }
 
-/** Which cluster helmfile and helm talk to: the cluster's kubeconfig and the (guarded) context. */
-export interface HelmTarget {
-  cluster: ClusterConfig;
-  context: string;
-}
-
-/** helm and helmfile read the kubeconfig from $KUBECONFIG; the user's own is never touched. */
-export function helmEnv({ cluster }: HelmTarget): NodeJS.ProcessEnv {
-  return cluster.kubeconfigPath ? { ...process.env, KUBECONFIG: cluster.kubeconfigPath } : { ...process.env };
-}
 
 /** The global arguments that select a state file, the cluster's environment and its registry mirror. */
-export function helmfileArgs({ cluster, context }: HelmTarget, stateFile: string): string[] {
+export function helmfileArgs({ cluster, context }: ClusterTarget, stateFile: string): string[] {
   const args = ['--no-color', '--file', stateFile, '--environment', cluster.helmfile.environment, '--kube-context', context];
   if (cluster.registryMirror) {
     // The state files prefix every chart with this value, keeping the upstream path after it.
@@ -41,12 +31,12 @@ export function helmfileArgs({ cluster, context }: HelmTarget, stateFile: string
 }
 
 /** Runs helmfile on a state file; a failure names the state file's line when helmfile points at one. */
-function helmfile(target: HelmTarget, stateFile: string, action: string, args: string[], fix: string): Promise<string> {
+function helmfile(target: ClusterTarget, stateFile: string, action: string, args: string[], fix: string): Promise<string> {
   return runTool({
     tool: 'helmfile',
     args: [...helmfileArgs(target, stateFile), action, ...args],
     cwd: paths.helmfileDir,
-    env: helmEnv(target),
+    env: kubeconfigEnv(target),
     cluster: target.cluster.name,
     logName: `helmfile-${action}`,
     // A template error is reported by its line within a part of the file: name the file's line.
@@ -59,7 +49,7 @@ function helmfile(target: HelmTarget, stateFile: string, action: string, args: s
   });
 }
 
-export async function listReleases(target: HelmTarget, stateFile: string): Promise<HelmfileRelease[]> {
+export async function listReleases(target: ClusterTarget, stateFile: string): Promise<HelmfileRelease[]> {
   const stdout = await helmfile(target, stateFile, 'list', ['--output', 'json'], 'fix the state file or the environment values named above');
   const releases = JSON.parse(stdout) as Array<Record<string, unknown>>;
   return releases.map((r) => ({
@@ -76,7 +66,7 @@ export async function listReleases(target: HelmTarget, stateFile: string): Promi
  * One folder per release is how the render knows which release each CRD came from.
  */
 export async function templateReleases(
-  target: HelmTarget,
+  target: ClusterTarget,
   stateFile: string,
   outputDir: string,
   { includeCrds }: { includeCrds: boolean },
@@ -90,7 +80,7 @@ export async function templateReleases(
 
 /** Installs or upgrades the releases, streaming helmfile's output line by line with a prefix. */
 export async function syncReleases(
-  target: HelmTarget,
+  target: ClusterTarget,
   stateFile: string,
   releases: string[],
   log: Logger,
@@ -98,7 +88,7 @@ export async function syncReleases(
   timeoutSeconds: number | undefined,
 ): Promise<void> {
   const selectors = releases.flatMap((name) => ['--selector', `name=${name}`]);
-  const sync = $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: helmEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait ${timeoutSeconds ? ['--timeout', String(timeoutSeconds)] : []}`;
+  const sync = $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: kubeconfigEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait ${timeoutSeconds ? ['--timeout', String(timeoutSeconds)] : []}`;
   const stderrLines: string[] = [];
   // helmfile's progress lines are passed on; from its first error on, its output is kept for the
   // error message only, so helm's error is shown once (helmfile repeats it).

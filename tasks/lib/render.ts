@@ -5,7 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { listReleases, templateReleases, type HelmfileRelease, type HelmTarget } from './helmfile.ts';
+import { listReleases, templateReleases, type HelmfileRelease } from './helmfile.ts';
+import type { ClusterTarget } from './cluster-target.ts';
 import { readRenderedManifests } from './manifests.ts';
 
 export interface RenderedState {
@@ -14,7 +15,7 @@ export interface RenderedState {
   objects: Map<string, KubernetesObject[]>;
 }
 
-export async function renderState(target: HelmTarget, stateFile: string, { includeCrds }: { includeCrds: boolean }): Promise<RenderedState> {
+export async function renderState(target: ClusterTarget, stateFile: string, { includeCrds }: { includeCrds: boolean }): Promise<RenderedState> {
   const releases = (await listReleases(target, stateFile)).filter((r) => r.enabled);
   const scratch = await mkdtemp(path.join(os.tmpdir(), `render-${target.cluster.name}-`));
   try {
