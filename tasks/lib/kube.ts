@@ -122,7 +122,17 @@ export function isNotFound(error: unknown): boolean {
 
 /** Lists objects of one kind with apiVersion and kind set on each (list items come without them). */
 export async function listObjects(kube: Kube, apiVersion: string, kind: string, namespace?: string): Promise<KubernetesObject[]> {
-  return (await kube.objects.list(apiVersion, kind, namespace)).items.map((item) => ({ ...item, apiVersion, kind }));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await kube.objects.list(apiVersion, kind, namespace)).items.map((item) => ({ ...item, apiVersion, kind }));
+    } catch (cause) {
+      // 429 "storage is (re)initializing": the API server rebuilds a CRD's storage for a moment
+      // after the CRD changed. It says when to come back.
+      if (!(cause instanceof ApiException && cause.code === 429) || attempt === 20) throw apiError(cause, `${kind} (${apiVersion})`, 'list failed');
+      const after = Number(cause.headers['retry-after'] ?? 1);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(after, 0.2), 5) * 1000));
+    }
+  }
 }
 
 /** "Kind namespace/name" for messages. */

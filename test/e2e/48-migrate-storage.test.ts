@@ -1,6 +1,8 @@
 // Stored versions are migrated, not just refused: VMRules stored as v1beta1, a chart release that
-// moves storage to v1, then one that drops v1beta1. The guard refuses; migrate-storage rewrites
-// every object in v1 and prunes status.storedVersions; crds then applies; no object is lost.
+// moves storage to v1, then one that drops v1beta1. The guard refuses, and so does the API server
+// even with --allow-breaking; migrate-storage rewrites every object in v1 and prunes
+// status.storedVersions; crds then applies (with --allow-breaking for the version clients lose);
+// no object is lost.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { listObjects, serverSideApply } from '../../tasks/lib/kube.ts';
@@ -47,11 +49,21 @@ describe('migrate-storage', () => {
       expect(refused.exitCode).toBe(1);
       expect(refused.stderr).toContain('stored-version-removed: version v1beta1 is in status.storedVersions but removed (nx run <cluster>:migrate-storage rewrites the objects, then prunes it)');
 
+      // Even when told to apply anyway, the API server refuses a CRD that drops a stored version.
+      const forced = await run`node tasks/crds.ts --cluster apps --allow-breaking`;
+      expect(forced.exitCode).not.toBe(0);
+      expect(forced.stderr).toMatch(/storedVersions/);
+
       const migrated = await run`node tasks/migrate-storage.ts --cluster apps`;
       expect(migrated.exitCode, migrated.stderr).toBe(0);
-      expect(migrated.stderr).toMatch(/vmrules\.operator\.victoriametrics\.com: \d+ objects rewritten in v1; status\.storedVersions \[v1beta1, v1\] → \[v1\]/);
+      expect(migrated.stderr).toMatch(/vmrules\.operator\.victoriametrics\.com: 12 objects rewritten in v1; status\.storedVersions \[v1beta1, v1\] → \[v1\]/);
 
-      const applied = await run`node tasks/crds.ts --cluster apps`;
+      // What remains is the clients' problem, not the stored objects': v1beta1 is no longer served.
+      const refusedAgain = await run`node tasks/crds.ts --cluster apps`;
+      expect(refusedAgain.exitCode).toBe(1);
+      expect(refusedAgain.stderr).toContain('refusing 1 breaking change(s)');
+      expect(refusedAgain.stderr).toContain('served-version-removed');
+      const applied = await run`node tasks/crds.ts --cluster apps --allow-breaking`;
       expect(applied.exitCode, applied.stderr).toBe(0);
     });
     const after = await kube.apiextensions.readCustomResourceDefinition({ name: 'vmrules.operator.victoriametrics.com' });
@@ -61,7 +73,11 @@ describe('migrate-storage', () => {
     const v1 = specs(await listObjects(kube, 'operator.victoriametrics.com/v1', 'VMRule', 'default'));
     expect(v1).toEqual(before);
     for (const rule of rules) await kube.objects.delete({ ...rule, apiVersion: 'operator.victoriametrics.com/v1' });
-    // The apps cluster keeps the v1-only VMRule CRD: a return to 0.14.0 would drop its stored version.
+    // Back to the pinned chart for whatever runs next: 0.14.0 would drop the stored v1, so the
+    // (now empty) CRD is deleted and applied again from the bundle.
+    await kube.apiextensions.deleteCustomResourceDefinition({ name: 'vmrules.operator.victoriametrics.com' });
+    for (let i = 0; i < 100 && (await kube.apiextensions.listCustomResourceDefinition()).items.some((c) => c.metadata?.name === 'vmrules.operator.victoriametrics.com'); i++) await new Promise((r) => setTimeout(r, 200));
     expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+    expect((await run`node tasks/crds.ts --cluster apps`).exitCode).toBe(0);
   });
 });
