@@ -69,9 +69,10 @@ describe('know before you apply', () => {
     await rm(path.dirname(head), { recursive: true, force: true });
     expect(compared.exitCode).toBe(1);
     expect(compared.stdout).toContain('✗ vmrules.operator.victoriametrics.com (version v1beta1): served-version-removed: version v1beta1 is no longer served');
-    // Bundles carry no status.storedVersions: only the cluster-side plan can name that rule.
+    // Bundles carry no status.storedVersions: a removed version may still hold stored objects.
+    expect(compared.stdout).toContain('✗ vmrules.operator.victoriametrics.com (version v1beta1): version-removed: version v1beta1 is removed: it may still be in status.storedVersions');
     expect(compared.stdout).toContain('✗ vmrules.operator.victoriametrics.com (version v1): storage-version-changed: storage version v1beta1 → v1');
-    expect(compared.stdout.trim().split('\n').at(-1)).toBe('2 breaking, 0 dropped, 0 added');
+    expect(compared.stdout.trim().split('\n').at(-1)).toBe('3 breaking, 0 dropped, 0 added');
   });
 
   it('checks a chart bump against the git base without a cluster (the pull-request check)', async () => {
