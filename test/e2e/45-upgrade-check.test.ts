@@ -55,7 +55,11 @@ describe('upgrade-check: kube-apiserver judges the objects of the changed CRDs',
       expect(result.stdout).not.toContain('node-recording');
 
       const before = await kubeFor('infra').apiextensions.readCustomResourceDefinition({ name: 'vmrules.operator.victoriametrics.com' });
-      const crds = await run`node tasks/crds.ts --cluster infra --check-objects`;
+      // The rules see this change now (list-type-tightened); past them, the API server has the last word.
+      const guarded = await run`node tasks/crds.ts --cluster infra`;
+      expect(guarded.exitCode).toBe(1);
+      expect(guarded.stderr).toContain('list-type-tightened: list type atomic → map (keys record, alert): items with the same key are now rejected');
+      const crds = await run`node tasks/crds.ts --cluster infra --check-objects --allow-breaking`;
       expect(crds.exitCode).toBe(1);
       expect(crds.stderr).toContain('kube-apiserver would reject 2 existing object(s) under the new CRDs; nothing was applied');
       const after = await kubeFor('infra').apiextensions.readCustomResourceDefinition({ name: 'vmrules.operator.victoriametrics.com' });
