@@ -7,29 +7,14 @@
 // DESTRUCTIVE for the cluster's custom resources: the cold case deletes the bundle's CRDs (and so
 // every object of them). Run it on a sandbox cluster, then nx run <cluster>:bootstrap.
 //   npm run benchmark -- --pipeline [cluster]     (default cluster: apps)
-import { $ } from 'zx';
 import { loadBundle } from '../tasks/lib/bundle-files.ts';
 import { loadCluster } from '../tasks/lib/config.ts';
 import { helmfileArgs } from '../tasks/lib/helmfile.ts';
-import { paths, workspaceRoot } from '../tasks/lib/workspace.ts';
+import { paths } from '../tasks/lib/workspace.ts';
+import { measure, type Measure } from './bench/gnu-time.ts';
 
 // Each cold round deletes and recreates every CRD twice (a minute or more each on 2 cores).
 const ROUNDS = Number(process.env['BENCHMARK_PIPELINE_ROUNDS'] ?? 3);
-
-interface Measure {
-  seconds: number;
-  /** Peak resident memory of the largest process, MiB (GNU time's %M). */
-  peakMiB: number;
-}
-
-/** Runs a shell command under GNU time; the last stderr line is "<seconds> <max RSS KiB>". */
-async function measure(command: string, env: NodeJS.ProcessEnv): Promise<Measure> {
-  const result = await $({ quiet: true, nothrow: true, cwd: workspaceRoot, env })`/usr/bin/time -f ${'%e %M'} bash -c ${command}`;
-  const last = result.stderr.trim().split('\n').at(-1) ?? '';
-  const [seconds, kib] = last.split(' ').map(Number);
-  if (result.exitCode !== 0 || !Number.isFinite(seconds)) throw new Error(`benchmark command failed (exit ${result.exitCode}): ${command}\n${result.stderr.split('\n').slice(-5).join('\n')}`);
-  return { seconds: seconds!, peakMiB: kib! / 1024 };
-}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 

@@ -5,11 +5,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { $ } from 'zx';
 import type { Crd } from '../tasks/lib/crd-bundle.ts';
 import { startThrowawayApiserver } from '../tasks/lib/throwaway-apiserver.ts';
-import { workspaceRoot } from '../tasks/lib/workspace.ts';
 import { writeYaml } from '../tasks/lib/yaml.ts';
+import { measure, type Measure } from './bench/gnu-time.ts';
 
 function generatedCrd(i: number, large: boolean): Crd {
   // Large ones carry bulk properties, like prometheus-operator's: over 256 KiB as JSON.
@@ -27,13 +26,6 @@ function generatedCrd(i: number, large: boolean): Crd {
   };
 }
 
-async function timed(command: string, env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakMiB: number }> {
-  const result = await $({ quiet: true, nothrow: true, cwd: workspaceRoot, env })`/usr/bin/time -f ${'%e %M'} bash -c ${command}`;
-  const [seconds, kib] = (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
-  if (result.exitCode !== 0) throw new Error(`${command}: exit ${result.exitCode}: ${result.stderr.split('\n').slice(-4).join(' ')}`);
-  return { seconds: seconds!, peakMiB: kib! / 1024 };
-}
-
 export async function benchmarkScale(sizes: number[]): Promise<void> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-scale-'));
   const lines: string[] = [];
@@ -45,7 +37,7 @@ export async function benchmarkScale(sizes: number[]): Promise<void> {
       const yaml = path.join(scratch, `bundle-${size}.yaml`);
       await writeFile(json, JSON.stringify({ crds, manifest: { cluster: 'bench', environment: 'bench', crds: [] } }));
       await writeFile(yaml, crds.map((c) => writeYaml(c)).join('---\n'));
-      const measured: Record<string, { seconds: number; peakMiB: number }> = {};
+      const measured: Record<string, Measure> = {};
       for (const side of ['product', 'pipeline'] as const) {
         const plane = await startThrowawayApiserver();
         try {
@@ -53,13 +45,13 @@ export async function benchmarkScale(sizes: number[]): Promise<void> {
           const env = { ...process.env, KUBECONFIG: kubeconfig };
           measured[side] =
             side === 'product'
-              ? await timed(`node scripts/bench/apply-crds.ts ${kubeconfig} throwaway ${json}`, env)
-              : await timed(`kubectl apply --server-side --force-conflicts -f ${yaml} >/dev/null && kubectl wait --for condition=established crd --all --timeout=900s >/dev/null`, env);
+              ? await measure(`node scripts/bench/apply-crds.ts ${kubeconfig} throwaway ${json}`, env)
+              : await measure(`kubectl apply --server-side --force-conflicts -f ${yaml} >/dev/null && kubectl wait --for condition=established crd --all --timeout=900s >/dev/null`, env);
         } finally {
           await plane.stop();
         }
       }
-      const { product, pipeline } = measured as Record<'product' | 'pipeline', { seconds: number; peakMiB: number }>;
+      const { product, pipeline } = measured as Record<'product' | 'pipeline', Measure>;
       lines.push(
         `  ${String(size).padStart(5)} CRDs (${large} over 256 KiB): product ${product.seconds.toFixed(1)} s, ${product.peakMiB.toFixed(0)} MiB; pipeline ${pipeline.seconds.toFixed(1)} s, ${pipeline.peakMiB.toFixed(0)} MiB; ratio ${(pipeline.seconds / product.seconds).toFixed(2)}x time, ${(product.peakMiB / pipeline.peakMiB).toFixed(2)}x memory`,
       );

@@ -6,10 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { BootstrapError } from './errors.ts';
+import { freePort } from './free-port.ts';
 import { connect, type Kube } from './kube.ts';
 import { writeYaml } from './yaml.ts';
 
@@ -19,17 +19,6 @@ export interface ThrowawayApiserver {
   /** A kubeconfig file for it (context "throwaway"), for tools such as kubectl. */
   kubeconfig: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function start(binary: string, args: string[], logFile: string): ChildProcess {

@@ -4,11 +4,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
+import { freePort } from '../../tasks/lib/free-port.ts';
 import { workspaceRoot } from '../../tasks/lib/workspace.ts';
 import { registry, run, testEnv } from '../helpers/sandbox.ts';
 
@@ -18,15 +18,6 @@ const sentinel = `sentinel-${randomBytes(12).toString('hex')}`;
 let scratch = '';
 let server: ChildProcess;
 let cacheUrl = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** A fresh clone of the committed tree, sharing only node_modules and the built tools. */
 async function clone(name: string): Promise<string> {
