@@ -77,7 +77,7 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   }
   for (const change of breaking) log.warning(`applying anyway (--allow-breaking): ${formatBreakingChange(change)}`);
   if (options.checkObjects) {
-    const check = await checkUpgradeObjects(client, cluster, bundle, timeoutMs);
+    const check = await checkUpgradeObjects(client, cluster, bundle, timeoutMs, plan);
     if (check.rejected.length > 0) {
       throw new BootstrapError({
         subject: `CRD phase of ${cluster.name}`,

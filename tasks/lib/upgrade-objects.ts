@@ -4,7 +4,7 @@
 import type { ClusterConfig } from './config.ts';
 import type { Bundle } from './bundle-files.ts';
 import type { Crd } from './crd-bundle.ts';
-import { planCrds } from './crd-plan.ts';
+import { planCrds, type CrdPlan } from './crd-plan.ts';
 import { listLiveCrds } from './crd-status.ts';
 import { readClusterTree } from './cluster-tree.ts';
 import { listObjects, type Kube } from './kube.ts';
@@ -14,8 +14,9 @@ export interface UpgradeCheck extends ObjectCheck {
   changed: string[];
 }
 
-export async function checkUpgradeObjects(kube: Kube, cluster: ClusterConfig, bundle: Bundle, timeoutMs: number): Promise<UpgradeCheck> {
-  const plan = await planCrds(kube, bundle, cluster.crdRules);
+/** `plan`: the caller's plan of this bundle (crds has one already); planned here when absent. */
+export async function checkUpgradeObjects(kube: Kube, cluster: ClusterConfig, bundle: Bundle, timeoutMs: number, plan?: CrdPlan): Promise<UpgradeCheck> {
+  plan ??= await planCrds(kube, bundle, cluster.crdRules);
   const changed = new Set(plan.entries.filter((e) => e.action !== 'unchanged').map((e) => e.name));
   const crds = bundle.crds.filter((c) => changed.has(c.metadata.name));
   if (crds.length === 0) return { changed: [], checked: 0, rejected: [], seconds: 0 };
