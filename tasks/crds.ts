@@ -126,7 +126,9 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   );
   log.success(`all ${bundle.crds.length} CRDs Established, NamesAccepted and served`);
 
-  const taken = await takeOwnership(client, [...byName.keys()]);
+  // Only CRDs the plan saw with other managers: a rerun proven unchanged by hash lists nothing more.
+  const shared = plan.entries.filter((e) => e.foreignManagers?.length).map((e) => e.name);
+  const taken = shared.length ? await takeOwnership(client, shared) : new Map<string, string[]>();
   for (const [manager, names] of taken) {
     log.info(`took ownership of the fields ${manager} had on ${names.length} CRD(s) (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): later runs prove them unchanged by hash, without a dry-run`);
   }

@@ -23,6 +23,8 @@ export interface CrdPlanEntry {
   breaking: BreakingChange[];
   /** Changes of severity warn or info: reported, not blocking. */
   notes?: BreakingChange[];
+  /** Other field managers on the live CRD (kubectl, Helm): crds takes their fields after applying. */
+  foreignManagers?: string[];
   /** For an update: the hash of the spec the API server will store, from the plan's dry-run (crds records it). */
   storedSha256?: string;
 }
@@ -60,10 +62,12 @@ export async function planCrds(kube: Kube, { crds, manifest }: Bundle, rules: Ru
     crds.map((crd) =>
       limit(async (): Promise<CrdPlanEntry> => {
         const name = crd.metadata.name;
-        const base = { name, release: meta.get(name)?.release ?? '?', bytes: meta.get(name)?.bytes ?? 0 };
+        const base: Pick<CrdPlanEntry, 'name' | 'release' | 'bytes' | 'foreignManagers'> = { name, release: meta.get(name)?.release ?? '?', bytes: meta.get(name)?.bytes ?? 0 };
         const current = live.get(name);
         if (!current) return { ...base, action: 'create', breaking: [] };
         if (provablyUnchanged(current, crd)) return { ...base, action: 'unchanged', breaking: [] };
+        const others = foreignManagers(current as KubernetesObject);
+        if (others.length) base.foreignManagers = others;
         const changes = withSettings(crdChanges(toWireCrd(current), crd), rules);
         const breaking = changes.filter((c) => c.severity === 'error');
         const notes = changes.filter((c) => c.severity !== 'error');
