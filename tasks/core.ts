@@ -7,7 +7,7 @@ import { loadBundle } from './lib/bundle-files.ts';
 import type { Crd } from './lib/crd-bundle.ts';
 import { planCore } from './lib/core-plan.ts';
 import { keepCrds, leavingCrds, type LeavingCrd } from './lib/crd-keep.ts';
-import { listLiveCrds } from './lib/crd-status.ts';
+import { listCrds } from './lib/kube.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { formatDiagnosis, likelyCause, type WorkloadDiagnosis } from './lib/diagnose.ts';
 import { syncReleases } from './lib/helmfile.ts';
@@ -115,7 +115,7 @@ export async function installCore(ctx: TaskContext): Promise<void> {
     return;
   }
 
-  const live = await listLiveCrds(client);
+  const live = await listCrds(client);
   const leaving = leavingCrds(toSync, live, new Set(bundle.crds.map((c) => c.metadata.name)));
   await protectLeavingCrds(client, leaving, ctx);
   for (const { release, removed } of toSync) {

@@ -10,10 +10,9 @@ import { checkUpgradeObjects, formatUpgradeCheck } from './lib/upgrade-objects.t
 import { crdServingStates } from './lib/crd-status.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { interruptExitCode } from './lib/interrupt.ts';
-import { serverSideApply, type Kube } from './lib/kube.ts';
+import { applyCrd, listCrds, type Kube } from './lib/kube.ts';
 import { STORED_HASH_ANNOTATION, storedSpecHash, type Crd } from './lib/crd-bundle.ts';
 import { runWriteQueue } from './lib/write-queue.ts';
-import { toClientObject } from './lib/manifests.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { waitUntilReady } from './lib/wait.ts';
 
@@ -21,7 +20,7 @@ import { waitUntilReady } from './lib/wait.ts';
 async function withStoredHash(kube: Kube, crd: Crd, known: string | undefined): Promise<Crd> {
   // Creates and updates were dry-run already (dryRunCreates, the plan); only a breaking change
   // applied with --allow-breaking needs its own dry-run here.
-  const hash = known ?? storedSpecHash((await serverSideApply(kube, crd, { dryRun: true })).spec);
+  const hash = known ?? storedSpecHash((await applyCrd(kube, crd, { dryRun: true })).spec);
   crd.metadata.annotations = { ...crd.metadata.annotations, [STORED_HASH_ANNOTATION]: hash };
   return crd;
 }
@@ -38,7 +37,7 @@ async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string): Promise<
       crds.map((crd) =>
         limit(async () => {
           try {
-            stored.set(crd.metadata.name, storedSpecHash((await serverSideApply(kube, toClientObject(crd), { dryRun: true })).spec));
+            stored.set(crd.metadata.name, storedSpecHash((await applyCrd(kube, crd, { dryRun: true })).spec));
             return undefined;
           } catch (error) {
             return error instanceof Error ? error.message.split('\n')[0] : String(error);
@@ -61,7 +60,8 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   const bundle = await loadBundle(cluster.name);
   await checkFresh(bundle, cluster.name);
   const client = kube();
-  const plan = await planCrds(client, bundle, cluster.crdRules);
+  const live = await listCrds(client);
+  const plan = await planCrds(client, bundle, cluster.crdRules, live);
   if (options.dryRun) {
     process.stdout.write(`${formatPlan(plan)}\n`);
     return;
@@ -97,7 +97,7 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   const created = await dryRunCreates(client, changes.filter((e) => e.action === 'create').map((e) => byName.get(e.name)!), cluster.name);
 
   const result = await runWriteQueue(changes, async (entry) => {
-    await serverSideApply(client, await withStoredHash(client, toClientObject(byName.get(entry.name)!), entry.storedSha256 ?? created.get(entry.name)));
+    await applyCrd(client, await withStoredHash(client, byName.get(entry.name)!, entry.storedSha256 ?? created.get(entry.name)));
     log.success(`CRD ${entry.name} ${entry.action === 'create' ? 'created' : 'updated'}`);
   });
   if (result.failure || result.interrupted) {
@@ -115,9 +115,15 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   log.success(`CRDs: ${changes.length} applied, ${plan.entries.length - changes.length} up to date`);
 
   log.waiting(`waiting for ${bundle.crds.length} CRDs to be Established and served`);
+  // Nothing written: the plan's list is still the cluster's state, and the first check uses it.
+  let unchangedList = changes.length === 0 ? live : undefined;
   await waitUntilReady(
     [...byName.keys()],
-    (pending) => crdServingStates(client, pending.map((name) => byName.get(name)!)),
+    (pending) => {
+      const states = crdServingStates(client, pending.map((name) => byName.get(name)!), unchangedList);
+      unchangedList = undefined;
+      return states;
+    },
     {
       timeoutMs,
       what: `CRDs in ${client.context} to be Established and served`,

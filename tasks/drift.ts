@@ -4,7 +4,7 @@
 import { loadBundle } from './lib/bundle-files.ts';
 import { clusterNames, loadCluster } from './lib/config.ts';
 import { managedByUs, planCrds } from './lib/crd-plan.ts';
-import { listLiveCrds } from './lib/crd-status.ts';
+import { listCrds } from './lib/kube.ts';
 import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/crd-drift.ts';
 import { guardIdentity } from './lib/identity.ts';
 import { connect } from './lib/kube.ts';
@@ -18,7 +18,7 @@ async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<st
       const other = await loadCluster(name);
       const kube = connect({ kubeconfigPath: other.kubeconfigPath, context: other.context });
       await guardIdentity(kube, other);
-      sources.set(name, liveSources([...(await listLiveCrds(kube)).values()]));
+      sources.set(name, liveSources([...(await listCrds(kube)).values()]));
     } catch (error) {
       ctx.log.warning(`skipping cluster ${name} for the cross-cluster check: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
@@ -31,7 +31,7 @@ export async function drift(ctx: TaskContext): Promise<DriftFinding[]> {
   const client = kube();
   const bundle = await loadBundle(cluster.name);
   const ignored = new Set(cluster.drift.ignoreCrds);
-  const live = [...(await listLiveCrds(client)).values()].filter((crd) => !ignored.has(crd.metadata?.name ?? ''));
+  const live = [...(await listCrds(client)).values()].filter((crd) => !ignored.has(crd.metadata?.name ?? ''));
   const findings = clusterDrift(await planCrds(client, bundle), live, new Set(bundle.crds.map((c) => c.metadata.name)), managedByUs);
   const sources = await otherClusterSources(ctx);
   sources.set(cluster.name, liveSources(live));

@@ -2,14 +2,14 @@
 // status.storedVersions, rewrite every object of that CRD in its storage version, then prune
 // status.storedVersions. Resumable; nothing is deleted. Then run crds.
 import { loadBundle } from './lib/bundle-files.ts';
-import { listLiveCrds } from './lib/crd-status.ts';
+import { listCrds } from './lib/kube.ts';
 import { migrateObjects, migrationsNeeded, pruneStoredVersions } from './lib/storage-migration.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 
 export async function migrateStorage({ cluster, kube, log }: TaskContext): Promise<void> {
   const client = kube();
   const bundle = await loadBundle(cluster.name);
-  const live = await listLiveCrds(client);
+  const live = await listCrds(client);
   const needs = migrationsNeeded(bundle.crds, live);
   if (needs.length === 0) {
     log.success('no CRD of the bundle drops a stored version: nothing to migrate');

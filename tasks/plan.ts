@@ -6,13 +6,14 @@ import { formatAdoption, planAdoption, type ReleaseAdoption } from './lib/adopti
 import { loadBundle } from './lib/bundle-files.ts';
 import { planCore } from './lib/core-plan.ts';
 import { formatPlan, planCrds, type CrdPlan } from './lib/crd-plan.ts';
-import { listLiveCrds } from './lib/crd-status.ts';
+import { listCrds } from './lib/kube.ts';
 import { runReport, type TaskContext } from './lib/task.ts';
 
 export async function plan({ cluster, context, kube }: TaskContext): Promise<{ result: CrdPlan & { adopt: ReleaseAdoption[] }; text: string; context: string }> {
   const client = kube();
   const bundle = await loadBundle(cluster.name);
-  const [crds, core, live] = await Promise.all([planCrds(client, bundle, cluster.crdRules), planCore({ cluster, context }), listLiveCrds(client)]);
+  const live = await listCrds(client);
+  const [crds, core] = await Promise.all([planCrds(client, bundle, cluster.crdRules, live), planCore({ cluster, context })]);
   const adopt = planAdoption(core, live, new Set(bundle.crds.map((c) => c.metadata.name)));
   const result = { ...crds, adopt };
   const text = [formatPlan(crds), formatAdoption(adopt)].filter(Boolean).join('\n');

@@ -1,9 +1,10 @@
 // render-crds (cached): helmfile template --include-crds of helmfile.d/00-crds for the cluster's
-// environment, keep only CustomResourceDefinitions, write a bundle and a manifest.
+// environment, keep only CustomResourceDefinitions, write a bundle (YAML for people and kubectl,
+// JSON for the engine) and a manifest.
 // A pure function of helmfile.d, the cluster's values and the tool versions: Nx caches it.
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleYaml, manifestEntry, selectCrds, stampSource, type BundleManifest } from './lib/crd-bundle.ts';
+import { bundleYaml, manifestEntry, selectCrds, sha256, stampSource, type BundleManifest } from './lib/crd-bundle.ts';
 import { renderInputsHash } from './lib/bundle-files.ts';
 import { renderState } from './lib/render.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
@@ -14,11 +15,14 @@ export async function renderCrds({ cluster, log, context }: TaskContext): Promis
   const { releases, objects } = await renderState({ cluster, context }, paths.crdsHelmfile, { includeCrds: true });
   const versions = new Map(releases.map((r) => [r.name, r.version]));
   const selected = selectCrds(objects).map(({ crd, release }) => ({ crd: stampSource(crd, release, versions.get(release) ?? ''), release }));
+  const crds = selected.map((s) => s.crd);
+  const files = { yaml: bundleYaml(crds), json: JSON.stringify(crds) };
   const manifest: BundleManifest = {
     cluster: cluster.name,
     environment: cluster.helmfile.environment,
     count: selected.length,
     inputsSha256: await renderInputsHash(cluster.name),
+    fileSha256: { yaml: sha256(files.yaml), json: sha256(files.json) },
     crds: selected.map(({ crd, release }) => manifestEntry(crd, release)),
   };
   // Written aside, then swapped in: a reader (plan, crds) or an interrupted render never sees half a bundle.
@@ -26,7 +30,8 @@ export async function renderCrds({ cluster, log, context }: TaskContext): Promis
   const staging = `${out}.rendering-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
-  await writeFile(path.join(staging, 'crds.yaml'), bundleYaml(selected.map((s) => s.crd)));
+  await writeFile(path.join(staging, 'crds.yaml'), files.yaml);
+  await writeFile(path.join(staging, 'crds.json'), files.json);
   await writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await rm(out, { recursive: true, force: true });
   await rename(staging, out);

@@ -1,7 +1,8 @@
 // How a cluster bootstrapped the old way (CRDs installed by the core releases themselves) is
 // adopted: per release, the CRDs it owns today, which of them the crds phase takes over, which
 // the next core sync would have deleted and are kept, and whose field managers change.
-import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { LiveCrd } from './crd-bundle.ts';
 import { isCrd } from './crd-bundle.ts';
 import { leavingCrds } from './crd-keep.ts';
 import { FIELD_MANAGER } from './kube.ts';
@@ -33,7 +34,7 @@ function managersOf(crd: KubernetesObject | undefined): string[] {
   return [...new Set(names)].sort();
 }
 
-export function planAdoption(plan: ReleasePlan[], liveCrds: Map<string, V1CustomResourceDefinition>, bundle: Set<string>): ReleaseAdoption[] {
+export function planAdoption(plan: ReleasePlan[], liveCrds: Map<string, LiveCrd>, bundle: Set<string>): ReleaseAdoption[] {
   const leaving = leavingCrds(plan, liveCrds, bundle);
   return plan.flatMap(({ release, deployed }) => {
     const owned = deployed.filter(isCrd).map((c) => c.metadata.name).sort();

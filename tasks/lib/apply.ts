@@ -6,8 +6,8 @@ import { isDeepStrictEqual } from 'node:util';
 import pLimit from 'p-limit';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { STORED_HASH_ANNOTATION } from './crd-bundle.ts';
-import { describe, readObject, serverSideApply, type Kube } from './kube.ts';
-import { toClientObject } from './manifests.ts';
+import { describe, readObject, serverSideApply, toClientObject, type Kube } from './kube.ts';
+
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 

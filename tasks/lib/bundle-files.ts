@@ -1,5 +1,5 @@
-// The rendered CRD bundle of a cluster on disk (the render-crds target's output): crds.yaml and
-// manifest.json. Loading never trusts it: every CRD's content is hashed again and compared with
+// The rendered CRD bundle of a cluster on disk (the render-crds target's output): crds.yaml, its
+// JSON copy crds.json and manifest.json. Loading never trusts it: every CRD's content is hashed again and compared with
 // the hash it carries and the one the manifest recorded, and the count is checked, so a bundle
 // edited by hand, cut short or damaged is refused (exit 2) before anything reaches a cluster.
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { BundleManifest, Crd } from './crd-bundle.ts';
-import { contentHash, HASH_ANNOTATION, isCrd } from './crd-bundle.ts';
+import { contentHash, HASH_ANNOTATION, isCrd, sha256 } from './crd-bundle.ts';
 import { BootstrapError } from './errors.ts';
 import { bundleDir, paths, relative } from './workspace.ts';
 import { loadMachineWritten, YAMLException } from './yaml.ts';
@@ -61,6 +61,18 @@ export function checkIntegrity({ crds, manifest }: Bundle, file: string, cluster
   }
 }
 
+/**
+ * The CRDs from crds.json, when both files are byte for byte what the render wrote; undefined
+ * otherwise (an older bundle, or one edited by hand): the YAML is then parsed and checked per CRD,
+ * so an edit is refused naming the CRD, as before.
+ */
+async function readJsonCopy(dir: string, yamlText: string, manifest: BundleManifest): Promise<Crd[] | undefined> {
+  if (!manifest.fileSha256 || sha256(yamlText) !== manifest.fileSha256.yaml) return undefined;
+  const json = await readFile(path.join(dir, 'crds.json'), 'utf8').catch(() => undefined);
+  if (json === undefined || sha256(json) !== manifest.fileSha256.json) return undefined;
+  return JSON.parse(json) as Crd[];
+}
+
 export async function loadBundle(cluster: string, dir = bundleDir(cluster)): Promise<Bundle> {
   const bundleFile = path.join(dir, 'crds.yaml');
   const manifestFile = path.join(dir, 'manifest.json');
@@ -79,7 +91,7 @@ export async function loadBundle(cluster: string, dir = bundleDir(cluster)): Pro
       cause,
     });
   }
-  const bundle = { crds: parseBundle(text, bundleFile, cluster), manifest };
+  const bundle = { crds: (await readJsonCopy(dir, text, manifest)) ?? parseBundle(text, bundleFile, cluster), manifest };
   checkIntegrity(bundle, bundleFile, cluster);
   return bundle;
 }

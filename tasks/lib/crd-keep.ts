@@ -3,7 +3,8 @@
 // deletes every object of its kind with it, unless the live CRD carries helm.sh/resource-policy:
 // keep. This module finds those CRDs in a core plan and annotates the ones that lack it.
 import pLimit from 'p-limit';
-import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { LiveCrd } from './crd-bundle.ts';
 import { isCrd, isKept, KEEP, KEEP_ANNOTATION } from './crd-bundle.ts';
 import { KEEP_FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
 import type { ReleasePlan } from './release-plan.ts';
@@ -19,7 +20,7 @@ export interface LeavingCrd {
 }
 
 /** The live CRDs each release's next sync would delete (one already gone needs nothing), with what protects them. */
-export function leavingCrds(plan: ReleasePlan[], liveCrds: Map<string, V1CustomResourceDefinition>, bundle: Set<string>): LeavingCrd[] {
+export function leavingCrds(plan: ReleasePlan[], liveCrds: Map<string, LiveCrd>, bundle: Set<string>): LeavingCrd[] {
   return plan.flatMap(({ release, removed }) =>
     removed.filter(isCrd).flatMap((crd) => {
       const live = liveCrds.get(crd.metadata.name);

@@ -5,7 +5,7 @@
 // spec is ours and equal) and says whose fields it took. The guard is unaffected: it judges content.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
-import { listLiveCrds } from './crd-status.ts';
+import { listCrds } from './kube.ts';
 import { apiError, FIELD_MANAGER, KEEP_FIELD_MANAGER, type Kube } from './kube.ts';
 
 type ManagedField = NonNullable<NonNullable<KubernetesObject['metadata']>['managedFields']>[number];
@@ -19,7 +19,7 @@ export function foreignManagers(live: KubernetesObject): string[] {
 
 /** Takes the fields of other managers on the named CRDs; returns, per manager, the CRDs taken from it. */
 export async function takeOwnership(kube: Kube, names: string[]): Promise<Map<string, string[]>> {
-  const live = await listLiveCrds(kube);
+  const live = await listCrds(kube);
   const taken = new Map<string, string[]>();
   for (const name of names) {
     const crd = live.get(name);

@@ -5,12 +5,10 @@ import pLimit from 'p-limit';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { wouldChange } from './apply.ts';
 import type { Bundle } from './bundle-files.ts';
-import { HASH_ANNOTATION, STORED_HASH_ANNOTATION, storedSpecHash, type Crd } from './crd-bundle.ts';
+import { HASH_ANNOTATION, STORED_HASH_ANNOTATION, storedSpecHash, type Crd, type LiveCrd } from './crd-bundle.ts';
 import { changeLocation, crdChanges, withSettings, type BreakingChange, type RuleSettings } from './crd-compat.ts';
-import { listLiveCrds, toWireCrd } from './crd-status.ts';
-import { FIELD_MANAGER, serverSideApply, type Kube } from './kube.ts';
+import { applyCrd, FIELD_MANAGER, listCrds, type Kube } from './kube.ts';
 import { foreignManagers } from './crd-ownership.ts';
-import { toClientObject } from './manifests.ts';
 
 export type CrdAction = 'create' | 'update' | 'unchanged' | 'breaking';
 
@@ -54,8 +52,9 @@ export function provablyUnchanged(live: KubernetesObject & { spec?: unknown }, w
   return foreignManagers(live).length === 0;
 }
 
-export async function planCrds(kube: Kube, { crds, manifest }: Bundle, rules: RuleSettings = {}): Promise<CrdPlan> {
-  const live = await listLiveCrds(kube);
+/** `live` is the cluster's CRDs when the caller listed them already (one 4 MB list, not two). */
+export async function planCrds(kube: Kube, { crds, manifest }: Bundle, rules: RuleSettings = {}, live?: Map<string, LiveCrd>): Promise<CrdPlan> {
+  live ??= await listCrds(kube);
   const meta = new Map(manifest.crds.map((m) => [m.name, m]));
   const limit = pLimit(4);
   const entries = await Promise.all(
@@ -68,14 +67,18 @@ export async function planCrds(kube: Kube, { crds, manifest }: Bundle, rules: Ru
         if (provablyUnchanged(current, crd)) return { ...base, action: 'unchanged', breaking: [] };
         const others = foreignManagers(current as KubernetesObject);
         if (others.length) base.foreignManagers = others;
-        const changes = withSettings(crdChanges(toWireCrd(current), crd), rules);
+        const changes = withSettings(crdChanges(current as Crd, crd), rules);
         const breaking = changes.filter((c) => c.severity === 'error');
         const notes = changes.filter((c) => c.severity !== 'error');
         if (breaking.length > 0) return { ...base, action: 'breaking', breaking, notes };
-        const dryRun = await serverSideApply(kube, toClientObject(crd), { dryRun: true });
-        // List items come without apiVersion and kind; the dry-run result has them.
-        const listed = { ...current, apiVersion: dryRun.apiVersion, kind: dryRun.kind };
-        return wouldChange(listed, dryRun) ? { ...base, action: 'update', breaking, notes, storedSha256: storedSpecHash(dryRun.spec) } : { ...base, action: 'unchanged', breaking };
+        const dryRun = await applyCrd(kube, crd, { dryRun: true });
+        const storedSha256 = storedSpecHash(dryRun.spec);
+        if (wouldChange(current, dryRun)) return { ...base, action: 'update', breaking, notes, storedSha256 };
+        // Same content, but the recorded hash is missing or stale (an older version of this tool
+        // hashed another form): write it once, so later runs take the shortcut instead of this
+        // dry-run on every run.
+        if (current.metadata.annotations?.[STORED_HASH_ANNOTATION] !== storedSha256) return { ...base, action: 'update', breaking, notes, storedSha256 };
+        return { ...base, action: 'unchanged', breaking };
       }),
     ),
   );

@@ -6,8 +6,6 @@ import { BootstrapError } from './errors.ts';
 import { relative } from './workspace.ts';
 import { loadMachineWritten, parseHandWrittenDocuments } from './yaml.ts';
 
-export { toClientObject } from './yaml.ts';
-
 export interface SourcedObject {
   object: KubernetesObject;
   /** The file it came from (absolute). */

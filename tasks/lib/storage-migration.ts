@@ -2,7 +2,8 @@
 // status.storedVersions still lists, every object is read and written back unchanged: the API
 // server stores it again, in the current storage version. Then status.storedVersions is pruned,
 // and the CRD phase may apply. (kube-storage-version-migrator leaves that last step to users.)
-import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { LiveCrd } from './crd-bundle.ts';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Crd } from './crd-bundle.ts';
@@ -21,7 +22,7 @@ export interface MigrationNeed {
 }
 
 /** CRDs whose live storedVersions list a version the bundle drops. Pure. */
-export function migrationsNeeded(bundle: Crd[], live: Map<string, V1CustomResourceDefinition>): MigrationNeed[] {
+export function migrationsNeeded(bundle: Crd[], live: Map<string, LiveCrd>): MigrationNeed[] {
   const needs: MigrationNeed[] = [];
   for (const crd of bundle) {
     const current = live.get(crd.metadata.name);
@@ -45,7 +46,7 @@ export function migrationsNeeded(bundle: Crd[], live: Map<string, V1CustomResour
 const progressFile = (cluster: string, crd: string) => path.join(paths.logs, cluster, `migrate-storage-${crd}.json`);
 
 /** Rewrites every object of one CRD in its storage version; resumable: objects done are recorded. */
-export async function migrateObjects(kube: Kube, cluster: string, live: V1CustomResourceDefinition, need: MigrationNeed, log: Logger): Promise<number> {
+export async function migrateObjects(kube: Kube, cluster: string, live: LiveCrd, need: MigrationNeed, log: Logger): Promise<number> {
   const { group, names } = live.spec;
   const file = progressFile(cluster, need.crd);
   const done = new Set<string>(JSON.parse(await readFile(file, 'utf8').catch(() => '[]')) as string[]);

@@ -5,7 +5,7 @@ import type { ClusterConfig } from './config.ts';
 import type { Bundle } from './bundle-files.ts';
 import type { Crd } from './crd-bundle.ts';
 import { planCrds, type CrdPlan } from './crd-plan.ts';
-import { listLiveCrds } from './crd-status.ts';
+import { listCrds } from './kube.ts';
 import { readClusterTree } from './cluster-tree.ts';
 import { listObjects, type Kube } from './kube.ts';
 import { checkObjects, crdFor, type CandidateObject, type ObjectCheck } from './object-check.ts';
@@ -31,7 +31,7 @@ async function treeObjects(cluster: ClusterConfig, crds: Crd[]): Promise<Candida
 }
 
 async function liveObjects(kube: Kube, crds: Crd[]): Promise<CandidateObject[]> {
-  const live = await listLiveCrds(kube);
+  const live = await listCrds(kube);
   const candidates: CandidateObject[] = [];
   for (const crd of crds) {
     const current = live.get(crd.metadata.name);

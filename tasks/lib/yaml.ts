@@ -3,10 +3,9 @@
 //   line and whose documents keep positions;
 // - machine-written text (helm's render, the several-MB CRD bundle): `js-yaml`, about 15x faster
 //   (npm run benchmark);
-// - writing: `yaml`, with no line folding;
-// - the Kubernetes client's own loader, which types built-in kinds and keeps `x-kubernetes-*`
-//   schema keys (client-node #2962), and its serializer for the wire form.
-import { dumpYaml, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+// - writing: `yaml`, with no line folding.
+// It never loads the Kubernetes client (about 1 s and 85 MiB): the Nx plugin and the offline
+// tasks read YAML too. The client's own loader and serializer live in kube.ts.
 import { loadAll, YAMLException } from 'js-yaml';
 import { parse, parseAllDocuments, parseDocument, stringify, type Document } from 'yaml';
 
@@ -34,22 +33,4 @@ export function loadMachineWritten(text: string): unknown[] {
 
 export function writeYaml(value: unknown): string {
   return stringify(value, { lineWidth: 0 });
-}
-
-/**
- * Prepares an object for the API client. The client serializes built-in kinds through typed
- * models; a plain object loses keys such as `x-kubernetes-preserve-unknown-fields`, so objects go
- * through the client's own loader first.
- */
-export function toClientObject<T extends KubernetesObject>(object: T): T {
-  const [loaded] = loadAllYaml(JSON.stringify(object));
-  return loaded as T;
-}
-
-/**
- * The wire form of an object the typed client returned: its models rename schema keys
- * (enum → _enum, x-kubernetes-* → x_kubernetes_*); its serializer gives the API's names back.
- */
-export function toWire<T>(object: KubernetesObject): T {
-  return loadAll(dumpYaml(object))[0] as T;
 }

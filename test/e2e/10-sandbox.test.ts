@@ -6,8 +6,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isCrd, type Crd } from '../../tasks/lib/crd-bundle.ts';
-import { readObject, serverSideApply } from '../../tasks/lib/kube.ts';
-import { parseManifests, toClientObject } from '../../tasks/lib/manifests.ts';
+import { applyCrd, readObject } from '../../tasks/lib/kube.ts';
+import { parseManifests } from '../../tasks/lib/manifests.ts';
 import { crdReadiness, deploymentReadiness } from '../../tasks/lib/readiness.ts';
 import { waitUntilReady } from '../../tasks/lib/wait.ts';
 import { kubeFor, registry, run } from '../helpers/sandbox.ts';
@@ -48,9 +48,9 @@ describe('sandbox clusters', () => {
       ...crd,
       metadata: { ...crd.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': json } },
     };
-    await expect(serverSideApply(kube, toClientObject(clientSide), { dryRun: true })).rejects.toThrow(/Too long/);
+    await expect(applyCrd(kube, clientSide, { dryRun: true })).rejects.toThrow(/Too long/);
 
-    await serverSideApply(kube, toClientObject(crd));
+    await applyCrd(kube, crd);
     await waitUntilReady(
       [crd.metadata.name],
       async () => {

@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listLiveCrds } from '../../tasks/lib/crd-status.ts';
+import { listCrds } from '../../tasks/lib/kube.ts';
 import { bundleYaml, type Crd } from '../../tasks/lib/crd-bundle.ts';
 import { bundleDir, paths } from '../../tasks/lib/workspace.ts';
 import { loadMachineWritten } from '../../tasks/lib/yaml.ts';
@@ -17,7 +17,7 @@ const bundleFile = path.join(bundleDir('apps'), 'crds.yaml');
 
 /** name → resourceVersion of every CRD: equal before and after means nothing was written. */
 async function crdVersions(): Promise<Map<string, string | undefined>> {
-  return new Map([...(await listLiveCrds(kube))].map(([name, crd]) => [name, crd.metadata?.resourceVersion]));
+  return new Map([...(await listCrds(kube))].map(([name, crd]) => [name, crd.metadata?.resourceVersion]));
 }
 
 async function render(): Promise<void> {

@@ -6,7 +6,7 @@
 // Before the keep policy this lost 17 CRDs and every ExternalSecret and SecretStore with them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { listLiveCrds } from '../../tasks/lib/crd-status.ts';
+import { listCrds } from '../../tasks/lib/kube.ts';
 import { readObject, serverSideApply } from '../../tasks/lib/kube.ts';
 import { kubeFor, registry, run } from '../helpers/sandbox.ts';
 import { publishVariant } from '../helpers/variants.ts';
@@ -34,7 +34,7 @@ type Snapshot = Map<string, string>;
 /** uid and spec of every external-secrets CRD and custom resource: equal before and after means nothing was lost or replaced. */
 async function snapshot(): Promise<Snapshot> {
   const result: Snapshot = new Map();
-  for (const [name, crd] of await listLiveCrds(kube)) {
+  for (const [name, crd] of await listCrds(kube)) {
     if (isExternalSecretsCrd(name)) result.set(`crd ${name}`, crd.metadata?.uid ?? '');
   }
   for (const object of customResources) {
@@ -55,9 +55,9 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 /** The old way: the release owns its CRDs. Starts from no external-secrets release and no CRD of its groups. */
 async function installTheOldWay(): Promise<void> {
   await run`helm uninstall external-secrets --namespace ${namespace} --kube-context kwok-apps --wait`;
-  const crds = [...(await listLiveCrds(kube)).keys()].filter(isExternalSecretsCrd);
+  const crds = [...(await listCrds(kube)).keys()].filter(isExternalSecretsCrd);
   for (const name of crds) await kube.apiextensions.deleteCustomResourceDefinition({ name });
-  await until('external-secrets CRDs to be deleted', async () => [...(await listLiveCrds(kube)).keys()].every((n) => !isExternalSecretsCrd(n)));
+  await until('external-secrets CRDs to be deleted', async () => [...(await listCrds(kube)).keys()].every((n) => !isExternalSecretsCrd(n)));
 
   const installed = await run`helm install external-secrets ${chart} --version 2.8.0 --namespace ${namespace} --set installCRDs=true --plain-http --kube-context kwok-apps --wait --timeout 120s`;
   expect(installed.exitCode, installed.stderr).toBe(0);
@@ -97,7 +97,7 @@ describe('adopting a cluster bootstrapped the old way', () => {
   it('the old-way install really is one: the release owns its CRDs and none carries the keep policy', async () => {
     const manifest = await run`helm get manifest external-secrets --namespace ${namespace} --kube-context kwok-apps`;
     expect(manifest.stdout).toContain(`name: ${legacyCrd}`);
-    const live = [...(await listLiveCrds(kube)).values()].filter((c) => isExternalSecretsCrd(c.metadata?.name ?? ''));
+    const live = [...(await listCrds(kube)).values()].filter((c) => isExternalSecretsCrd(c.metadata?.name ?? ''));
     expect(live.length).toBeGreaterThan(10);
     expect(live.filter((c) => c.metadata?.annotations?.['helm.sh/resource-policy'])).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { LiveCrd } from '../../tasks/lib/crd-bundle.ts';
 import { formatAdoption, planAdoption } from '../../tasks/lib/adoption.ts';
 import { leavingCrds } from '../../tasks/lib/crd-keep.ts';
 import type { HelmfileRelease } from '../../tasks/lib/helmfile.ts';
@@ -15,10 +16,10 @@ const release: HelmfileRelease = {
 const crd = (name: string): KubernetesObject => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
 const deployment: KubernetesObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'external-secrets', namespace: 'external-secrets' } };
 
-function live(name: string, managers: string[], annotations: Record<string, string> = {}): [string, V1CustomResourceDefinition] {
+function live(name: string, managers: string[], annotations: Record<string, string> = {}): [string, LiveCrd] {
   return [
     name,
-    { metadata: { name, annotations, managedFields: managers.map((manager) => ({ manager, operation: 'Apply' })) } } as V1CustomResourceDefinition,
+    { metadata: { name, annotations, managedFields: managers.map((manager) => ({ manager, operation: 'Apply' })) } } as LiveCrd,
   ];
 }
 

@@ -25,8 +25,8 @@ const established = (c: Crd) => ({
 
 function fakeKube(live: object[], served: Record<string, string[] | null>): Kube {
   return {
-    apiextensions: { listCustomResourceDefinition: async () => ({ items: live }) },
     customObjects: {
+      listClusterCustomObject: async ({ plural }: { plural: string }) => ({ items: plural === 'customresourcedefinitions' ? live : [] }),
       getAPIResources: async ({ group, version }: { group: string; version: string }) => {
         const names = served[`${group}/${version}`];
         if (names === undefined) throw new ApiException(404, 'Not Found', '{}', {});

@@ -1,4 +1,4 @@
-import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { LiveCrd } from '../../tasks/lib/crd-bundle.ts';
 import { describe, expect, it } from 'vitest';
 import type { Crd } from '../../tasks/lib/crd-bundle.ts';
 import { BootstrapError } from '../../tasks/lib/errors.ts';
@@ -6,7 +6,7 @@ import { migrationsNeeded } from '../../tasks/lib/storage-migration.ts';
 
 const bundleCrd = (versions: string[]) => ({ metadata: { name: 'vmrules.operator.victoriametrics.com' }, spec: { versions: versions.map((name) => ({ name, served: true, storage: name === versions.at(-1) })) } }) as unknown as Crd;
 const liveCrd = (versions: string[], storage: string, storedVersions: string[]) =>
-  new Map([['vmrules.operator.victoriametrics.com', { spec: { versions: versions.map((name) => ({ name, storage: name === storage })) }, status: { storedVersions } } as unknown as V1CustomResourceDefinition]]);
+  new Map([['vmrules.operator.victoriametrics.com', { spec: { versions: versions.map((name) => ({ name, storage: name === storage })) }, status: { storedVersions } } as unknown as LiveCrd]]);
 
 describe('migrationsNeeded', () => {
   it('names a CRD whose stored versions the bundle drops, and the version objects are rewritten in', () => {
