@@ -3,7 +3,8 @@
 // Before a sync: every CRD a release would delete is kept (helm.sh/resource-policy: keep), every
 // other object it would delete is shown, and the objects of every CRD are counted; after the
 // sync they are counted again, and a drop stops the run naming the kind.
-import { loadBundle } from './lib/bundle-files.ts';
+import { loadBundle, renderInputsHash } from './lib/bundle-files.ts';
+import { provenByRecord, readCoreRecord, recordOf, writeCoreRecord } from './lib/core-record.ts';
 import type { Crd } from './lib/crd-bundle.ts';
 import { planCore } from './lib/core-plan.ts';
 import { keepCrds, leavingCrds, type LeavingCrd } from './lib/crd-keep.ts';
@@ -11,6 +12,7 @@ import { listCrds } from './lib/kube.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { formatDiagnosis, likelyCause, type WorkloadDiagnosis } from './lib/diagnose.ts';
 import { syncReleases } from './lib/helmfile.ts';
+import { deployedReleases } from './lib/helm.ts';
 import { createLogger } from './lib/log.ts';
 import { createProgress } from './lib/progress.ts';
 import { progressText, releaseStatus, type ReleaseRef } from './lib/release-status.ts';
@@ -100,17 +102,31 @@ async function recoverPending(ctx: TaskContext, plan: ReleasePlan[]): Promise<Re
   return planCore(target);
 }
 
+/** Records what is deployed now, for the next run's shortcut (provenByRecord). */
+async function recordSync(ctx: TaskContext, inputsSha256: string, plan: ReleasePlan[]): Promise<void> {
+  const record = recordOf(inputsSha256, plan.map((p) => p.release), await deployedReleases({ cluster: ctx.cluster, context: ctx.context }));
+  if (record) await writeCoreRecord(ctx.kube(), record);
+}
+
 export async function installCore(ctx: TaskContext): Promise<void> {
   const { cluster, context, log, kube, options } = ctx;
   const client = kube();
-  const bundle = await loadBundle(cluster.name);
   const target = { cluster, context };
-  const plan = await recoverPending(ctx, await planCore(target));
+  const [inputsSha256, deployed, record] = await Promise.all([renderInputsHash(cluster.name), deployedReleases(target), readCoreRecord(client)]);
+  const proof = provenByRecord(record, inputsSha256, deployed);
+  if (proof.proven) {
+    log.success(`all ${record!.releases.length} core releases are up to date (${proof.reason})`);
+    return;
+  }
+  log.info(`planning every release: ${proof.reason}`);
+  const bundle = await loadBundle(cluster.name);
+  const plan = await recoverPending(ctx, await planCore(target, deployed));
   for (const { release, action, reason } of plan) {
     (action === 'up to date' ? log.info : log.action)(`${release.namespace}/${release.name}: ${action} (${reason})`);
   }
   const toSync = plan.filter((p) => p.action !== 'up to date');
   if (toSync.length === 0) {
+    await recordSync(ctx, inputsSha256, plan);
     log.success(`all ${plan.length} core releases are up to date`);
     return;
   }
@@ -142,6 +158,7 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   }
   const total = [...before.values()].reduce<number>((sum, n) => sum + (n ?? 0), 0);
   log.success(`custom resources counted before and after the sync: ${total} objects of ${kinds.length} CRDs, none lost`);
+  await recordSync(ctx, inputsSha256, plan);
   log.success(`core releases synced: ${names.join(', ')}`);
 }
 

@@ -1,20 +1,21 @@
 // The plan of the core phase: which releases need a sync, and what each sync would delete.
 // It renders helmfile.d/01-core and compares it with what helm deployed (helm get manifest).
-import { deployedManifest, deployedReleases } from './helm.ts';
+import { deployedManifest, deployedReleases, type DeployedRelease } from './helm.ts';
 import type { ClusterTarget } from './cluster-target.ts';
 import { parseManifests } from './manifests.ts';
 import { findDeployed, planRelease, type ReleasePlan } from './release-plan.ts';
 import { renderState } from './render.ts';
 import { paths } from './workspace.ts';
 
-export async function planCore(target: ClusterTarget): Promise<ReleasePlan[]> {
-  const [{ releases, objects }, deployed] = await Promise.all([
+/** `deployed` is helm list's answer when the caller has it already. */
+export async function planCore(target: ClusterTarget, deployed?: DeployedRelease[]): Promise<ReleasePlan[]> {
+  const [{ releases, objects }, installed] = await Promise.all([
     renderState(target, paths.coreHelmfile, { includeCrds: false }),
-    deployedReleases(target),
+    deployed ?? deployedReleases(target),
   ]);
   return Promise.all(
     releases.map(async (release) => {
-      const current = findDeployed(release, deployed);
+      const current = findDeployed(release, installed);
       const live = current ? parseManifests(await deployedManifest(target, release), `helm release ${release.name}`) : [];
       return planRelease(release, current, objects.get(release.name) ?? [], live);
     }),

@@ -8,6 +8,8 @@ export interface DeployedRelease {
   status: string;
   /** "<chart>-<version>", as helm list prints it. */
   chart: string;
+  /** helm list prints it as a string ("3"). */
+  revision: string;
 }
 
 export async function deployedReleases({ cluster, context }: ClusterTarget): Promise<DeployedRelease[]> {
@@ -20,7 +22,7 @@ export async function deployedReleases({ cluster, context }: ClusterTarget): Pro
     subject: `helm list (context ${context})`,
     fix: 'check the kubeconfig and context in cluster.yaml',
   });
-  return (JSON.parse(stdout || '[]') as DeployedRelease[]).map(({ name, namespace, status, chart }) => ({ name, namespace, status, chart }));
+  return (JSON.parse(stdout || '[]') as DeployedRelease[]).map(({ name, namespace, status, chart, revision }) => ({ name, namespace, status, chart, revision: String(revision) }));
 }
 
 /** The manifest helm deployed for a release that helm list reported. A failure is an error, never "empty". */

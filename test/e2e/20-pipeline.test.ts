@@ -9,7 +9,7 @@ import { readObject, serverSideApply } from '../../tasks/lib/kube.ts';
 import { readManifests } from '../../tasks/lib/manifests.ts';
 import { workspaceRoot } from '../../tasks/lib/workspace.ts';
 import { affectedTasks } from '../helpers/nx.ts';
-import { kubeFor, run } from '../helpers/sandbox.ts';
+import { kubeFor, registry, run } from '../helpers/sandbox.ts';
 
 const prometheusRule = path.join(workspaceRoot, 'kubernetes/apps/kube-system/coredns/app/prometheusrule.yaml');
 const crdHeader = (name: string): KubernetesObject => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
@@ -65,6 +65,19 @@ describe('bootstrap pipeline', () => {
       expect(output).toMatch(new RegExp(`\\[${cluster}\\] ✔ all \\d+ core releases are up to date`));
     }
     expect(output).not.toMatch(/ created$| configured$/m);
+  });
+
+  it('core trusts its record only while helm agrees: an upgrade by hand brings the full plan back, which syncs the release back', async () => {
+    const chart = `oci://${registry}/ghcr.io/coredns/charts/coredns`;
+    const byHand = await run`helm upgrade coredns ${chart} --version 1.47.1 --namespace kube-system --kube-context kwok-apps --plain-http --reuse-values --set replicaCount=2 --wait --timeout 120s`;
+    expect(byHand.exitCode, byHand.stderr).toBe(0);
+    const resynced = await run`node tasks/core.ts --cluster apps`;
+    expect(resynced.exitCode, resynced.stderr).toBe(0);
+    expect(resynced.stderr).toMatch(/planning every release: kube-system\/coredns changed since the last sync \(revision \d+ → \d+\)/);
+    expect(resynced.stderr).toMatch(/kube-system\/coredns: upgrade/);
+    const rerun = await run`node tasks/core.ts --cluster apps`;
+    expect(rerun.exitCode, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/all \d+ core releases are up to date \(inputs unchanged and every release at its recorded helm revision\)/);
   });
 
   it('nx affected follows the inputs: chart bump → both clusters, apps values → apps, unrelated → nothing', async () => {

@@ -24,7 +24,7 @@ function live(name: string, managers: string[], annotations: Record<string, stri
 }
 
 // installed the old way: 2.8.0 with installCRDs=true; now 2.9.0 with installCRDs=false.
-const deployed = { name: 'external-secrets', namespace: 'external-secrets', status: 'deployed', chart: 'external-secrets-2.8.0' };
+const deployed = { name: 'external-secrets', namespace: 'external-secrets', status: 'deployed', chart: 'external-secrets-2.8.0', revision: '1' };
 const plan = [planRelease(release, deployed, [deployment], [deployment, crd('secretstores.external-secrets.io'), crd('legacytokens.generators.external-secrets.io')])];
 const liveCrds = new Map([
   live('secretstores.external-secrets.io', ['helm']),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isPending, recoveryFor } from '../../tasks/lib/helm-recovery.ts';
 import { syncFailureFix } from '../../tasks/lib/helmfile.ts';
 
-const spegel = { name: 'spegel', namespace: 'spegel', status: 'pending-upgrade', chart: 'spegel-0.7.4' };
+const spegel = { name: 'spegel', namespace: 'spegel', status: 'pending-upgrade', chart: 'spegel-0.7.4', revision: '1' };
 
 describe('helm recovery', () => {
   it('finds releases an interrupted helm left pending', () => {

@@ -25,21 +25,21 @@ describe('planRelease', () => {
 
   it('installs a missing release and upgrades a failed one', () => {
     expect(planRelease(release, undefined, [], []).action).toBe('install');
-    expect(planRelease(release, { name: 'cert-manager', namespace: 'cert-manager', status: 'failed', chart: 'cert-manager-v1.21.1' }, [], [])).toMatchObject({
+    expect(planRelease(release, { name: 'cert-manager', namespace: 'cert-manager', status: 'failed', chart: 'cert-manager-v1.21.1', revision: '1' }, [], [])).toMatchObject({
       action: 'upgrade',
       reason: 'status is failed',
     });
   });
 
   it('upgrades on a chart version change or a manifest difference', () => {
-    const deployed = { name: 'cert-manager', namespace: 'cert-manager', status: 'deployed', chart: 'cert-manager-v1.20.0' };
+    const deployed = { name: 'cert-manager', namespace: 'cert-manager', status: 'deployed', chart: 'cert-manager-v1.20.0', revision: '1' };
     expect(planRelease(release, deployed, [], []).reason).toBe('cert-manager-v1.20.0 → cert-manager-v1.21.1');
     const current = { ...deployed, chart: 'cert-manager-v1.21.1' };
     expect(planRelease(release, current, [deployment(2)], [deployment(1)]).action).toBe('upgrade');
   });
 
   it('is up to date when chart and manifests match, whatever their order', () => {
-    const current = { name: 'cert-manager', namespace: 'cert-manager', status: 'deployed', chart: 'cert-manager-v1.21.1' };
+    const current = { name: 'cert-manager', namespace: 'cert-manager', status: 'deployed', chart: 'cert-manager-v1.21.1', revision: '1' };
     expect(planRelease(release, current, [deployment(1), service], [service, deployment(1)])).toMatchObject({
       action: 'up to date',
       reason: 'cert-manager-v1.21.1 deployed',
@@ -63,7 +63,7 @@ describe('removedObjects', () => {
   });
 
   it('is part of the release plan', () => {
-    const current = { name: 'cert-manager', namespace: 'cert-manager', status: 'deployed', chart: 'cert-manager-v1.20.0' };
+    const current = { name: 'cert-manager', namespace: 'cert-manager', status: 'deployed', chart: 'cert-manager-v1.20.0', revision: '1' };
     expect(planRelease(release, current, [deployment(1)], [deployment(1), service]).removed).toEqual([service]);
   });
 });
