@@ -14,7 +14,7 @@ import { conditionReadiness, workloadReadiness } from './lib/readiness.ts';
 import { chartLabel, deploymentGap, findDeployed } from './lib/release-plan.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { builtinKinds } from './lib/builtin-kinds.ts';
-import { readClusterTree } from './lib/cluster-tree.ts';
+import { builtTree } from './lib/cluster-tree.ts';
 import { dryRunFirstLayer, firstLayerObjects } from './lib/gitops-dry-run.ts';
 import { paths, relative, workspaceRoot } from './lib/workspace.ts';
 
@@ -54,16 +54,18 @@ function workloadFailure(item: KubernetesObject, pods: KubernetesObject[], event
 
 async function checkWorkloads(kube: Kube, namespaces: Set<string>): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  for (const namespace of [...namespaces].sort()) {
+  const kinds = ['Deployment', 'DaemonSet', 'StatefulSet'];
+  const sorted = [...namespaces].sort();
+  // Every list at once; the results are read in namespace and kind order.
+  const lists = sorted.map((namespace) => kinds.map((kind) => listObjects(kube, 'apps/v1', kind, namespace).catch((cause: unknown) => cause as Error)));
+  for (const [n, namespace] of sorted.entries()) {
     const list = (apiVersion: string, kind: string) => listObjects(kube, apiVersion, kind, namespace);
     let pods: KubernetesObject[] = [];
     let events: ClusterEvent[] = [];
-    for (const kind of ['Deployment', 'DaemonSet', 'StatefulSet']) {
-      let items: KubernetesObject[];
-      try {
-        items = await list('apps/v1', kind);
-      } catch (cause) {
-        results.push(fail(apiError(cause, `${kind}s in ${namespace}`, 'list failed').message));
+    for (const [k, kind] of kinds.entries()) {
+      const items = await lists[n]![k]!;
+      if (items instanceof Error) {
+        results.push(fail(apiError(items, `${kind}s in ${namespace}`, 'list failed').message));
         continue;
       }
       for (const item of items) {
@@ -100,7 +102,7 @@ async function checkConditions(kube: Kube, ctx: TaskContext): Promise<CheckResul
 /** What Flux applies first, built as Flux builds it, must now be accepted (a dry-run writes nothing). */
 async function checkGitops(kube: Kube, ctx: TaskContext): Promise<CheckResult[]> {
   if (!ctx.cluster.gitops) return [];
-  const [tree, builtin, { manifest }] = await Promise.all([readClusterTree(ctx.cluster), builtinKinds(ctx.cluster), loadBundle(ctx.cluster.name)]);
+  const [tree, builtin, { manifest }] = await Promise.all([builtTree(ctx.cluster), builtinKinds(ctx.cluster), loadBundle(ctx.cluster.name)]);
   const outcome = await dryRunFirstLayer(kube, firstLayerObjects(tree, builtin, manifest.crds), ctx.timeoutMs);
   const skipped = Object.entries(outcome.skipped).map(([why, count]) => `${count} ${why}`).join(', ');
   const moved = outcome.retargeted ? `, ${outcome.retargeted} in namespace default (theirs comes with the tree)` : '';
@@ -112,14 +114,12 @@ async function checkGitops(kube: Kube, ctx: TaskContext): Promise<CheckResult[]>
 export async function verify(ctx: TaskContext): Promise<CheckResult[]> {
   const { cluster, context, log } = ctx;
   const kube = ctx.kube();
-  const releases = await checkReleases({ cluster, context });
-  const results = [
-    ...(await checkCrds(kube, cluster.name)),
-    ...releases.results,
-    ...(await checkWorkloads(kube, releases.namespaces)),
-    ...(await checkConditions(kube, ctx)),
-    ...(await checkGitops(kube, ctx)),
-  ];
+  // The checks are independent reads: asked at once, reported in this order.
+  const releaseChecks = async () => {
+    const releases = await checkReleases({ cluster, context });
+    return [...releases.results, ...(await checkWorkloads(kube, releases.namespaces))];
+  };
+  const results = (await Promise.all([checkCrds(kube, cluster.name), releaseChecks(), checkConditions(kube, ctx), checkGitops(kube, ctx)])).flat();
   for (const result of results) (result.ok ? log.success : log.failure)(result.line);
   const failures = results.filter((r) => !r.ok);
   if (failures.length > 0) {

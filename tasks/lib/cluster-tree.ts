@@ -1,10 +1,14 @@
-// The GitOps tree a cluster reconciles, as cluster.yaml's gitops section names it.
+// The GitOps tree a cluster reconciles, as cluster.yaml's gitops section names it: built with
+// Flux's library (a few seconds), or read back from the gitops-tree target's cached output when
+// its inputs are unchanged.
 import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterConfig } from './config.ts';
+import { sha256 } from './crd-bundle.ts';
 import { BootstrapError } from './errors.ts';
 import { readFluxTree, type FluxTree } from './flux-tree.ts';
-import { relative, workspaceRoot } from './workspace.ts';
+import { gitopsTreeFile, paths, relative, workspaceRoot } from './workspace.ts';
 
 /** The GitOps tree this cluster reconciles, read as Flux does (--gitops-root overrides its root). */
 export async function readClusterTree(cluster: ClusterConfig, gitopsRoot?: string): Promise<FluxTree> {
@@ -37,3 +41,42 @@ export async function readClusterTree(cluster: ClusterConfig, gitopsRoot?: strin
   });
 }
 
+
+/**
+ * What a build of the tree reads: every file under the folders Flux builds from, cluster.yaml
+ * (entry, folders, prerequisite secret keys), the pinned tool versions and our build helper.
+ */
+async function treeInputsHash(cluster: ClusterConfig): Promise<string> {
+  const gitops = cluster.gitops!;
+  const root = path.resolve(workspaceRoot, gitops.root);
+  const files: string[] = [];
+  for (const folder of gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!]) {
+    const entries = await readdir(path.join(root, folder), { recursive: true, withFileTypes: true }).catch(() => []);
+    files.push(...entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)));
+  }
+  const parts: string[] = [];
+  for (const file of [...files.sort(), cluster.file, paths.toolsVersions, path.join(workspaceRoot, 'scripts/tools/flux-build/main.go')]) parts.push(relative(file), sha256(await readFile(file, 'utf8').catch(() => '')));
+  return sha256(parts.join('\0'));
+}
+
+/** gitops-tree: builds the tree and writes it with the hash of its inputs. */
+export async function writeBuiltTree(cluster: ClusterConfig): Promise<FluxTree> {
+  const [tree, inputsSha256] = await Promise.all([readClusterTree(cluster), treeInputsHash(cluster)]);
+  const file = gitopsTreeFile(cluster.name);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(`${file}.${process.pid}`, JSON.stringify({ inputsSha256, tree }));
+  await rename(`${file}.${process.pid}`, file);
+  return tree;
+}
+
+/**
+ * The tree the gitops-tree target built, when its inputs are still the ones in the workspace;
+ * otherwise (run without the target, or the tree edited since) built here.
+ */
+export async function builtTree(cluster: ClusterConfig): Promise<FluxTree> {
+  const [saved, inputsSha256] = await Promise.all([
+    readFile(gitopsTreeFile(cluster.name), 'utf8').then((t) => JSON.parse(t) as { inputsSha256: string; tree: FluxTree }).catch(() => undefined),
+    treeInputsHash(cluster),
+  ]);
+  return saved?.inputsSha256 === inputsSha256 ? saved.tree : readClusterTree(cluster);
+}

@@ -23,6 +23,11 @@ export function clusterDir(cluster: string): string {
 }
 
 /** The cached render's output folder for one cluster (an Nx target output). */
+/** Where the gitops-tree target writes the cluster's GitOps tree, built as Flux builds it. */
+export function gitopsTreeFile(cluster: string): string {
+  return path.join(paths.dist, 'gitops', cluster, 'tree.json');
+}
+
 export function bundleDir(cluster: string): string {
   return path.join(paths.dist, 'crds', cluster);
 }

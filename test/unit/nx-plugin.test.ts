@@ -42,20 +42,21 @@ describe('nx plugin', () => {
     const project = result.projects['clusters/edge'];
     expect(project.name).toBe('edge');
     const targets = project.targets;
-    expect(Object.keys(targets)).toEqual(['prereqs', 'render-crds', 'crds', 'core', 'verify', 'plan', 'drift', 'upgrade-check', 'migrate-storage', 'audit', 'bootstrap']);
+    expect(Object.keys(targets)).toEqual(['prereqs', 'render-crds', 'crds', 'core', 'gitops-tree', 'verify', 'plan', 'drift', 'upgrade-check', 'migrate-storage', 'audit', 'bootstrap']);
     expect(targets.crds.dependsOn).toEqual(['prereqs', 'render-crds']);
     expect(targets.core.dependsOn).toEqual(['crds']);
-    expect(targets.verify.dependsOn).toEqual(['core']);
+    expect(targets.verify.dependsOn).toEqual(['core', 'gitops-tree']);
     expect(targets.bootstrap.dependsOn).toEqual(['verify']);
     expect(targets['render-crds'].options.command).toBe('node tasks/render-crds.ts --cluster edge');
     for (const target of Object.values(targets) as any[]) expect(target.metadata.description.length).toBeGreaterThan(20);
   });
 
-  it('caches only the pure targets (render and audit), never the ones that change a cluster', async () => {
+  it('caches only the pure targets (render, the built GitOps tree, audit), never the ones that change a cluster', async () => {
     const result = await inferOne('clusters/edge/cluster.yaml');
     const targets = result.projects['clusters/edge'].targets;
     const cached = Object.entries(targets).filter(([, t]: [string, any]) => t.cache).map(([n]) => n);
-    expect(cached).toEqual(['render-crds', 'audit']);
+    expect(cached).toEqual(['render-crds', 'gitops-tree', 'audit']);
+    expect(targets['gitops-tree'].outputs).toEqual(['{workspaceRoot}/dist/gitops/edge']);
     expect(targets['render-crds'].outputs).toEqual(['{workspaceRoot}/dist/crds/edge']);
     expect(targets['render-crds'].inputs).toEqual(['charts', 'clusterValues', 'engine', 'tools']);
   });
