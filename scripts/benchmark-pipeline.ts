@@ -9,14 +9,11 @@
 //   npm run benchmark -- --pipeline [cluster]     (default cluster: apps)
 import { loadBundle } from '../tasks/lib/bundle-files.ts';
 import { loadCluster } from '../tasks/lib/config.ts';
-import { helmfileArgs } from '../tasks/lib/helmfile.ts';
-import { paths } from '../tasks/lib/workspace.ts';
 import { measure, type Measure } from './bench/gnu-time.ts';
+import { median, ratio, shellPipeline } from './bench/shell-pipeline.ts';
 
 // Each cold round deletes and recreates every CRD twice (a minute or more each on 2 cores).
 const ROUNDS = Number(process.env['BENCHMARK_PIPELINE_ROUNDS'] ?? 3);
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export async function benchmarkPipeline(clusterName = 'apps'): Promise<void> {
   const cluster = await loadCluster(clusterName);
@@ -25,9 +22,7 @@ export async function benchmarkPipeline(clusterName = 'apps'): Promise<void> {
   const names = bundle.crds.map((c) => c.metadata.name);
   const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath, NX_DAEMON: 'false' };
   const kubectl = `kubectl --context ${cluster.context}`;
-  const quote = (args: string[]) => args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const render = `cd ${paths.helmfileDir} && helmfile ${quote(helmfileArgs({ cluster, context: cluster.context }, paths.crdsHelmfile))} template --include-crds --skip-tests`;
-  const pipeline = `set -o pipefail; ${render} | yq 'select(.kind == "CustomResourceDefinition")' | ${kubectl} apply --server-side --force-conflicts -f - >/dev/null && ${kubectl} wait --for condition=established crd --all --timeout=300s >/dev/null`;
+  const pipeline = shellPipeline(cluster, kubectl);
   // Nx start-up included; prereqs left out (it writes the cluster's secrets, which a benchmark must
   // not need) and the render is an Nx cache hit either way.
   const product = `npx nx run ${cluster.name}:crds --excludeTaskDependencies --outputStyle=stream >/dev/null`;
@@ -37,7 +32,7 @@ export async function benchmarkPipeline(clusterName = 'apps'): Promise<void> {
   const record = (title: string, p: Measure[], q: Measure[]) => {
     const [pt, qt] = [median(p.map((m) => m.seconds)), median(q.map((m) => m.seconds))];
     const [pm, qm] = [median(p.map((m) => m.peakMiB)), median(q.map((m) => m.peakMiB))];
-    rows.push(`  ${title.padEnd(58)} product ${pt.toFixed(1).padStart(5)} s  pipeline ${qt.toFixed(1).padStart(5)} s  ${pt <= qt ? `${(qt / pt).toFixed(2)}x faster` : `${(pt / qt).toFixed(2)}x slower`}; peak ${pm.toFixed(0)} vs ${qm.toFixed(0)} MiB (${(pm / qm).toFixed(2)}x)`);
+    rows.push(`  ${title.padEnd(58)} product ${pt.toFixed(1).padStart(5)} s  pipeline ${qt.toFixed(1).padStart(5)} s  ${ratio(pt, qt)}; peak ${pm.toFixed(0)} vs ${qm.toFixed(0)} MiB (${(pm / qm).toFixed(2)}x)`);
   };
 
   // Cold: no CRDs in the cluster; alternate product and pipeline, deleting in between.

@@ -10,6 +10,8 @@
 //    cold, warm, and warm after the pipeline touched the CRDs. It deletes the sandbox cluster
 //    apps's CRDs (and their objects) for the cold case: nx run apps:bootstrap afterwards.
 // 6. Growth from 100 to 1000 CRDs, cold, in throwaway control planes (scripts/benchmark-scale.ts).
+// 7. Fleet (scripts/benchmark-fleet.ts): a no-op run-many bootstrap against the first run on
+//    recreated sandbox clusters, and 1, 2 and 4 clusters at once in throwaway control planes.
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,10 +27,13 @@ import { loadMachineWritten, parseHandWrittenDocuments } from '../tasks/lib/yaml
 import { withToolsOnPath } from '../tasks/lib/tools.ts';
 import { bundleDir } from '../tasks/lib/workspace.ts';
 import { benchmarkAudit } from './benchmark-audit.ts';
+import { benchmarkFleet } from './benchmark-fleet.ts';
 import { benchmarkPipeline } from './benchmark-pipeline.ts';
 import { benchmarkScale } from './benchmark-scale.ts';
 
 const ROUNDS = 5;
+// The long sections (4 to 7) to run, e.g. BENCHMARK_SECTIONS=5,7; all by default.
+const sections = new Set((process.env['BENCHMARK_SECTIONS'] ?? '4,5,6,7').split(','));
 
 async function median(run: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
@@ -72,6 +77,12 @@ report(
   ['js-yaml', await median(async () => loadMachineWritten(bundleText))],
   ['yaml (parseAllDocuments)', await median(async () => parseHandWrittenDocuments(bundleText).map((d) => d.toJS()))],
 );
+const bundleJson = await readFile(path.join(bundleDir(cluster), 'crds.json'), 'utf8');
+report(
+  '2b. load the bundle: the JSON copy the engine reads',
+  ['JSON.parse (crds.json)', await median(async () => JSON.parse(bundleJson))],
+  ['js-yaml (crds.yaml)', await median(async () => loadMachineWritten(bundleText))],
+);
 
 const config = await loadCluster(cluster);
 const kube = connect({ kubeconfigPath: config.kubeconfigPath, context: config.context });
@@ -97,20 +108,34 @@ try {
 }
 await rm(scratch, { recursive: true, force: true });
 
-try {
-  await benchmarkPipeline(process.env['BENCHMARK_PIPELINE_CLUSTER'] ?? 'apps');
-} catch (error) {
-  process.stdout.write(`5. CRD phase vs the shell pipeline: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+if (sections.has('5')) {
+  try {
+    await benchmarkPipeline(process.env['BENCHMARK_PIPELINE_CLUSTER'] ?? 'apps');
+  } catch (error) {
+    process.stdout.write(`5. CRD phase vs the shell pipeline: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+  }
 }
 
-try {
-  await benchmarkScale((process.env['BENCHMARK_SCALE'] ?? '100,300,1000').split(',').map(Number));
-} catch (error) {
-  process.stdout.write(`6. growth 100 → 1000 CRDs: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+if (sections.has('6')) {
+  try {
+    await benchmarkScale((process.env['BENCHMARK_SCALE'] ?? '100,300,1000').split(',').map(Number));
+  } catch (error) {
+    process.stdout.write(`6. growth 100 → 1000 CRDs: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+  }
 }
 
-try {
-  await benchmarkAudit(cluster);
-} catch (error) {
-  process.stdout.write(`4. audit of a generated tree: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+if (sections.has('7')) {
+  try {
+    await benchmarkFleet(['infra', 'apps'], (process.env['BENCHMARK_FLEET'] ?? '1,2,4').split(',').map(Number));
+  } catch (error) {
+    process.stdout.write(`7. fleet: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+  }
+}
+
+if (sections.has('4')) {
+  try {
+    await benchmarkAudit(cluster);
+  } catch (error) {
+    process.stdout.write(`4. audit of a generated tree: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+  }
 }

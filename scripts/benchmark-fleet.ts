@@ -1,0 +1,82 @@
+// 7. Fleet benchmarks.
+// a. A no-op `nx run-many -t bootstrap` on the sandbox clusters against the first run on the same
+//    clusters (recreated empty, every cached target rendered again): DESTRUCTIVE, it recreates the
+//    sandbox clusters.
+// b. 1, 2 and 4 clusters at once, cold, each a throwaway control plane (the sandbox's binaries):
+//    the crds engine (scripts/bench/apply-crds.ts, the render an Nx cache hit) against the shell
+//    pipeline (helmfile template | yq | kubectl apply --server-side && kubectl wait), one per
+//    cluster, all started together.
+//   npm run benchmark   (section 7; BENCHMARK_FLEET=2,4 to choose the sizes)
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { $ } from 'zx';
+import { loadBundle } from '../tasks/lib/bundle-files.ts';
+import { loadCluster, type ClusterConfig } from '../tasks/lib/config.ts';
+import { startThrowawayApiserver, type ThrowawayApiserver } from '../tasks/lib/throwaway-apiserver.ts';
+import { bundleDir, workspaceRoot } from '../tasks/lib/workspace.ts';
+import { measure, type Measure } from './bench/gnu-time.ts';
+import { median, ratio, shellPipeline } from './bench/shell-pipeline.ts';
+
+/** The environment a bootstrap needs: throwaway values for prerequisite secrets that are unset. */
+function bootstrapEnv(clusters: ClusterConfig[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false' };
+  for (const source of clusters.flatMap((c) => c.prerequisites.secrets.flatMap((s) => Object.values(s.data)))) {
+    if ('env' in source && !env[source.env]) env[source.env] = randomBytes(16).toString('hex');
+  }
+  return env;
+}
+
+async function noopAgainstFirstRun(names: string[]): Promise<string> {
+  const clusters = await Promise.all(names.map((n) => loadCluster(n)));
+  if (clusters.some((c) => !c.sandbox)) throw new Error('the no-op line recreates the clusters: sandbox clusters only');
+  const env = bootstrapEnv(clusters);
+  const bootstrap = `npx nx run-many -t bootstrap -p ${names.join(',')} --outputStyle=stream >/dev/null 2>&1`;
+  await $({ quiet: true, cwd: workspaceRoot })`node scripts/sandbox.ts up --recreate`;
+  const first = await measure(`${bootstrap} --skip-nx-cache`, env);
+  const noop: Measure[] = [];
+  for (let i = 0; i < 3; i++) noop.push(await measure(bootstrap, env));
+  const seconds = median(noop.map((m) => m.seconds));
+  return `  a no-op nx run-many -t bootstrap -p ${names.join(',')}: ${seconds.toFixed(1)} s (median of 3) against ${first.seconds.toFixed(1)} s for the first run on recreated clusters: ${((100 * seconds) / first.seconds).toFixed(0)}%`;
+}
+
+async function parallelClusters(cluster: ClusterConfig, sizes: number[]): Promise<string[]> {
+  const bundle = await loadBundle(cluster.name);
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-fleet-'));
+  const json = path.join(scratch, 'bundle.json');
+  await writeFile(json, JSON.stringify(bundle));
+  const lines: string[] = [];
+  try {
+    for (const size of sizes) {
+      const measured: Partial<Record<'product' | 'pipeline', Measure>> = {};
+      for (const side of ['product', 'pipeline'] as const) {
+        const planes: ThrowawayApiserver[] = [];
+        try {
+          for (let i = 0; i < size; i++) planes.push(await startThrowawayApiserver());
+          const one = (kubeconfig: string) =>
+            side === 'product'
+              ? `node scripts/bench/apply-crds.ts ${kubeconfig} throwaway ${json} >/dev/null`
+              : shellPipeline(cluster, `kubectl --kubeconfig ${kubeconfig}`);
+          // All started together; `wait` fails the measurement if any of them failed.
+          const command = `${planes.map((p, i) => `${one(p.kubeconfig)} & p${i}=$!`).join('; ')}; ${planes.map((_, i) => `wait $p${i}`).join(' && ')}`;
+          measured[side] = await measure(command, { ...process.env });
+        } finally {
+          await Promise.all(planes.map((p) => p.stop()));
+        }
+      }
+      const { product, pipeline } = measured as Record<'product' | 'pipeline', Measure>;
+      lines.push(
+        `  ${size} cluster(s) at once, ${bundle.crds.length} CRDs each: product ${product.seconds.toFixed(1)} s, pipeline ${pipeline.seconds.toFixed(1)} s (${ratio(product.seconds, pipeline.seconds)}); largest process ${product.peakMiB.toFixed(0)} vs ${pipeline.peakMiB.toFixed(0)} MiB`,
+      );
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return lines;
+}
+
+export async function benchmarkFleet(names: string[], sizes: number[]): Promise<void> {
+  const lines = [await noopAgainstFirstRun(names), ...(await parallelClusters(await loadCluster(names.at(-1)!), sizes))];
+  process.stdout.write(`7. fleet (${bundleDir(names.at(-1)!).replace(`${workspaceRoot}/`, '')}'s bundle for the parallel lines)\n${lines.join('\n')}\n\n`);
+}
