@@ -11,7 +11,13 @@ const phase = (script: string, cluster: string, description: string, extra: Part
   executor: 'nx:run-commands',
   // Node's compile cache: every phase is a fresh process that loads the Kubernetes client (about
   // 130 MiB of generated models); a warm cache cut importing it from 3.6 s to 2.0 s here.
-  options: { command: `node tasks/${script}.ts --cluster ${cluster}`, cwd: '{workspaceRoot}', env: { NODE_COMPILE_CACHE: '.nx/node-compile-cache' } },
+  // A 2 MB young generation: a phase is short and allocates in bursts (a 4 MB list, the bundle);
+  // V8's default grows it to tens of MB. Peak memory of a cold crds run: 256 -> 176 MiB, same time.
+  options: {
+    command: `node --max-semi-space-size=2 tasks/${script}.ts --cluster ${cluster}`,
+    cwd: '{workspaceRoot}',
+    env: { NODE_COMPILE_CACHE: '.nx/node-compile-cache' },
+  },
   // Side-effecting phases are never served from the cache: a rebuilt cluster with the same
   // inputs would be skipped. They are made cheap to rerun instead.
   cache: false,

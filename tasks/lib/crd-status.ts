@@ -1,7 +1,7 @@
 // Live state of the bundle's CRDs: conditions from the API, and whether discovery serves each kind.
 // A CRD can report Established shortly before discovery serves it (kubernetes#62725).
-import type { Crd, LiveCrd } from './crd-bundle.ts';
-import { apiError, isNotFound, listCrds, type Kube } from './kube.ts';
+import type { Crd } from './crd-bundle.ts';
+import { apiError, isNotFound, listCrds, type CrdState, type Kube } from './kube.ts';
 import { crdReadiness, type Readiness } from './readiness.ts';
 
 /** The plurals discovery serves for one group/version, or an empty set if it serves none yet. */
@@ -22,7 +22,7 @@ async function servedPlurals(kube: Kube, group: string, version: string): Promis
  * `live` is a list already made (the plan's, when nothing was written since); discovery of all
  * group/versions is asked at once.
  */
-export async function crdServingStates(kube: Kube, crds: Crd[], live?: Map<string, LiveCrd>): Promise<Map<string, Readiness>> {
+export async function crdServingStates(kube: Kube, crds: Crd[], live?: Map<string, CrdState>): Promise<Map<string, Readiness>> {
   const current = live ?? (await listCrds(kube));
   const discovery = new Map<string, Promise<Set<string>>>();
   const served = (group: string, version: string): Promise<Set<string>> => {

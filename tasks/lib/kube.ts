@@ -9,6 +9,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  Watch,
   loadAllYaml,
   setHeaderOptions,
   type KubernetesObject,
@@ -38,6 +39,7 @@ export interface Kube {
   apiextensions: ApiextensionsV1Api;
   customObjects: CustomObjectsApi;
   objects: KubernetesObjectApi;
+  watch: Watch;
 }
 
 export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
@@ -74,6 +76,7 @@ export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
     apiextensions: config.makeApiClient(ApiextensionsV1Api),
     customObjects: config.makeApiClient(CustomObjectsApi),
     objects: KubernetesObjectApi.makeApiClient(config),
+    watch: new Watch(config),
   };
 }
 
@@ -136,6 +139,33 @@ export async function listCrds(kube: Kube): Promise<Map<string, LiveCrd>> {
   } catch (cause) {
     throw apiError(cause, 'CustomResourceDefinitions', 'list failed');
   }
+}
+
+/** The part of a live CRD its readiness is judged on. */
+export type CrdState = Pick<LiveCrd, 'status'> & { metadata: { name: string } };
+
+/**
+ * Every CRD, kept current by a watch (no resourceVersion: the API server sends each existing CRD
+ * first, then every change). `ended` is set when the watch stops (server timeout, network):
+ * the caller then lists instead.
+ */
+export async function watchCrds(kube: Kube): Promise<{ live: Map<string, CrdState>; ended: () => boolean; stop: () => void }> {
+  // Only what readiness reads is kept: the whole CRDs would be a second copy of the bundle.
+  const live = new Map<string, CrdState>();
+  let ended = false;
+  const path = `/apis/${CRD_RESOURCE.group}/${CRD_RESOURCE.version}/${CRD_RESOURCE.plural}`;
+  const controller = await kube.watch.watch(
+    path,
+    {},
+    (type: string, crd: LiveCrd) => {
+      if (type === 'DELETED') live.delete(crd.metadata.name);
+      else if (type === 'ADDED' || type === 'MODIFIED') live.set(crd.metadata.name, { metadata: { name: crd.metadata.name }, status: crd.status });
+    },
+    () => {
+      ended = true;
+    },
+  );
+  return { live, ended: () => ended, stop: () => controller.abort() };
 }
 
 /**
