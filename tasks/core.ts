@@ -5,6 +5,8 @@
 // sync they are counted again, and a drop stops the run naming the kind.
 import { loadBundle, renderInputsHash } from './lib/bundle-files.ts';
 import { provenByRecord, readCoreRecord, recordOf, writeCoreRecord } from './lib/core-record.ts';
+import type { ManifestEntry } from './lib/crd-bundle.ts';
+import { customResourceRefs, missingResources } from './lib/release-presence.ts';
 import type { Crd } from './lib/crd-bundle.ts';
 import { planCore } from './lib/core-plan.ts';
 import { keepCrds, leavingCrds, type LeavingCrd } from './lib/crd-keep.ts';
@@ -103,9 +105,21 @@ async function recoverPending(ctx: TaskContext, plan: ReleasePlan[]): Promise<Re
 }
 
 /** Records what is deployed now, for the next run's shortcut (provenByRecord). */
-async function recordSync(ctx: TaskContext, inputsSha256: string, plan: ReleasePlan[]): Promise<void> {
-  const record = recordOf(inputsSha256, plan.map((p) => p.release), await deployedReleases({ cluster: ctx.cluster, context: ctx.context }));
+async function recordSync(ctx: TaskContext, inputsSha256: string, plan: ReleasePlan[], bundle: ManifestEntry[]): Promise<void> {
+  const customResources = plan.flatMap((p) => customResourceRefs(p.rendered, p.release.namespace, bundle));
+  const record = recordOf(inputsSha256, plan.map((p) => p.release), await deployedReleases({ cluster: ctx.cluster, context: ctx.context }), customResources);
   if (record) await writeCoreRecord(ctx.kube(), record);
+}
+
+/** An up-to-date release whose custom resources are gone from the cluster is upgraded: helm recreates them. */
+async function withMissingResources(kube: Kube, plan: ReleasePlan[], bundle: ManifestEntry[]): Promise<ReleasePlan[]> {
+  return Promise.all(
+    plan.map(async (p) => {
+      if (p.action !== 'up to date') return p;
+      const missing = await missingResources(kube, customResourceRefs(p.deployed, p.release.namespace, bundle));
+      return missing.length ? { ...p, action: 'upgrade' as const, reason: `missing from the cluster (deleted with its CRD?): ${missing.join(', ')}` } : p;
+    }),
+  );
 }
 
 export async function installCore(ctx: TaskContext): Promise<void> {
@@ -114,19 +128,20 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   const target = { cluster, context };
   const [inputsSha256, deployed, record] = await Promise.all([renderInputsHash(cluster.name), deployedReleases(target), readCoreRecord(client)]);
   const proof = provenByRecord(record, inputsSha256, deployed);
-  if (proof.proven) {
-    log.success(`all ${record!.releases.length} core releases are up to date (${proof.reason})`);
+  const missing = proof.proven ? await missingResources(client, record!.customResources) : [];
+  if (proof.proven && missing.length === 0) {
+    log.success(`all ${record!.releases.length} core releases are up to date (${proof.reason}, their ${record!.customResources.length} custom resources present)`);
     return;
   }
-  log.info(`planning every release: ${proof.reason}`);
+  log.info(`planning every release: ${missing.length ? `missing from the cluster: ${missing.join(', ')}` : proof.reason}`);
   const bundle = await loadBundle(cluster.name);
-  const plan = await recoverPending(ctx, await planCore(target, deployed));
+  const plan = await withMissingResources(client, await recoverPending(ctx, await planCore(target, deployed)), bundle.manifest.crds);
   for (const { release, action, reason } of plan) {
     (action === 'up to date' ? log.info : log.action)(`${release.namespace}/${release.name}: ${action} (${reason})`);
   }
   const toSync = plan.filter((p) => p.action !== 'up to date');
   if (toSync.length === 0) {
-    await recordSync(ctx, inputsSha256, plan);
+    await recordSync(ctx, inputsSha256, plan, bundle.manifest.crds);
     log.success(`all ${plan.length} core releases are up to date`);
     return;
   }
@@ -158,7 +173,7 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   }
   const total = [...before.values()].reduce<number>((sum, n) => sum + (n ?? 0), 0);
   log.success(`custom resources counted before and after the sync: ${total} objects of ${kinds.length} CRDs, none lost`);
-  await recordSync(ctx, inputsSha256, plan);
+  await recordSync(ctx, inputsSha256, plan, bundle.manifest.crds);
   log.success(`core releases synced: ${names.join(', ')}`);
 }
 

@@ -3,13 +3,15 @@
 // at the recorded revision, a rerun is up to date without rendering 01-core again (about 6 s of
 // helmfile template) or reading every release's manifest. Any helm action since (an upgrade, a
 // rollback, an uninstall, a pending release) changes a revision or a status and brings the full
-// plan back.
+// plan back, and so does a custom resource of a release gone from the cluster (release-presence.ts).
 import type { DeployedRelease } from './helm.ts';
 import { readObject, serverSideApply, type Kube } from './kube.ts';
 
 export interface CoreRecord {
   inputsSha256: string;
   releases: Array<Pick<DeployedRelease, 'namespace' | 'name' | 'chart' | 'revision'>>;
+  /** The releases' custom resources (customResourceRefs): each must still exist for the shortcut. */
+  customResources: string[];
 }
 
 const header = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-bootstrap-core', namespace: 'kube-system' } };
@@ -17,26 +19,37 @@ const header = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster
 export async function readCoreRecord(kube: Kube): Promise<CoreRecord | undefined> {
   const object = await readObject<{ data?: Record<string, string> } & typeof header>(kube, header);
   const data = object?.data;
-  if (!data?.inputsSha256 || !data.releases) return undefined;
+  // A record without customResources comes from an older version: it proves nothing.
+  if (!data?.inputsSha256 || !data.releases || !data.customResources) return undefined;
   try {
-    return { inputsSha256: data.inputsSha256, releases: JSON.parse(data.releases) as CoreRecord['releases'] };
+    return {
+      inputsSha256: data.inputsSha256,
+      releases: JSON.parse(data.releases) as CoreRecord['releases'],
+      customResources: JSON.parse(data.customResources) as string[],
+    };
   } catch {
     return undefined; // edited by hand: the full plan decides, and the next run rewrites it
   }
 }
 
 export async function writeCoreRecord(kube: Kube, record: CoreRecord): Promise<void> {
-  await serverSideApply(kube, { ...header, data: { inputsSha256: record.inputsSha256, releases: JSON.stringify(record.releases) } } as typeof header);
+  const data = { inputsSha256: record.inputsSha256, releases: JSON.stringify(record.releases), customResources: JSON.stringify(record.customResources) };
+  await serverSideApply(kube, { ...header, data } as typeof header);
 }
 
 /**
  * The record as it stands now: these inputs, and what helm list reports for the core releases;
  * undefined unless every release is deployed (a partial record would vouch for a missing one).
  */
-export function recordOf(inputsSha256: string, releases: Array<{ namespace: string; name: string }>, deployed: DeployedRelease[]): CoreRecord | undefined {
+export function recordOf(
+  inputsSha256: string,
+  releases: Array<{ namespace: string; name: string }>,
+  deployed: DeployedRelease[],
+  customResources: string[],
+): CoreRecord | undefined {
   const found = releases.map((r) => deployed.find((d) => d.name === r.name && d.namespace === r.namespace && d.status === 'deployed'));
   if (found.some((d) => d === undefined)) return undefined;
-  return { inputsSha256, releases: found.map((d) => ({ namespace: d!.namespace, name: d!.name, chart: d!.chart, revision: d!.revision })) };
+  return { inputsSha256, releases: found.map((d) => ({ namespace: d!.namespace, name: d!.name, chart: d!.chart, revision: d!.revision })), customResources };
 }
 
 /** Whether the record proves every core release up to date; the reason when it does not. */

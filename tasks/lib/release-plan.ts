@@ -19,6 +19,8 @@ export interface ReleasePlan {
   removed: KubernetesObject[];
   /** The objects of the deployed release (helm get manifest); empty when not installed. */
   deployed: KubernetesObject[];
+  /** What helmfile renders for it now: the release's objects once it is synced. */
+  rendered: KubernetesObject[];
   /** What helm list says of the release; undefined when not installed. */
   installed: DeployedRelease | undefined;
 }
@@ -74,7 +76,7 @@ export function planRelease(
 ): ReleasePlan {
   const removed = removedObjects(live, rendered, release.namespace);
   const gap = deploymentGap(release, deployed);
-  const found = { removed, deployed: live, installed: deployed };
+  const found = { removed, deployed: live, rendered, installed: deployed };
   if (gap) return { release, action: deployed ? 'upgrade' : 'install', reason: gap, ...found };
   if (!sameObjects(rendered, live)) return { release, action: 'upgrade', reason: 'rendered manifests differ from the deployed ones', ...found };
   return { release, action: 'up to date', reason: `${chartLabel(release)} deployed`, ...found };

@@ -77,7 +77,18 @@ describe('bootstrap pipeline', () => {
     expect(resynced.stderr).toMatch(/kube-system\/coredns: upgrade/);
     const rerun = await run`node tasks/core.ts --cluster apps`;
     expect(rerun.exitCode, rerun.stderr).toBe(0);
-    expect(rerun.stderr).toMatch(/all \d+ core releases are up to date \(inputs unchanged and every release at its recorded helm revision\)/);
+    expect(rerun.stderr).toMatch(/all \d+ core releases are up to date \(inputs unchanged and every release at its recorded helm revision, their \d+ custom resources present\)/);
+  });
+
+  it('a custom resource of a release deleted behind helm\'s back (with its CRD, or by hand) makes core upgrade that release, which recreates it', async () => {
+    const kube = kubeFor('apps');
+    const flux = { group: 'fluxcd.controlplane.io', version: 'v1', plural: 'fluxinstances', namespace: 'flux-system', name: 'flux' };
+    await kube.customObjects.deleteNamespacedCustomObject(flux);
+    const resynced = await run`node tasks/core.ts --cluster apps`;
+    expect(resynced.exitCode, resynced.stderr).toBe(0);
+    expect(resynced.stderr).toContain('planning every release: missing from the cluster: fluxcd.controlplane.io/v1 FluxInstance flux-system/flux');
+    expect(resynced.stderr).toContain('flux-system/flux-instance: upgrade (missing from the cluster (deleted with its CRD?): fluxcd.controlplane.io/v1 FluxInstance flux-system/flux)');
+    expect(await kube.customObjects.getNamespacedCustomObject(flux)).toMatchObject({ metadata: { name: 'flux' } });
   });
 
   it('nx affected follows the inputs: chart bump → both clusters, apps values → apps, unrelated → nothing', async () => {
