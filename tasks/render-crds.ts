@@ -1,16 +1,37 @@
 // render-crds (cached): helmfile template --include-crds of helmfile.d/00-crds for the cluster's
 // environment, keep only CustomResourceDefinitions, write a bundle (YAML for people and kubectl,
 // JSON for the engine) and a manifest.
-// A pure function of helmfile.d, the cluster's values and the tool versions: Nx caches it.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+// A pure function of helmfile.d, the cluster's values and the tool versions: Nx caches it. A
+// cluster whose 00-crds inputs are another's reuses that render (render-share.ts).
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleYaml, manifestEntry, selectCrds, sha256, stampSource, type BundleManifest } from './lib/crd-bundle.ts';
 import { renderInputsHash } from './lib/bundle-files.ts';
+import { renderShareKey, sharedBundle, withRenderLock } from './lib/render-share.ts';
 import { renderState } from './lib/render.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { bundleDir, paths, relative } from './lib/workspace.ts';
 
-export async function renderCrds({ cluster, log, context }: TaskContext): Promise<BundleManifest> {
+interface BundleText {
+  yaml: string;
+  json: string;
+}
+
+/** Written aside, then swapped in: a reader (plan, crds) or an interrupted render never sees half a bundle. */
+async function writeBundle(cluster: string, files: BundleText, manifest: BundleManifest): Promise<string> {
+  const out = bundleDir(cluster);
+  const staging = `${out}.rendering-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  await writeFile(path.join(staging, 'crds.yaml'), files.yaml);
+  await writeFile(path.join(staging, 'crds.json'), files.json);
+  await writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await rm(out, { recursive: true, force: true });
+  await rename(staging, out);
+  return out;
+}
+
+async function render({ cluster, log, context }: TaskContext, shareKey: string | undefined): Promise<BundleManifest> {
   log.action(`rendering helmfile.d/00-crds for environment ${cluster.helmfile.environment}`);
   const { releases, objects } = await renderState({ cluster, context }, paths.crdsHelmfile, { includeCrds: true });
   const versions = new Map(releases.map((r) => [r.name, r.version]));
@@ -22,26 +43,46 @@ export async function renderCrds({ cluster, log, context }: TaskContext): Promis
     environment: cluster.helmfile.environment,
     count: selected.length,
     inputsSha256: await renderInputsHash(cluster.name),
+    ...(shareKey ? { shareKey } : {}),
     fileSha256: { yaml: sha256(files.yaml), json: sha256(files.json) },
     crds: selected.map(({ crd, release }) => manifestEntry(crd, release)),
   };
-  // Written aside, then swapped in: a reader (plan, crds) or an interrupted render never sees half a bundle.
-  const out = bundleDir(cluster.name);
-  const staging = `${out}.rendering-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
-  await writeFile(path.join(staging, 'crds.yaml'), files.yaml);
-  await writeFile(path.join(staging, 'crds.json'), files.json);
-  await writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  await rm(out, { recursive: true, force: true });
-  await rename(staging, out);
+  await writeBundle(cluster.name, files, manifest);
   for (const release of releases) {
     const count = manifest.crds.filter((c) => c.release === release.name).length;
     log.success(`${release.name} ${release.version}: ${count} CRDs`);
   }
+  return manifest;
+}
+
+/** The other cluster's bundle, byte for byte, under this cluster's manifest. */
+async function reuse({ cluster, log }: TaskContext, from: string, source: BundleManifest, shareKey: string): Promise<BundleManifest> {
+  const [yaml, json] = await Promise.all(['crds.yaml', 'crds.json'].map((file) => readFile(path.join(bundleDir(from), file), 'utf8')));
+  const manifest: BundleManifest = {
+    ...source,
+    cluster: cluster.name,
+    environment: cluster.helmfile.environment,
+    inputsSha256: await renderInputsHash(cluster.name),
+    shareKey,
+    reusedFrom: from,
+  };
+  await writeBundle(cluster.name, { yaml: yaml!, json: json! }, manifest);
+  log.success(`reused the render of ${from}: the same helmfile.d, values, registry mirror and tool versions`);
+  return manifest;
+}
+
+export async function renderCrds(ctx: TaskContext): Promise<BundleManifest> {
+  const shareKey = await renderShareKey(ctx.cluster);
+  const renderOrReuse = async () => {
+    const shared = shareKey ? await sharedBundle(ctx.cluster, shareKey) : undefined;
+    return shared ? reuse(ctx, shared.from, shared.bundle.manifest, shareKey!) : render(ctx, shareKey);
+  };
+  const manifest = shareKey
+    ? await withRenderLock(shareKey, renderOrReuse, (holder) => ctx.log.waiting(`another render of the same inputs is running (pid ${holder}): waiting to reuse it`))
+    : await renderOrReuse();
   const largest = [...manifest.crds].sort((a, b) => b.bytes - a.bytes)[0];
-  log.success(
-    `bundle ${relative(out)}: ${manifest.crds.length} CRDs` + (largest ? `, largest ${largest.name} (${Math.round(largest.bytes / 1024)} KiB)` : ''),
+  ctx.log.success(
+    `bundle ${relative(bundleDir(ctx.cluster.name))}: ${manifest.crds.length} CRDs` + (largest ? `, largest ${largest.name} (${Math.round(largest.bytes / 1024)} KiB)` : ''),
   );
   return manifest;
 }
