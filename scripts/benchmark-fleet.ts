@@ -14,6 +14,7 @@ import path from 'node:path';
 import { $ } from 'zx';
 import { loadBundle } from '../tasks/lib/bundle-files.ts';
 import { loadCluster, type ClusterConfig } from '../tasks/lib/config.ts';
+import { PHASE_ENV, PHASE_NODE_FLAGS } from '../tasks/lib/phase-process.ts';
 import { startThrowawayApiserver, type ThrowawayApiserver } from '../tasks/lib/throwaway-apiserver.ts';
 import { bundleDir, workspaceRoot } from '../tasks/lib/workspace.ts';
 import { measure, type Measure } from './bench/gnu-time.ts';
@@ -56,11 +57,11 @@ async function parallelClusters(cluster: ClusterConfig, sizes: number[]): Promis
           for (let i = 0; i < size; i++) planes.push(await startThrowawayApiserver());
           const one = (kubeconfig: string) =>
             side === 'product'
-              ? `node scripts/bench/apply-crds.ts ${kubeconfig} throwaway ${json} >/dev/null`
+              ? `node ${PHASE_NODE_FLAGS} scripts/bench/apply-crds.ts ${kubeconfig} throwaway ${json} >/dev/null`
               : shellPipeline(cluster, `kubectl --kubeconfig ${kubeconfig}`);
           // All started together; `wait` fails the measurement if any of them failed.
           const command = `${planes.map((p, i) => `${one(p.kubeconfig)} & p${i}=$!`).join('; ')}; ${planes.map((_, i) => `wait $p${i}`).join(' && ')}`;
-          measured[side] = await measure(command, { ...process.env });
+          measured[side] = await measure(command, { ...process.env, ...PHASE_ENV });
         } finally {
           await Promise.all(planes.map((p) => p.stop()));
         }

@@ -5,7 +5,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Crd } from '../tasks/lib/crd-bundle.ts';
+import { manifestEntry, type Crd } from '../tasks/lib/crd-bundle.ts';
+import { PHASE_ENV, PHASE_NODE_FLAGS } from '../tasks/lib/phase-process.ts';
 import { startThrowawayApiserver } from '../tasks/lib/throwaway-apiserver.ts';
 import { writeYaml } from '../tasks/lib/yaml.ts';
 import { measure, type Measure } from './bench/gnu-time.ts';
@@ -35,7 +36,7 @@ export async function benchmarkScale(sizes: number[]): Promise<void> {
       const large = crds.filter((c) => JSON.stringify(c).length > 262144).length;
       const json = path.join(scratch, `bundle-${size}.json`);
       const yaml = path.join(scratch, `bundle-${size}.yaml`);
-      await writeFile(json, JSON.stringify({ crds, manifest: { cluster: 'bench', environment: 'bench', crds: [] } }));
+      await writeFile(json, JSON.stringify({ crds, manifest: { cluster: 'bench', environment: 'bench', crds: crds.map((c) => manifestEntry(c, 'bench')) } }));
       await writeFile(yaml, crds.map((c) => writeYaml(c)).join('---\n'));
       const measured: Record<string, Measure> = {};
       for (const side of ['product', 'pipeline'] as const) {
@@ -45,7 +46,7 @@ export async function benchmarkScale(sizes: number[]): Promise<void> {
           const env = { ...process.env, KUBECONFIG: kubeconfig };
           measured[side] =
             side === 'product'
-              ? await measure(`node scripts/bench/apply-crds.ts ${kubeconfig} throwaway ${json}`, env)
+              ? await measure(`node ${PHASE_NODE_FLAGS} scripts/bench/apply-crds.ts ${kubeconfig} throwaway ${json}`, { ...env, ...PHASE_ENV })
               : await measure(`kubectl apply --server-side --force-conflicts -f ${yaml} >/dev/null && kubectl wait --for condition=established crd --all --timeout=900s >/dev/null`, env);
         } finally {
           await plane.stop();

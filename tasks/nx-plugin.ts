@@ -4,20 +4,13 @@ import path from 'node:path';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from 'nx/src/devkit-exports.js';
 import { CLUSTER_NAME } from './lib/config.ts';
 import { BootstrapError } from './lib/errors.ts';
+import { PHASE_ENV, PHASE_NODE_FLAGS } from './lib/phase-process.ts';
 
 export const name = 'cluster-bootstrap';
 
 const phase = (script: string, cluster: string, description: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration => ({
   executor: 'nx:run-commands',
-  // Node's compile cache: every phase is a fresh process that loads the Kubernetes client (about
-  // 130 MiB of generated models); a warm cache cut importing it from 3.6 s to 2.0 s here.
-  // A 2 MB young generation: a phase is short and allocates in bursts (a 4 MB list, the bundle);
-  // V8's default grows it to tens of MB. Peak memory of a cold crds run: 256 -> 176 MiB, same time.
-  options: {
-    command: `node --max-semi-space-size=2 tasks/${script}.ts --cluster ${cluster}`,
-    cwd: '{workspaceRoot}',
-    env: { NODE_COMPILE_CACHE: '.nx/node-compile-cache' },
-  },
+  options: { command: `node ${PHASE_NODE_FLAGS} tasks/${script}.ts --cluster ${cluster}`, cwd: '{workspaceRoot}', env: PHASE_ENV },
   // Side-effecting phases are never served from the cache: a rebuilt cluster with the same
   // inputs would be skipped. They are made cheap to rerun instead.
   cache: false,
