@@ -114,8 +114,8 @@ export async function serverSideApply<T extends KubernetesObject>(
 
 // CRDs travel as plain JSON, through the client's untyped custom-object calls on
 // apiextensions.k8s.io. Its typed models rename schema keys (enum → _enum, x-kubernetes-* →
-// x_kubernetes_*, client-node #2962), and building them for a 4 MB bundle and back cost about
-// 0.6 s and 100 MiB per run (npm run benchmark).
+// x_kubernetes_*, client-node #2962), and building them for a 4 MB bundle, and converting them
+// back for every comparison, cost time and a second copy of every schema on each run.
 const CRD_RESOURCE = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' } as const;
 const APPLY_CONTENT_TYPE = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
