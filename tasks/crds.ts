@@ -15,7 +15,7 @@ import { runPhase, type TaskContext } from './lib/task.ts';
 
 export async function applyCrds({ cluster, log, kube, options, timeoutMs }: TaskContext): Promise<void> {
   const bundle = await loadBundle(cluster.name);
-  await checkFresh(bundle, cluster.name);
+  await checkFresh(bundle, cluster);
   const client = kube();
   const live = await listCrds(client);
   const plan = await planCrds(client, bundle, cluster.crdRules, live);

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleYaml, manifestEntry, selectCrds, sha256, stampSource, type BundleManifest } from './lib/crd-bundle.ts';
 import { renderInputsHash } from './lib/bundle-files.ts';
-import { renderShareKey, sharedBundle, withRenderLock } from './lib/render-share.ts';
+import { renderSharable, sharedBundle, withRenderLock } from './lib/render-share.ts';
 import { renderState } from './lib/render.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { bundleDir, paths, relative } from './lib/workspace.ts';
@@ -31,7 +31,7 @@ async function writeBundle(cluster: string, files: BundleText, manifest: BundleM
   return out;
 }
 
-async function render({ cluster, log, context }: TaskContext, shareKey: string | undefined): Promise<BundleManifest> {
+async function render({ cluster, log, context }: TaskContext, inputsSha256: string): Promise<BundleManifest> {
   log.action(`rendering helmfile.d/00-crds for environment ${cluster.helmfile.environment}`);
   const { releases, objects } = await renderState({ cluster, context }, paths.crdsHelmfile, { includeCrds: true });
   const versions = new Map(releases.map((r) => [r.name, r.version]));
@@ -42,8 +42,7 @@ async function render({ cluster, log, context }: TaskContext, shareKey: string |
     cluster: cluster.name,
     environment: cluster.helmfile.environment,
     count: selected.length,
-    inputsSha256: await renderInputsHash(cluster.name),
-    ...(shareKey ? { shareKey } : {}),
+    inputsSha256,
     fileSha256: { yaml: sha256(files.yaml), json: sha256(files.json) },
     crds: selected.map(({ crd, release }) => manifestEntry(crd, release)),
   };
@@ -56,14 +55,12 @@ async function render({ cluster, log, context }: TaskContext, shareKey: string |
 }
 
 /** The other cluster's bundle, byte for byte, under this cluster's manifest. */
-async function reuse({ cluster, log }: TaskContext, from: string, source: BundleManifest, shareKey: string): Promise<BundleManifest> {
+async function reuse({ cluster, log }: TaskContext, from: string, source: BundleManifest): Promise<BundleManifest> {
   const [yaml, json] = await Promise.all(['crds.yaml', 'crds.json'].map((file) => readFile(path.join(bundleDir(from), file), 'utf8')));
   const manifest: BundleManifest = {
     ...source,
     cluster: cluster.name,
     environment: cluster.helmfile.environment,
-    inputsSha256: await renderInputsHash(cluster.name),
-    shareKey,
     reusedFrom: from,
   };
   await writeBundle(cluster.name, { yaml: yaml!, json: json! }, manifest);
@@ -72,14 +69,17 @@ async function reuse({ cluster, log }: TaskContext, from: string, source: Bundle
 }
 
 export async function renderCrds(ctx: TaskContext): Promise<BundleManifest> {
-  const shareKey = await renderShareKey(ctx.cluster);
+  const [inputsSha256, sharable] = await Promise.all([renderInputsHash(ctx.cluster), renderSharable()]);
+  if (!sharable) return summarize(ctx, await render(ctx, inputsSha256));
   const renderOrReuse = async () => {
-    const shared = shareKey ? await sharedBundle(ctx.cluster, shareKey) : undefined;
-    return shared ? reuse(ctx, shared.from, shared.bundle.manifest, shareKey!) : render(ctx, shareKey);
+    const shared = await sharedBundle(ctx.cluster, inputsSha256);
+    return shared ? reuse(ctx, shared.from, shared.bundle.manifest) : render(ctx, inputsSha256);
   };
-  const manifest = shareKey
-    ? await withRenderLock(shareKey, renderOrReuse, (holder) => ctx.log.waiting(`another render of the same inputs is running (pid ${holder}): waiting to reuse it`))
-    : await renderOrReuse();
+  const waiting = (holder: string) => ctx.log.waiting(`another render of the same inputs is running (pid ${holder}): waiting to reuse it`);
+  return summarize(ctx, await withRenderLock(inputsSha256, renderOrReuse, waiting));
+}
+
+function summarize(ctx: TaskContext, manifest: BundleManifest): BundleManifest {
   const largest = [...manifest.crds].sort((a, b) => b.bytes - a.bytes)[0];
   ctx.log.success(
     `bundle ${relative(bundleDir(ctx.cluster.name))}: ${manifest.crds.length} CRDs` + (largest ? `, largest ${largest.name} (${Math.round(largest.bytes / 1024)} KiB)` : ''),

@@ -2,13 +2,14 @@
 // JSON copy crds.json and manifest.json. Loading never trusts it: every CRD's content is hashed again and compared with
 // the hash it carries and the one the manifest recorded, and the count is checked, so a bundle
 // edited by hand, cut short or damaged is refused (exit 2) before anything reaches a cluster.
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ClusterConfig } from './config.ts';
 import type { BundleManifest, Crd } from './crd-bundle.ts';
 import { contentHash, HASH_ANNOTATION, isCrd, sha256 } from './crd-bundle.ts';
 import { BootstrapError } from './errors.ts';
+import { filesUnder, inputsHash } from './input-hash.ts';
 import { bundleDir, paths, relative } from './workspace.ts';
 import { loadMachineWritten, YAMLException } from './yaml.ts';
 
@@ -97,28 +98,27 @@ export async function loadBundle(cluster: string, dir = bundleDir(cluster)): Pro
 }
 
 /**
- * What a render depends on besides the engine: the state files, the cluster's values and the
- * pinned tool versions. Recorded in manifest.json; a bundle whose inputs changed since is stale.
+ * What a render of 00-crds reads besides the engine: every file of helmfile.d, the content of the
+ * cluster's values.yaml (not its path: two clusters with the same values render alike), the
+ * registry mirror and the pinned tool versions. Recorded in manifest.json; a bundle whose inputs
+ * changed since is stale, and clusters with the same hash can share one render (render-share.ts).
  */
-export async function renderInputsHash(cluster: string): Promise<string> {
-  const files = [
-    ...(await readdir(paths.helmfileDir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name)),
-    path.join(paths.clusters, cluster, 'values.yaml'),
-    path.join(paths.toolsVersions),
-  ].sort();
-  const hash = createHash('sha256');
-  for (const file of files) hash.update(relative(file)).update('\0').update(await readFile(file).catch(() => Buffer.alloc(0))).update('\0');
-  return hash.digest('hex');
+export async function renderInputsHash(cluster: ClusterConfig): Promise<string> {
+  const values = await readFile(path.join(paths.clusters, cluster.name, 'values.yaml'), 'utf8').catch(() => '');
+  return inputsHash([...(await filesUnder(paths.helmfileDir)), paths.toolsVersions], {
+    'values.yaml': values,
+    registryMirror: JSON.stringify(cluster.registryMirror ?? null),
+  });
 }
 
 /** Refuses a bundle rendered from other inputs than the ones in the tree (e.g. crds run alone after a chart bump). */
-export async function checkFresh({ manifest }: Bundle, cluster: string): Promise<void> {
+export async function checkFresh({ manifest }: Bundle, cluster: ClusterConfig): Promise<void> {
   if (manifest.inputsSha256 === undefined) return;
   if (manifest.inputsSha256 !== (await renderInputsHash(cluster))) {
     throw new BootstrapError({
-      subject: relative(path.join(bundleDir(cluster), 'manifest.json')),
+      subject: relative(path.join(bundleDir(cluster.name), 'manifest.json')),
       problem: 'the bundle was rendered from other inputs than the ones in the tree (helmfile.d, values.yaml or tool versions changed since)',
-      fix: `render it again: nx run ${cluster}:render-crds (or run nx run ${cluster}:crds without --exclude-task-dependencies)`,
+      fix: `render it again: nx run ${cluster.name}:render-crds (or run nx run ${cluster.name}:crds without --exclude-task-dependencies)`,
       exitCode: INTEGRITY_EXIT,
     });
   }

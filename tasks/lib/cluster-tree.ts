@@ -2,12 +2,12 @@
 // Flux's library (a few seconds), or read back from the gitops-tree target's cached output when
 // its inputs are unchanged.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterConfig } from './config.ts';
-import { sha256 } from './crd-bundle.ts';
 import { BootstrapError } from './errors.ts';
 import { readFluxTree, type FluxTree } from './flux-tree.ts';
+import { filesUnder, inputsHash } from './input-hash.ts';
 import { gitopsTreeFile, paths, relative, workspaceRoot } from './workspace.ts';
 
 /** The GitOps tree this cluster reconciles, read as Flux does (--gitops-root overrides its root). */
@@ -49,14 +49,9 @@ export async function readClusterTree(cluster: ClusterConfig, gitopsRoot?: strin
 async function treeInputsHash(cluster: ClusterConfig): Promise<string> {
   const gitops = cluster.gitops!;
   const root = path.resolve(workspaceRoot, gitops.root);
-  const files: string[] = [];
-  for (const folder of gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!]) {
-    const entries = await readdir(path.join(root, folder), { recursive: true, withFileTypes: true }).catch(() => []);
-    files.push(...entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)));
-  }
-  const parts: string[] = [];
-  for (const file of [...files.sort(), cluster.file, paths.toolsVersions, path.join(workspaceRoot, 'scripts/tools/flux-build/main.go')]) parts.push(relative(file), sha256(await readFile(file, 'utf8').catch(() => '')));
-  return sha256(parts.join('\0'));
+  const folders = gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!];
+  const files = (await Promise.all(folders.map((folder) => filesUnder(path.join(root, folder))))).flat();
+  return inputsHash([...files, cluster.file, paths.toolsVersions, path.join(workspaceRoot, 'scripts/tools/flux-build/main.go')]);
 }
 
 /** gitops-tree: builds the tree and writes it with the hash of its inputs. */

@@ -68,8 +68,6 @@ export interface BundleManifest {
    * JSON.parse reads it 14x faster than js-yaml reads the YAML (npm run benchmark, line 2b).
    */
   fileSha256?: { yaml: string; json: string };
-  /** renderShareKey: clusters with the same key render alike (absent when 00-crds reads the environment's name). */
-  shareKey?: string;
   /** The cluster whose render this bundle copies, when it was reused. */
   reusedFrom?: string;
   crds: ManifestEntry[];

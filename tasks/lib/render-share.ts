@@ -1,28 +1,17 @@
-// Clusters whose 00-crds inputs are identical share one render. The key is what helmfile reads
-// for the render, without the cluster's name: every file of helmfile.d, the content of the
-// cluster's values.yaml, the registry mirror and the pinned tool versions. The first cluster to
+// Clusters whose 00-crds inputs are identical share one render: the key is the render's inputs
+// hash (renderInputsHash), which leaves the cluster's name out. The first cluster to
 // render a key holds a lock while it renders; a cluster with the same key waits for it and copies
 // the bundle (checked like any bundle) instead of rendering again.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle, type Bundle } from './bundle-files.ts';
 import type { ClusterConfig } from './config.ts';
-import { sha256 } from './crd-bundle.ts';
-import { paths, relative } from './workspace.ts';
+import type { BundleManifest } from './crd-bundle.ts';
+import { paths } from './workspace.ts';
 
-/**
- * The key, or undefined when 00-crds itself reads the environment's name (then no two clusters
- * render alike, whatever their values).
- */
-export async function renderShareKey(cluster: ClusterConfig): Promise<string | undefined> {
-  if ((await readFile(paths.crdsHelmfile, 'utf8')).includes('.Environment.Name')) return undefined;
-  const files = (await readdir(paths.helmfileDir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name)).sort();
-  const parts: string[] = [];
-  for (const file of files) parts.push(relative(file), sha256(await readFile(file, 'utf8')));
-  parts.push('values.yaml', sha256(await readFile(path.join(paths.clusters, cluster.name, 'values.yaml'), 'utf8').catch(() => '')));
-  parts.push('registryMirror', JSON.stringify(cluster.registryMirror ?? null));
-  parts.push('tools', sha256(await readFile(paths.toolsVersions, 'utf8')));
-  return sha256(parts.join('\0'));
+/** Whether renders can be shared at all: not when 00-crds itself reads the environment's name. */
+export async function renderSharable(): Promise<boolean> {
+  return !(await readFile(paths.crdsHelmfile, 'utf8')).includes('.Environment.Name');
 }
 
 /** Another cluster's intact bundle rendered from the same key; undefined if there is none. */
@@ -30,8 +19,8 @@ export async function sharedBundle(cluster: ClusterConfig, key: string): Promise
   const dir = path.join(paths.dist, 'crds');
   const others = (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory() && d.name !== cluster.name && !d.name.includes('.'));
   for (const other of others) {
-    const manifest = await readFile(path.join(dir, other.name, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as { shareKey?: string }).catch(() => undefined);
-    if (manifest?.shareKey !== key) continue;
+    const manifest = await readFile(path.join(dir, other.name, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as BundleManifest).catch(() => undefined);
+    if (manifest?.inputsSha256 !== key) continue;
     // A damaged bundle is not shared: this cluster renders its own instead.
     const bundle = await loadBundle(other.name).catch(() => undefined);
     if (bundle) return { from: other.name, bundle };
