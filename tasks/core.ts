@@ -14,7 +14,7 @@ import { listCrds } from './lib/kube.ts';
 import { BootstrapError } from './lib/errors.ts';
 import { formatDiagnosis, likelyCause, type WorkloadDiagnosis } from './lib/diagnose.ts';
 import { syncReleases } from './lib/helmfile.ts';
-import { deployedReleases } from './lib/helm.ts';
+import { deployedReleases, type DeployedRelease } from './lib/helm.ts';
 import { createLogger } from './lib/log.ts';
 import { createProgress } from './lib/progress.ts';
 import { progressText, releaseStatus, type ReleaseRef } from './lib/release-status.ts';
@@ -104,10 +104,10 @@ async function recoverPending(ctx: TaskContext, plan: ReleasePlan[]): Promise<Re
   return planCore(target);
 }
 
-/** Records what is deployed now, for the next run's shortcut (provenByRecord). */
-async function recordSync(ctx: TaskContext, inputsSha256: string, plan: ReleasePlan[], bundle: ManifestEntry[]): Promise<void> {
+/** Records what is deployed now (`deployed`: helm list's answer after the last helm action), for the next run's shortcut. */
+async function recordSync(ctx: TaskContext, inputsSha256: string, plan: ReleasePlan[], bundle: ManifestEntry[], deployed: DeployedRelease[]): Promise<void> {
   const customResources = plan.flatMap((p) => customResourceRefs(p.rendered, p.release.namespace, bundle));
-  const record = recordOf(inputsSha256, plan.map((p) => p.release), await deployedReleases({ cluster: ctx.cluster, context: ctx.context }), customResources);
+  const record = recordOf(inputsSha256, plan.map((p) => p.release), deployed, customResources);
   if (record) await writeCoreRecord(ctx.kube(), record);
 }
 
@@ -126,7 +126,7 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   const { cluster, context, log, kube, options } = ctx;
   const client = kube();
   const target = { cluster, context };
-  const [inputsSha256, deployed, record] = await Promise.all([renderInputsHash(cluster.name), deployedReleases(target), readCoreRecord(client)]);
+  const [inputsSha256, deployed, record] = await Promise.all([renderInputsHash(cluster), deployedReleases(target), readCoreRecord(client)]);
   const proof = provenByRecord(record, inputsSha256, deployed);
   const missing = proof.proven ? await missingResources(client, record!.customResources) : [];
   if (proof.proven && missing.length === 0) {
@@ -141,7 +141,9 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   }
   const toSync = plan.filter((p) => p.action !== 'up to date');
   if (toSync.length === 0) {
-    await recordSync(ctx, inputsSha256, plan, bundle.manifest.crds);
+    // Nothing synced: unless a pending release was just recovered, helm list's first answer still holds.
+    const recovered = deployed.some(isPending);
+    await recordSync(ctx, inputsSha256, plan, bundle.manifest.crds, recovered ? await deployedReleases(target) : deployed);
     log.success(`all ${plan.length} core releases are up to date`);
     return;
   }
@@ -173,7 +175,7 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   }
   const total = [...before.values()].reduce<number>((sum, n) => sum + (n ?? 0), 0);
   log.success(`custom resources counted before and after the sync: ${total} objects of ${kinds.length} CRDs, none lost`);
-  await recordSync(ctx, inputsSha256, plan, bundle.manifest.crds);
+  await recordSync(ctx, inputsSha256, plan, bundle.manifest.crds, await deployedReleases(target));
   log.success(`core releases synced: ${names.join(', ')}`);
 }
 

@@ -2,7 +2,7 @@
 // together, one line each (flux's "bootstrap failed with N health check failure(s)").
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { loadBundle } from './lib/bundle-files.ts';
+import { loadBundle, type Bundle } from './lib/bundle-files.ts';
 import { crdServingStates } from './lib/crd-status.ts';
 import { diagnoseWorkload, formatDiagnosis, likelyCause, type ClusterEvent } from './lib/diagnose.ts';
 import { AggregateBootstrapError } from './lib/errors.ts';
@@ -26,8 +26,7 @@ export interface CheckResult {
 const pass = (line: string): CheckResult => ({ ok: true, line });
 const fail = (line: string): CheckResult => ({ ok: false, line });
 
-async function checkCrds(kube: Kube, cluster: string): Promise<CheckResult[]> {
-  const { crds } = await loadBundle(cluster);
+async function checkCrds(kube: Kube, { crds }: Bundle): Promise<CheckResult[]> {
   const states = await crdServingStates(kube, crds);
   const failures = [...states].filter(([, s]) => !s.ready).map(([name, s]) => fail(`CRD ${name}: ${s.reason}`));
   return failures.length ? failures : [pass(`${crds.length} CRDs Established and served`)];
@@ -100,9 +99,9 @@ async function checkConditions(kube: Kube, ctx: TaskContext): Promise<CheckResul
 }
 
 /** What Flux applies first, built as Flux builds it, must now be accepted (a dry-run writes nothing). */
-async function checkGitops(kube: Kube, ctx: TaskContext): Promise<CheckResult[]> {
+async function checkGitops(kube: Kube, ctx: TaskContext, { manifest }: Bundle): Promise<CheckResult[]> {
   if (!ctx.cluster.gitops) return [];
-  const [tree, builtin, { manifest }] = await Promise.all([builtTree(ctx.cluster), builtinKinds(ctx.cluster), loadBundle(ctx.cluster.name)]);
+  const [tree, builtin] = await Promise.all([builtTree(ctx.cluster), builtinKinds(ctx.cluster)]);
   const outcome = await dryRunFirstLayer(kube, firstLayerObjects(tree, builtin, manifest.crds), ctx.timeoutMs);
   const skipped = Object.entries(outcome.skipped).map(([why, count]) => `${count} ${why}`).join(', ');
   const moved = outcome.retargeted ? `, ${outcome.retargeted} in namespace default (theirs comes with the tree)` : '';
@@ -119,7 +118,8 @@ export async function verify(ctx: TaskContext): Promise<CheckResult[]> {
     const releases = await checkReleases({ cluster, context });
     return [...releases.results, ...(await checkWorkloads(kube, releases.namespaces))];
   };
-  const results = (await Promise.all([checkCrds(kube, cluster.name), releaseChecks(), checkConditions(kube, ctx), checkGitops(kube, ctx)])).flat();
+  const bundle = await loadBundle(cluster.name);
+  const results = (await Promise.all([checkCrds(kube, bundle), releaseChecks(), checkConditions(kube, ctx), checkGitops(kube, ctx, bundle)])).flat();
   for (const result of results) (result.ok ? log.success : log.failure)(result.line);
   const failures = results.filter((r) => !r.ok);
   if (failures.length > 0) {

@@ -73,12 +73,10 @@ export async function planCrds(kube: Kube, { crds, manifest }: Bundle, rules: Ru
         if (breaking.length > 0) return { ...base, action: 'breaking', breaking, notes };
         const dryRun = await applyCrd(kube, crd, { dryRun: true });
         const storedSha256 = storedSpecHash(dryRun.spec);
-        if (wouldChange(current, dryRun)) return { ...base, action: 'update', breaking, notes, storedSha256 };
-        // Same content, but the recorded hash is missing or stale (an older version of this tool
-        // hashed another form): write it once, so later runs take the shortcut instead of this
-        // dry-run on every run.
-        if (current.metadata.annotations?.[STORED_HASH_ANNOTATION] !== storedSha256) return { ...base, action: 'update', breaking, notes, storedSha256 };
-        return { ...base, action: 'unchanged', breaking };
+        // Same content with a missing or stale recorded hash (an older version of this tool hashed
+        // another form) is written once too, so later runs take the shortcut, not this dry-run.
+        const stale = current.metadata.annotations?.[STORED_HASH_ANNOTATION] !== storedSha256;
+        return wouldChange(current, dryRun) || stale ? { ...base, action: 'update', breaking, notes, storedSha256 } : { ...base, action: 'unchanged', breaking };
       }),
     ),
   );
