@@ -7,7 +7,6 @@
 //    pipeline (helmfile template | yq | kubectl apply --server-side && kubectl wait), one per
 //    cluster, all started together.
 //   npm run benchmark   (section 7; BENCHMARK_FLEET=2,4 to choose the sizes)
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,21 +17,13 @@ import { PHASE_ENV, PHASE_NODE_FLAGS } from '../tasks/lib/phase-process.ts';
 import { startThrowawayApiserver, type ThrowawayApiserver } from '../tasks/lib/throwaway-apiserver.ts';
 import { bundleDir, workspaceRoot } from '../tasks/lib/workspace.ts';
 import { measure, type Measure } from './bench/gnu-time.ts';
+import { withThrowawaySecrets } from './sandbox/throwaway-secrets.ts';
 import { median, ratio, shellPipeline } from './bench/shell-pipeline.ts';
-
-/** The environment a bootstrap needs: throwaway values for prerequisite secrets that are unset. */
-function bootstrapEnv(clusters: ClusterConfig[]): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false' };
-  for (const source of clusters.flatMap((c) => c.prerequisites.secrets.flatMap((s) => Object.values(s.data)))) {
-    if ('env' in source && !env[source.env]) env[source.env] = randomBytes(16).toString('hex');
-  }
-  return env;
-}
 
 async function noopAgainstFirstRun(names: string[]): Promise<string> {
   const clusters = await Promise.all(names.map((n) => loadCluster(n)));
   if (clusters.some((c) => !c.sandbox)) throw new Error('the no-op line recreates the clusters: sandbox clusters only');
-  const env = bootstrapEnv(clusters);
+  const { env } = withThrowawaySecrets(clusters, { ...process.env, NX_DAEMON: 'false' });
   const bootstrap = `npx nx run-many -t bootstrap -p ${names.join(',')} --outputStyle=stream >/dev/null 2>&1`;
   await $({ quiet: true, cwd: workspaceRoot })`node scripts/sandbox.ts up --recreate`;
   const first = await measure(`${bootstrap} --skip-nx-cache`, env);

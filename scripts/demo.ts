@@ -2,11 +2,11 @@
 import { readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { $ } from 'zx';
 import { createLogger } from '../tasks/lib/log.ts';
 import { paths, workspaceRoot } from '../tasks/lib/workspace.ts';
 import { sandboxClusters } from './sandbox/clusters.ts';
+import { withThrowawaySecrets } from './sandbox/throwaway-secrets.ts';
 
 const log = createLogger(process.stderr, '[demo] ');
 const phases = ['prereqs', 'render-crds', 'crds', 'core', 'verify'];
@@ -17,15 +17,8 @@ async function main(): Promise<number> {
   const clusters = await sandboxClusters();
 
   // Secrets come from the environment; the demo invents throwaway values for any that are unset.
-  const env: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false' };
-  for (const secret of clusters.flatMap((c) => c.prerequisites.secrets)) {
-    for (const source of Object.values(secret.data)) {
-      if ('env' in source && !env[source.env]) {
-        env[source.env] = randomBytes(16).toString('hex');
-        log.info(`${source.env} is unset: using a throwaway random value for the demo`);
-      }
-    }
-  }
+  const { env, invented } = withThrowawaySecrets(clusters, { ...process.env, NX_DAEMON: 'false' });
+  for (const name of invented) log.info(`${name} is unset: using a throwaway random value for the demo`);
   const timings = path.join(paths.sandbox, 'demo-timings.jsonl');
   await rm(timings, { force: true });
   env['BOOTSTRAP_TIMINGS_FILE'] = timings;
