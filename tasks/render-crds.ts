@@ -75,8 +75,14 @@ export async function renderCrds(ctx: TaskContext): Promise<BundleManifest> {
     const shared = await sharedBundle(ctx.cluster, inputsSha256);
     return shared ? reuse(ctx, shared.from, shared.bundle.manifest) : render(ctx, inputsSha256);
   };
-  const waiting = (holder: string) => ctx.log.waiting(`another render of the same inputs is running (pid ${holder}): waiting to reuse it`);
-  return summarize(ctx, await withRenderLock(inputsSha256, renderOrReuse, waiting));
+  return summarize(
+    ctx,
+    await withRenderLock(inputsSha256, renderOrReuse, {
+      timeoutMs: ctx.timeoutMs,
+      onWait: (holder) => ctx.log.waiting(`another render of the same inputs is running (${holder}): waiting up to ${ctx.timeoutMs / 1000}s to reuse it`),
+      onTakeover: (holder, why) => ctx.log.warning(`took over the render lock of ${holder}: ${why}`),
+    }),
+  );
 }
 
 function summarize(ctx: TaskContext, manifest: BundleManifest): BundleManifest {
@@ -87,4 +93,4 @@ function summarize(ctx: TaskContext, manifest: BundleManifest): BundleManifest {
   return manifest;
 }
 
-if (import.meta.main) await runPhase('render-crds', async (ctx) => void (await renderCrds(ctx)), { options: [] });
+if (import.meta.main) await runPhase('render-crds', async (ctx) => void (await renderCrds(ctx)), { options: ['timeout'] });

@@ -1,5 +1,8 @@
 // verify: prove the cluster is ready for GitOps. Every check runs; failures are reported
 // together, one line each (flux's "bootstrap failed with N health check failure(s)").
+// What becomes ready by itself (CRDs served, workloads available, conditions such as FluxInstance
+// Ready, which an operator sets a moment after core) is waited for, with live progress, until
+// --timeout; what cannot (a release not deployed, a dry-run rejected) fails at once.
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadBundle, type Bundle } from './lib/bundle-files.ts';
@@ -12,6 +15,8 @@ import type { ClusterTarget } from './lib/cluster-target.ts';
 import { apiError, describe, listObjects, readObject, serverSideApply, type Kube } from './lib/kube.ts';
 import { conditionReadiness, workloadReadiness } from './lib/readiness.ts';
 import { chartLabel, deploymentGap, findDeployed } from './lib/release-plan.ts';
+import { pause } from './lib/interrupt.ts';
+import { createProgress } from './lib/progress.ts';
 import { runPhase, type TaskContext } from './lib/task.ts';
 import { builtinKinds } from './lib/builtin-kinds.ts';
 import { builtTree } from './lib/cluster-tree.ts';
@@ -110,16 +115,52 @@ async function checkGitops(kube: Kube, ctx: TaskContext, { manifest }: Bundle): 
   return outcome.rejected.map((r) => fail(`${r.file}: ${r.object}: ${r.message}`));
 }
 
+const POLL_MS = 1000;
+
+/**
+ * Runs `check` until every result passes or the deadline passes; returns the last results.
+ * `waiting` reports what still fails, for live progress.
+ */
+async function eventually(check: () => Promise<CheckResult[]>, what: string, deadline: number, waiting: (what: string, failing: CheckResult[]) => void): Promise<CheckResult[]> {
+  const started = Date.now();
+  for (;;) {
+    const results = await check();
+    const failing = results.filter((r) => !r.ok);
+    if (failing.length === 0 || Date.now() >= deadline) {
+      waiting(what, []);
+      return results;
+    }
+    waiting(what, failing);
+    await pause(POLL_MS, what, started);
+  }
+}
+
 export async function verify(ctx: TaskContext): Promise<CheckResult[]> {
   const { cluster, context, log } = ctx;
   const kube = ctx.kube();
+  const started = Date.now();
+  const deadline = started + ctx.timeoutMs;
+  const progress = createProgress(process.stderr, { prefix: `[${cluster.name}] `, timeoutMs: ctx.timeoutMs });
+  const pending = new Map<string, string>();
+  const waiting = (what: string, failing: CheckResult[]) => {
+    if (failing.length) pending.set(what, `${failing.length} not ready yet: ${failing[0]!.line.split('\n')[0]}`);
+    else pending.delete(what);
+    progress.update([...pending].map(([key, text]) => ({ key, text })), Date.now() - started);
+  };
   // The checks are independent reads: asked at once, reported in this order.
   const releaseChecks = async () => {
     const releases = await checkReleases({ cluster, context });
-    return [...releases.results, ...(await checkWorkloads(kube, releases.namespaces))];
+    return [...releases.results, ...(await eventually(() => checkWorkloads(kube, releases.namespaces), 'workloads', deadline, waiting))];
   };
   const bundle = await loadBundle(cluster.name);
-  const results = (await Promise.all([checkCrds(kube, bundle), releaseChecks(), checkConditions(kube, ctx), checkGitops(kube, ctx, bundle)])).flat();
+  const results = (
+    await Promise.all([
+      eventually(() => checkCrds(kube, bundle), 'CRDs', deadline, waiting),
+      releaseChecks(),
+      eventually(() => checkConditions(kube, ctx), 'conditions', deadline, waiting),
+      checkGitops(kube, ctx, bundle),
+    ]).finally(() => progress.done())
+  ).flat();
   for (const result of results) (result.ok ? log.success : log.failure)(result.line);
   const failures = results.filter((r) => !r.ok);
   if (failures.length > 0) {

@@ -3,8 +3,7 @@
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { $ } from 'zx';
-import { runTool } from './run-tool.ts';
+import { runTool, toolShell } from './run-tool.ts';
 import { workspaceRoot } from './workspace.ts';
 
 export async function withBundleAtRef<T>(cluster: string, ref: string, body: (bundleDir: string) => Promise<T>): Promise<T> {
@@ -35,7 +34,7 @@ export async function withBundleAtRef<T>(cluster: string, ref: string, body: (bu
     return await body(path.join(tree, 'dist', 'crds', cluster));
   } finally {
     // Cleanup: a worktree git cannot remove is removed with its folder below.
-    await $({ quiet: true, nothrow: true, cwd: workspaceRoot })`git worktree remove --force ${tree}`;
+    await toolShell('git', { cwd: workspaceRoot })`git worktree remove --force ${tree}`;
     await rm(path.dirname(tree), { recursive: true, force: true });
   }
 }

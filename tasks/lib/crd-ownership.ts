@@ -5,6 +5,7 @@
 // spec is ours and equal) and says whose fields it took. The guard is unaffected: it judges content.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
+import { duringWrite } from './interrupt.ts';
 import { listCrds } from './kube.ts';
 import { apiError, FIELD_MANAGER, KEEP_FIELD_MANAGER, type Kube } from './kube.ts';
 
@@ -32,7 +33,7 @@ export async function takeOwnership(kube: Kube, names: string[]): Promise<Map<st
       metadata: { name, resourceVersion: crd.metadata?.resourceVersion, managedFields: (crd.metadata?.managedFields ?? []).filter(ours) },
     };
     try {
-      await kube.objects.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+      await duringWrite(() => kube.objects.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch));
     } catch (cause) {
       throw apiError(cause, `CRD ${name}`, 'taking ownership of its fields failed');
     }

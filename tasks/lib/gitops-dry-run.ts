@@ -5,6 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ManifestEntry } from './crd-bundle.ts';
 import { BootstrapError } from './errors.ts';
+import { pause } from './interrupt.ts';
 import { servedByBootstrap } from './flux-rehearsal.ts';
 import type { FluxTree } from './flux-tree.ts';
 import { readObject, serverSideApply, type Kube } from './kube.ts';
@@ -74,6 +75,7 @@ export async function dryRunFirstLayer(kube: Kube, first: { objects: FirstLayerO
 
 /** undefined when accepted; the API server's message when rejected. Transient webhook errors are retried until the deadline. */
 async function dryRunWithRetry(kube: Kube, object: KubernetesObject, deadline: number): Promise<string | undefined> {
+  const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
       await serverSideApply(kube, object, { dryRun: true });
@@ -81,7 +83,7 @@ async function dryRunWithRetry(kube: Kube, object: KubernetesObject, deadline: n
     } catch (error) {
       const message = error instanceof BootstrapError ? error.problem : String(error);
       if (!TRANSIENT.test(message) || Date.now() > deadline) return message.split('\n')[0]!;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 5000)));
+      await pause(Math.min(500 * 2 ** attempt, 5000), `the webhooks to accept a dry-run of ${object.kind} ${object.metadata?.name}`, started);
     }
   }
 }

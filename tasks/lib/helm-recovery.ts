@@ -66,5 +66,6 @@ export async function recover(target: ClusterTarget, recovery: Recovery): Promis
     subject: `helm release ${recovery.release.namespace}/${recovery.release.name}`,
     action: `recovery (${recovery.command.join(' ')})`,
     fix: 'inspect it with helm history and helm status, then recover by hand',
+    write: true,
   });
 }

@@ -1,12 +1,12 @@
 // helmfile behind a narrow typed interface. Arguments always go through zx interpolation,
 // never through a hand-built command string.
 import readline from 'node:readline';
-import { $ } from 'zx';
 import { kubeconfigEnv, type ClusterTarget } from './cluster-target.ts';
 import { BootstrapError } from './errors.ts';
+import { duringWrite } from './interrupt.ts';
 import type { Logger } from './log.ts';
 import { stateFileLine } from './template-line.ts';
-import { runTool } from './run-tool.ts';
+import { requireTool, runTool, toolShell } from './run-tool.ts';
 import { saveToolLog, tail } from './tool-log.ts';
 import { paths, relative } from './workspace.ts';
 
@@ -88,7 +88,10 @@ export async function syncReleases(
   timeoutSeconds: number | undefined,
 ): Promise<void> {
   const selectors = releases.flatMap((name) => ['--selector', `name=${name}`]);
-  const sync = $({ quiet: true, nothrow: true, cwd: paths.helmfileDir, env: kubeconfigEnv(target) })`helmfile ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait ${timeoutSeconds ? ['--timeout', String(timeoutSeconds)] : []}`;
+  const env = kubeconfigEnv(target);
+  const binary = requireTool('helmfile', env);
+  // A write: the first SIGINT/SIGTERM lets helm finish (a killed helm leaves the release pending).
+  const sync = toolShell('helmfile', { cwd: paths.helmfileDir, env, write: true })`${binary} ${helmfileArgs(target, stateFile)} ${selectors} sync --skip-crds --wait ${timeoutSeconds ? ['--timeout', String(timeoutSeconds)] : []}`;
   const stderrLines: string[] = [];
   // helmfile's progress lines are passed on; from its first error on, its output is kept for the
   // error message only, so helm's error is shown once (helmfile repeats it).
@@ -103,7 +106,7 @@ export async function syncReleases(
       });
       lines.on('close', resolve);
     });
-  await Promise.all([stream(sync.stdout, false), stream(sync.stderr, true), sync]);
+  await duringWrite(() => Promise.all([stream(sync.stdout, false), stream(sync.stderr, true), sync]));
   const output = await sync;
   if (output.exitCode !== 0) {
     const failed = failedRelease(stderrLines);

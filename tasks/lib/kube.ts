@@ -16,6 +16,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Crd, LiveCrd } from './crd-bundle.ts';
 import { BootstrapError } from './errors.ts';
+import { duringWrite, pause } from './interrupt.ts';
 
 /** Every write of this tool is owned by this field manager, so reruns and drift are attributable. */
 export const FIELD_MANAGER = 'cluster-bootstrap';
@@ -98,15 +99,18 @@ export async function serverSideApply<T extends KubernetesObject>(
   { dryRun = false, fieldManager = FIELD_MANAGER }: ApplyOptions = {},
 ): Promise<T> {
   try {
-    return await kube.objects.patch(
-      object,
-      undefined,
-      dryRun ? 'All' : undefined,
-      fieldManager,
-      // Take over fields another manager (e.g. Helm, kubectl) set, as a migration requires.
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const apply = () =>
+      kube.objects.patch(
+        object,
+        undefined,
+        dryRun ? 'All' : undefined,
+        fieldManager,
+        // Take over fields another manager (e.g. Helm, kubectl) set, as a migration requires.
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+    // A real write finishes even after the first SIGINT/SIGTERM (interrupt.ts).
+    return await (dryRun ? apply() : duringWrite(apply));
   } catch (cause) {
     throw apiError(cause, describe(object), dryRun ? 'server-side dry-run failed' : 'server-side apply failed');
   }
@@ -122,10 +126,12 @@ const APPLY_CONTENT_TYPE = setHeaderOptions('Content-Type', PatchStrategy.Server
 /** Server-side apply of one CRD, as it is on the wire; returns the object the API server stored (or would). */
 export async function applyCrd(kube: Kube, crd: Crd, { dryRun = false, fieldManager = FIELD_MANAGER }: ApplyOptions = {}): Promise<LiveCrd> {
   try {
-    return (await kube.customObjects.patchClusterCustomObject(
-      { ...CRD_RESOURCE, name: crd.metadata.name, body: crd, dryRun: dryRun ? 'All' : undefined, fieldManager, force: true },
-      APPLY_CONTENT_TYPE,
-    )) as LiveCrd;
+    const apply = () =>
+      kube.customObjects.patchClusterCustomObject(
+        { ...CRD_RESOURCE, name: crd.metadata.name, body: crd, dryRun: dryRun ? 'All' : undefined, fieldManager, force: true },
+        APPLY_CONTENT_TYPE,
+      );
+    return (await (dryRun ? apply() : duringWrite(apply))) as LiveCrd;
   } catch (cause) {
     throw apiError(cause, describe(crd), dryRun ? 'server-side dry-run failed' : 'server-side apply failed');
   }
@@ -194,6 +200,7 @@ export function isNotFound(error: unknown): boolean {
 
 /** Lists objects of one kind with apiVersion and kind set on each (list items come without them). */
 export async function listObjects(kube: Kube, apiVersion: string, kind: string, namespace?: string): Promise<KubernetesObject[]> {
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return (await kube.objects.list(apiVersion, kind, namespace)).items.map((item) => ({ ...item, apiVersion, kind }));
@@ -202,7 +209,7 @@ export async function listObjects(kube: Kube, apiVersion: string, kind: string, 
       // after the CRD changed. It says when to come back.
       if (!(cause instanceof ApiException && cause.code === 429) || attempt === 20) throw apiError(cause, `${kind} (${apiVersion})`, 'list failed');
       const after = Number(cause.headers['retry-after'] ?? 1);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(after, 0.2), 5) * 1000));
+      await pause(Math.min(Math.max(after, 0.2), 5) * 1000, `the API server to serve ${kind} (${apiVersion}) again`, started);
     }
   }
 }

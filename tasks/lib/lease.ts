@@ -2,15 +2,19 @@
 // phase that changes the cluster runs, renewed while it runs, released when it ends (and on
 // SIGINT/SIGTERM, which end the phase normally). A second run refuses, naming who holds it and
 // since when, or waits for it with --wait-for-lock. A holder that died stops renewing, and its
-// lease expires after LEASE_SECONDS.
-import os from 'node:os';
+// lease expires after LEASE_SECONDS; one that died on this machine (its PID gone, or reused by
+// another process: process-identity.ts) is taken over at once, and the run says so.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { BootstrapError } from './errors.ts';
+import { pause } from './interrupt.ts';
 import { apiError, isNotFound, type Kube } from './kube.ts';
+import { holderState, selfIdentity, type ProcessIdentity } from './process-identity.ts';
 
 export const LEASE_SECONDS = 60;
 const RENEW_MS = 15_000;
 const header = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'cluster-bootstrap', namespace: 'kube-system' } };
+/** The holder's process (PID, start time, host), so that a holder that died can be told from a live one. */
+export const HOLDER_ANNOTATION = 'cluster-bootstrap.io/holder-process';
 
 interface Lease extends KubernetesObject {
   spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string };
@@ -39,30 +43,56 @@ async function read(kube: Kube): Promise<Lease | undefined> {
   }
 }
 
-/** Takes the lease if it is free; false when someone else holds it or won the race. */
-async function tryTake(kube: Kube, identity: string): Promise<{ taken: true } | { taken: false; holder: string; since: string }> {
+/** Pure: why a held lease may be taken over now (its holder ran here and is gone), or undefined. */
+export function deadHolder(lease: Lease | undefined): string | undefined {
+  const text = lease?.metadata?.annotations?.[HOLDER_ANNOTATION];
+  if (!text) return undefined;
+  try {
+    const state = holderState(JSON.parse(text) as ProcessIdentity);
+    return state.state === 'gone' ? state.why : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type Attempt = { taken: true; tookOverFrom?: { holder: string; why: string } } | { taken: false; holder: string; since: string };
+
+/** Takes the lease if it is free (or its holder is gone); false when someone else holds it or won the race. */
+async function tryTake(kube: Kube, identity: string): Promise<Attempt> {
   const now = new Date();
   const lease = await read(kube);
   const held = currentHolder(lease, now);
-  if (held && held.holder !== identity) return { taken: false, ...held };
+  const dead = held && held.holder !== identity ? deadHolder(lease) : undefined;
+  if (held && held.holder !== identity && !dead) return { taken: false, ...held };
   const spec = { holderIdentity: identity, leaseDurationSeconds: LEASE_SECONDS, acquireTime: microTime(now), renewTime: microTime(now) };
+  const metadata = { ...header.metadata, annotations: { [HOLDER_ANNOTATION]: JSON.stringify(selfIdentity()) } };
   try {
     // create, or replace with the resourceVersion read above: of two racing runs, one wins.
-    if (lease) await kube.objects.replace({ ...header, metadata: { ...header.metadata, resourceVersion: lease.metadata?.resourceVersion }, spec } as Lease);
-    else await kube.objects.create({ ...header, spec } as Lease);
-    return { taken: true };
+    if (lease) await kube.objects.replace({ ...header, metadata: { ...metadata, resourceVersion: lease.metadata?.resourceVersion }, spec } as Lease);
+    else await kube.objects.create({ ...header, metadata, spec } as Lease);
+    return dead && held ? { taken: true, tookOverFrom: { holder: held.holder, why: dead } } : { taken: true };
   } catch {
     const winner = currentHolder(await read(kube), new Date());
     return { taken: false, holder: winner?.holder ?? 'another run', since: winner?.since ?? now.toISOString() };
   }
 }
 
-export async function acquireLease(kube: Kube, phase: string, cluster: string, { wait, timeoutMs }: { wait: boolean; timeoutMs: number }): Promise<LeaseHold> {
-  const identity = `${os.hostname()} pid ${process.pid} (${cluster}:${phase})`;
-  const deadline = Date.now() + timeoutMs;
+export async function acquireLease(
+  kube: Kube,
+  phase: string,
+  cluster: string,
+  { wait, timeoutMs, onTakeover }: { wait: boolean; timeoutMs: number; onTakeover?: (holder: string, why: string) => void },
+): Promise<LeaseHold> {
+  const self = selfIdentity();
+  const identity = `${self.host} pid ${self.pid} (${cluster}:${phase})`;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   for (;;) {
     const attempt = await tryTake(kube, identity);
-    if (attempt.taken) break;
+    if (attempt.taken) {
+      if (attempt.tookOverFrom) onTakeover?.(attempt.tookOverFrom.holder, attempt.tookOverFrom.why);
+      break;
+    }
     if (!wait || Date.now() >= deadline) {
       throw new BootstrapError({
         subject: `cluster ${cluster} (Lease kube-system/cluster-bootstrap)`,
@@ -70,7 +100,7 @@ export async function acquireLease(kube: Kube, phase: string, cluster: string, {
         fix: `wait for it to finish, or rerun with --wait-for-lock to wait up to --timeout; a holder that died releases the lease within ${LEASE_SECONDS}s`,
       });
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await pause(1000, `the cluster's Lease kube-system/cluster-bootstrap (held by ${attempt.holder})`, started);
   }
   const renew = setInterval(() => {
     void (async () => {

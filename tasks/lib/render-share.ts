@@ -2,11 +2,12 @@
 // hash (renderInputsHash), which leaves the cluster's name out. The first cluster to
 // render a key holds a lock while it renders; a cluster with the same key waits for it and copies
 // the bundle (checked like any bundle) instead of rendering again.
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle, type Bundle } from './bundle-files.ts';
 import type { ClusterConfig } from './config.ts';
 import type { BundleManifest } from './crd-bundle.ts';
+import { withFileLock, type FileLockOptions } from './file-lock.ts';
 import { paths } from './workspace.ts';
 
 /** Whether renders can be shared at all: not when 00-crds itself reads the environment's name. */
@@ -28,47 +29,15 @@ export async function sharedBundle(cluster: ClusterConfig, key: string): Promise
   return undefined;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** The lock a render of `key` holds while it renders (dist/crds/.render-<key>.lock). */
+export function renderLockFile(key: string): string {
+  return path.join(paths.dist, 'crds', `.render-${key.slice(0, 16)}.lock`);
 }
 
 /**
- * Runs `render` holding the key's lock (dist/crds/.render-<key>.lock, with the holder's PID).
- * If another process holds it, waits until it is released (or its holder is gone) first.
+ * Runs `render` holding the key's lock. If another live process holds it, waits until it is
+ * released, up to `timeoutMs`; a holder that is gone (or whose PID was reused) is taken over.
  */
-export async function withRenderLock<T>(key: string, render: () => Promise<T>, onWait: (holder: string) => void): Promise<T> {
-  const lock = path.join(paths.dist, 'crds', `.render-${key.slice(0, 16)}.lock`);
-  let announced = false;
-  for (;;) {
-    try {
-      await writeFile(lock, `${process.pid}`, { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        await mkdir(path.dirname(lock), { recursive: true });
-        continue;
-      }
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(await readFile(lock, 'utf8').catch(() => '0'));
-      if (holder && !alive(holder)) {
-        await rm(lock, { force: true });
-        continue;
-      }
-      if (!announced) onWait(String(holder));
-      announced = true;
-      await sleep(200);
-    }
-  }
-  try {
-    return await render();
-  } finally {
-    await rm(lock, { force: true });
-  }
+export async function withRenderLock<T>(key: string, render: () => Promise<T>, options: Omit<FileLockOptions, 'what'>): Promise<T> {
+  return withFileLock(renderLockFile(key), render, { ...options, what: 'the render of these 00-crds inputs' });
 }

@@ -1,9 +1,10 @@
 // Secret values for prerequisites come from environment variables or 1Password references,
 // never from git. Values live only in memory: never in logs, errors, files or the Nx cache.
-import { $, which } from 'zx';
+import { which } from 'zx';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { SecretSpec } from './config.ts';
 import { BootstrapError } from './errors.ts';
+import { toolShell } from './run-tool.ts';
 
 export type SecretReader = (reference: string) => Promise<string>;
 
@@ -16,7 +17,7 @@ export const readWith1Password: SecretReader = async (reference) => {
       fix: 'install the 1Password CLI and sign in, or use { env: NAME } for this key',
     });
   }
-  const result = await $({ quiet: true, nothrow: true })`op read --no-newline ${reference}`;
+  const result = await toolShell('op')`op read --no-newline ${reference}`;
   if (result.exitCode !== 0) {
     throw new BootstrapError({
       subject: `secret reference ${reference}`,

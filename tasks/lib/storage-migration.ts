@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Crd } from './crd-bundle.ts';
 import { BootstrapError } from './errors.ts';
-import { interruption } from './interrupt.ts';
+import { duringWrite, interruption } from './interrupt.ts';
 import { apiError, listObjects, type Kube } from './kube.ts';
 import type { Logger } from './log.ts';
 import { paths } from './workspace.ts';
@@ -74,7 +74,7 @@ export async function migrateObjects(kube: Kube, cluster: string, live: LiveCrd,
 async function rewrite(kube: Kube, object: KubernetesObject): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await kube.objects.replace(object);
+      await duringWrite(() => kube.objects.replace(object));
       return;
     } catch (cause) {
       // Someone else wrote it meanwhile: their write stored it in the storage version already,

@@ -8,7 +8,8 @@ import { AggregateBootstrapError, BootstrapError } from './errors.ts';
 import { connect, type Kube } from './kube.ts';
 import { createLogger, type Logger } from './log.ts';
 import { guardIdentity } from './identity.ts';
-import { watchInterrupts } from './interrupt.ts';
+import { endChildren } from './children.ts';
+import { interruption, watchInterrupts } from './interrupt.ts';
 import { acquireLease, type LeaseHold } from './lease.ts';
 import { withToolsOnPath } from './tools.ts';
 
@@ -178,7 +179,11 @@ export async function runPhase(name: string, phase: (ctx: TaskContext) => Promis
     let hold: LeaseHold | undefined;
     if (spec.writes || spec.guarded) await guardIdentity(ctx.kube(), ctx.cluster);
     if (spec.writes) {
-      hold = await acquireLease(ctx.kube(), name, ctx.cluster.name, { wait: ctx.options.waitForLock, timeoutMs: ctx.timeoutMs });
+      hold = await acquireLease(ctx.kube(), name, ctx.cluster.name, {
+        wait: ctx.options.waitForLock,
+        timeoutMs: ctx.timeoutMs,
+        onTakeover: (holder, why) => ctx.log.warning(`took over the cluster's Lease from ${holder}: ${why}`),
+      });
     }
     try {
       await phase(ctx);
@@ -230,7 +235,7 @@ async function runCli(name: string, errorExit: number, options: OptionName[], bo
 export async function runCommand(name: string, errorExit: number, body: () => Promise<number>, { stopsSafely = false } = {}): Promise<void> {
   withToolsOnPath();
   // Only tasks that check for an interruption between writes defer Ctrl-C; others stop at once.
-  if (stopsSafely) watchInterrupts();
+  watchInterrupts({ deferWrites: stopsSafely });
   try {
     process.exitCode = await body();
   } catch (error) {
@@ -240,7 +245,12 @@ export async function runCommand(name: string, errorExit: number, body: () => Pr
     } else {
       process.stderr.write(`✗ ${name} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     }
+  } finally {
+    // A failure leaves no child behind (a parallel render or pull still running, say).
+    endChildren('SIGKILL');
   }
+  // Stopped by a signal: exit now rather than wait for open connections to close.
+  if (interruption()) process.exit(process.exitCode);
 }
 
 /** Prints a report as JSON or text and returns its exit code (0 clean, 1 findings). */

@@ -2,13 +2,15 @@
 // only, with a Service range on loopback (like the sandbox), no controllers and no webhooks.
 // It exists for one check and is gone afterwards: both processes are stopped by the PIDs we
 // started and the folder removed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { startChild } from './children.ts';
 import { BootstrapError } from './errors.ts';
+import { pause } from './interrupt.ts';
 import { freePort } from './free-port.ts';
 import { connect, type Kube } from './kube.ts';
 import { writeYaml } from './yaml.ts';
@@ -22,8 +24,9 @@ export interface ThrowawayApiserver {
 }
 
 function start(binary: string, args: string[], logFile: string): ChildProcess {
-  // Output goes to a file in the throwaway folder: read on failure only.
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Output goes to a file in the throwaway folder: read on failure only. Its own process group:
+  // it never outlives this process (children.ts).
+  const child = startChild(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const chunks: Buffer[] = [];
   child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk));
   child.on('exit', () => void writeFile(logFile, Buffer.concat(chunks)).catch(() => undefined));
@@ -97,7 +100,8 @@ export async function startThrowawayApiserver(timeoutMs = 60_000): Promise<Throw
     await stopChild(etcd);
     await rm(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   while (!(await readyz(server, token))) {
     const died = [etcd, apiserver].find((c) => c.exitCode !== null);
     if (died || Date.now() > deadline) {
@@ -109,7 +113,10 @@ export async function startThrowawayApiserver(timeoutMs = 60_000): Promise<Throw
         fix: 'check that scripts/build-tools.sh built etcd and kube-apiserver (.tools/bin)',
       });
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await pause(250, 'the throwaway API server to answer /readyz', started).catch(async (error: unknown) => {
+      await stop();
+      throw error;
+    });
   }
   const kubeconfig = path.join(dir, 'kubeconfig');
   await writeFile(

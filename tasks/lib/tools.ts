@@ -1,8 +1,8 @@
 // The external tools (helm, helmfile) behind a version check with install hints.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { $ } from 'zx';
 import { BootstrapError } from './errors.ts';
+import { requireTool, toolShell } from './run-tool.ts';
 import { paths } from './workspace.ts';
 
 /** Puts the workspace's built tools (scripts/build-tools.sh) first on PATH, when present. */
@@ -59,10 +59,8 @@ export function checkHelmfileVersion(text: string): ToolVersion {
 }
 
 async function versionOutput(tool: string, args: string[]): Promise<string> {
-  const result = await $({ quiet: true, nothrow: true })`${tool} ${args}`;
-  if (result.exitCode === null || result.exitCode === 127 || /not found|ENOENT/.test(result.stderr)) {
-    throw new BootstrapError({ subject: tool, problem: 'is not installed or not on PATH', fix: installHint });
-  }
+  const binary = requireTool(tool, process.env, installHint);
+  const result = await toolShell(tool)`${binary} ${args}`;
   return `${result.stdout}${result.stderr}`;
 }
 

@@ -1,7 +1,7 @@
 // Polls readiness under a deadline. On timeout the error names every item that is not ready
 // and the last reason seen for it.
 import { BootstrapError } from './errors.ts';
-import { interruptExitCode, interruption } from './interrupt.ts';
+import { interruptedError, interruption, pause } from './interrupt.ts';
 import type { Readiness } from './readiness.ts';
 
 export interface WaitOptions {
@@ -10,6 +10,8 @@ export interface WaitOptions {
   /** What is being waited for, e.g. "CRDs to be Established". */
   what: string;
   fix?: string;
+  /** Called after each check that left keys pending (live progress). */
+  onPending?: (pending: Array<{ key: string; reason: string }>, elapsedMs: number) => void;
 }
 
 /**
@@ -19,9 +21,10 @@ export interface WaitOptions {
 export async function waitUntilReady(
   keys: string[],
   check: (pending: string[]) => Promise<Map<string, Readiness>>,
-  { timeoutMs, intervalMs = 250, what, fix }: WaitOptions,
+  { timeoutMs, intervalMs = 250, what, fix, onPending }: WaitOptions,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let pending = [...keys];
   const lastReason = new Map<string, string>();
   while (pending.length > 0) {
@@ -32,15 +35,10 @@ export async function waitUntilReady(
       return !state?.ready;
     });
     if (pending.length === 0) return;
+    const notReady = `${pending.length} still not ready (every write before the wait was complete)`;
     const signal = interruption();
-    if (signal) {
-      throw new BootstrapError({
-        subject: `waiting for ${what}`,
-        problem: `${signal} received; ${pending.length} still not ready (every write before the wait was complete)`,
-        fix: 'rerun the same target: what was applied is reported up to date, and the wait starts again',
-        exitCode: interruptExitCode(signal),
-      });
-    }
+    if (signal) throw interruptedError(signal, what, started, notReady);
+    onPending?.(pending.map((key) => ({ key, reason: lastReason.get(key)! })), Date.now() - started);
     if (Date.now() >= deadline) {
       throw new BootstrapError({
         subject: `waiting for ${what}`,
@@ -50,6 +48,8 @@ export async function waitUntilReady(
         fix: fix ?? 'inspect the resources named above; rerun the same target once they are fixed',
       });
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await pause(intervalMs, what, started).catch((error: unknown) => {
+      throw interruption() ? interruptedError(interruption()!, what, started, notReady) : error;
+    });
   }
 }
