@@ -5,6 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle } from './lib/bundle-files.ts';
+import { BootstrapError } from './lib/errors.ts';
+import { GITOPS_ROOT_ENV } from './lib/gitops-digest.ts';
 import { builtinKinds } from './lib/builtin-kinds.ts';
 import { rehearse, type BootstrapRelease, type Rehearsal } from './lib/flux-rehearsal.ts';
 import { formatRehearsal } from './lib/flux-report.ts';
@@ -31,10 +33,27 @@ async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> 
   return lists.flat().map(({ r, file, installed }) => ({ name: r.name, chart: upstream(r.chart), version: r.version, stateFile: relative(file), installed }));
 }
 
+/**
+ * The tree to judge: --gitops-root, else BOOTSTRAP_GITOPS_ROOT. Through Nx only the variable:
+ * Nx's cache key holds its content (gitops-digest.ts) but cannot read a flag's folder.
+ */
+function gitopsRootOf(ctx: TaskContext): string | undefined {
+  const flag = ctx.options.gitopsRoot;
+  const fromEnv = process.env[GITOPS_ROOT_ENV];
+  if (flag && process.env['NX_TASK_TARGET_PROJECT'] && flag !== fromEnv) {
+    throw new BootstrapError({
+      subject: 'option --gitops-root',
+      problem: `through Nx, the tree at ${flag} would not be part of the cache key: a changed tree could replay an old verdict`,
+      fix: `run ${GITOPS_ROOT_ENV}=${flag} nx run ${ctx.cluster.name}:audit (its content is hashed), or node tasks/audit.ts --cluster ${ctx.cluster.name} --gitops-root ${flag} (never cached)`,
+    });
+  }
+  return flag ?? fromEnv;
+}
+
 export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
   const { cluster, log } = ctx;
   const { manifest } = await loadBundle(cluster.name);
-  const tree = await readClusterTree(cluster, ctx.options.gitopsRoot);
+  const tree = await readClusterTree(cluster, gitopsRootOf(ctx));
   const [builtin, helmReleases, releases] = await Promise.all([
     builtinKinds(cluster),
     renderHelmReleaseCrds(helmReleasesOf(tree.kustomizations), cluster),
@@ -46,6 +65,7 @@ export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; t
     bundle: manifest.crds,
     helmReleases,
     operators: operatorsFor(cluster.gitops?.operators ?? []),
+    platformGroups: cluster.gitops?.platformGroups ?? [],
     bootstrapReleases: releases,
   });
 

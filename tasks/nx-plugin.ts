@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from 'nx/src/devkit-exports.js';
 import { CLUSTER_NAME } from './lib/config.ts';
 import { BootstrapError } from './lib/errors.ts';
+import { GITOPS_ROOT_ENV } from './lib/gitops-digest.ts';
 import { PHASE_ENV, PHASE_NODE_FLAGS } from './lib/phase-process.ts';
 
 export const name = 'cluster-bootstrap';
@@ -17,6 +18,12 @@ const phase = (script: string, cluster: string, description: string, extra: Part
   metadata: { description, technologies: ['kubernetes'] },
   ...extra,
 });
+
+/**
+ * A tree read from outside the workspace (BOOTSTRAP_GITOPS_ROOT, gitops.sources checkouts) is
+ * part of the cache key by its content: Nx hashes the digest's output (tasks/lib/gitops-digest.ts).
+ */
+const externalTree = (cluster: string) => [{ env: GITOPS_ROOT_ENV }, { runtime: `node tasks/lib/gitops-digest.ts ${cluster}` }];
 
 function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
   return {
@@ -38,7 +45,7 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
     }),
     'gitops-tree': phase('gitops-tree', cluster, 'Build the GitOps tree as Flux builds it, for verify (cached)', {
       cache: true,
-      inputs: ['cluster', 'engine', 'tools', 'gitops'],
+      inputs: ['cluster', 'engine', 'tools', 'gitops', ...externalTree(cluster)],
       outputs: [`{workspaceRoot}/dist/gitops/${cluster}`],
     }),
     verify: phase('verify', cluster, 'Check CRDs, releases, workloads, conditions and a dry-run of the built first GitOps layer', {
@@ -66,7 +73,7 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
     audit: phase('audit', cluster, 'Rehearse Flux from empty: the GitOps tree built as Flux does, layer by layer, every kind served before it is applied (cached)', {
       cache: true,
       dependsOn: ['render-crds'],
-      inputs: ['charts', 'clusterValues', 'engine', 'tools', 'gitops', { dependentTasksOutputFiles: '**/*', transitive: true }],
+      inputs: ['charts', 'clusterValues', 'engine', 'tools', 'gitops', ...externalTree(cluster), { dependentTasksOutputFiles: '**/*', transitive: true }],
       outputs: [`{workspaceRoot}/dist/audit/${cluster}`],
     }),
     bootstrap: {

@@ -34,6 +34,7 @@ export async function readClusterTree(cluster: ClusterConfig, gitopsRoot?: strin
     folders: gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!],
     cluster: cluster.name,
     entry: gitops.entry,
+    otherSources: Object.fromEntries(Object.entries(gitops.sources).map(([source, folder]) => [source, path.resolve(workspaceRoot, folder)])),
     prerequisiteKeys: (namespace, name) => {
       const secret = secrets.find((s) => s.namespace === namespace && s.name === name);
       return secret && Object.keys(secret.data);

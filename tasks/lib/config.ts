@@ -96,6 +96,14 @@ export const clusterSchema = z.strictObject({
       folders: z.array(relativePath).optional(),
       /** Kinds that an operator registers at run time (added to the shipped defaults). */
       operators: z.array(operator).default([]),
+      /** API groups the platform itself serves, from no release (e.g. talos.dev on Talos). */
+      platformGroups: z.array(z.string().min(1)).default([]),
+      /**
+       * Flux sources other than the one the FluxInstance syncs, as local checkouts:
+       * "GitRepository/<namespace>/<name>" → a folder (relative to the workspace root, or absolute).
+       * A Kustomization from an unmapped source is reported as not rehearsed.
+       */
+      sources: z.record(z.string().regex(/^(GitRepository|OCIRepository|Bucket)\/[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be <Kind>/<namespace>/<name>'), z.string().min(1)).default({}),
     })
     .optional(),
   /** Severities of the CRD change rules (README "The breaking-change guard"). */

@@ -10,7 +10,7 @@ import type { ManifestEntry } from './crd-bundle.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 import type { CrdKind, HelmReleaseCrds } from './helmrelease-crds.ts';
 
-export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution';
+export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed';
 
 export interface Finding {
   type: FindingType;
@@ -23,7 +23,7 @@ export interface Finding {
 }
 
 /** Where a kind's definition comes from at the point a Kustomization applies it. */
-export type KindSource = 'builtin' | 'bundle' | 'tree-crd' | 'helmrelease' | 'operator' | 'none';
+export type KindSource = 'builtin' | 'platform' | 'bundle' | 'tree-crd' | 'helmrelease' | 'operator' | 'none';
 
 export interface KindVerdict {
   apiVersion: string;
@@ -62,6 +62,8 @@ export interface RehearsalInput {
   bundle: ManifestEntry[];
   helmReleases: HelmReleaseCrds[];
   operators: OperatorSpec[];
+  /** API groups the platform serves itself (cluster.yaml gitops.platformGroups): never missing. */
+  platformGroups?: string[];
   bootstrapReleases: BootstrapRelease[];
 }
 
@@ -94,9 +96,16 @@ export function rehearse(input: RehearsalInput): Rehearsal {
       findings.push({ type: 'dependency', kustomization: k.id, file: k.file, message: `dependsOn ${dep}, which no Kustomization of the tree defines; Flux waits for it forever`, fix: `fix the name/namespace of dependsOn ${dep}, or add that Kustomization` });
     }
     if (k.error) findings.push({ type: 'build', kustomization: k.id, file: k.file, message: `kustomize build of ${k.path} failed: ${k.error}`, fix: `fix ${k.path} (its kustomization.yaml or the files it names)` });
+    if (k.foreignSource) {
+      findings.push({ type: 'not-rehearsed', kustomization: k.id, file: k.file, message: `built from another source (${k.foreignSource}), not rehearsed: its objects are unknown here`, fix: `map ${k.foreignSource} to a local checkout in cluster.yaml gitops.sources (e.g. "${k.foreignSource.replace(' ', '/')}": ../other-repo)` });
+    }
     for (const missing of k.unresolved) {
       findings.push({ type: 'substitution', kustomization: k.id, file: k.file, message: `postBuild.substituteFrom ${missing}: nothing in the tree or in prerequisites creates it; Flux stops this Kustomization until it exists`, fix: 'add it to the tree, to prerequisites.secrets in cluster.yaml, or mark the reference optional: true' });
     }
+  }
+
+  for (const hr of input.helmReleases.filter((h) => h.notRendered)) {
+    findings.push({ type: 'not-rehearsed', kustomization: hr.kustomization, file: hr.file, message: `HelmRelease ${hr.namespace}/${hr.name}: ${hr.notRendered!.reason}; the CRDs its chart installs are unknown`, fix: hr.notRendered!.fix });
   }
 
   const layer = layersOf(input.kustomizations, byId, inCycle);
@@ -145,6 +154,7 @@ function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input:
 
   const bootstrap = servedByBootstrap(apiVersion, kind, input.builtin, input.bundle);
   if (bootstrap === 'builtin') return verdict(true, 'built in', 'builtin');
+  if (input.platformGroups?.includes(group)) return verdict(true, 'served by the platform (gitops.platformGroups)', 'platform');
   if (bootstrap) return verdict(true, `CRD phase (${bootstrap.release})`, 'bundle');
   for (const id of [k.id, ...deps]) {
     const crd = byId.get(id)?.objects.find(({ object: o }) => o.kind === 'CustomResourceDefinition' && serves(crdKindOf(o as { spec?: unknown }), group, version, kind));
@@ -184,12 +194,20 @@ function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input:
     } else if (deps.has(d.id)) {
       report('race', `${k.id} depends on ${d.id}, whose ${release} installs the ${kind} CRD, but ${d.id} is Ready before the release is (no wait)`, `set wait: true on ${d.id} (or a healthCheck on ${release}), or move the chart to helmfile.d/00-crds`);
     } else {
-      report('race', `${k.id} applies ${what}, whose CRD ${release} installs in ${d.id}, which ${k.id} does not depend on`, `add dependsOn ${d.id} to ${k.id} (${d.id} has ${d.wait ? 'wait: true' : 'no wait: set wait: true too'}), or move the chart to helmfile.d/00-crds`);
+      const gate = d.wait ? 'wait: true' : waitsFor(d, hr) ? `a healthCheck on ${release}` : 'no wait or healthCheck on it: set wait: true too';
+      report('race', `${k.id} applies ${what}, whose CRD ${release} installs in ${d.id}, which ${k.id} does not depend on`, `add dependsOn ${d.id} to ${k.id} (${d.id} has ${gate}), or move the chart to helmfile.d/00-crds`);
     }
     return verdict(false, `race: CRD from ${release} in ${d.id}`, 'helmrelease');
   }
 
-  report('missing', `nothing provides ${what}: no CRD in the bundle, the tree or its HelmReleases serves it, and no operator declares its group`, `add the chart that defines it to helmfile.d/00-crds, or declare the operator that registers ${group || 'it'} in cluster.yaml gitops.operators`);
+  const unrendered = input.helmReleases.filter((hr) => hr.notRendered && (hr.kustomization === k.id || deps.has(hr.kustomization)));
+  if (unrendered.length > 0) {
+    // One of those charts may define it: unknown, not missing.
+    const names = unrendered.map((hr) => `HelmRelease ${hr.namespace}/${hr.name}`).join(', ');
+    report('not-rehearsed', `nothing rendered provides ${what}; ${names} ${unrendered.length > 1 ? 'were' : 'was'} not rendered and may`, `make ${names} renderable (see its own finding), then audit again`);
+    return verdict(false, `unknown: ${names} not rendered`, 'none');
+  }
+  report('missing', `nothing provides ${what}: no CRD in the bundle, the tree or its HelmReleases serves it, and no operator declares its group`, `add the chart that defines it to helmfile.d/00-crds, or declare the operator that registers ${group || 'it'} in cluster.yaml gitops.operators (or gitops.platformKinds when the platform itself serves it)`);
   return verdict(false, 'missing: nothing provides it', 'none');
 }
 
@@ -268,7 +286,7 @@ function versionSkew(input: RehearsalInput): Finding[] {
         type: 'version-skew',
         kustomization: hr.kustomization,
         file: hr.chart.file,
-        message: `${pin.stateFile} pins ${pin.name} ${pin.version} for the bootstrap, the tree pins ${hr.chart.version} for HelmRelease ${hr.namespace}/${hr.name}: right after the bootstrap Flux moves the operator to ${hr.chart.version}, against CRDs of ${pin.version}`,
+        message: `${pin.stateFile} pins ${pin.name} ${pin.version} for the bootstrap, the tree pins ${hr.chart.version} for HelmRelease ${hr.namespace}/${hr.name}: right after the bootstrap Flux moves the release to ${hr.chart.version}${hr.crds.length > 0 ? `, its operator against CRDs of ${pin.version}` : ''}`,
         fix: `pin one version in both places (${pin.stateFile} and ${hr.chart.file}); one Renovate rule can bump both`,
       });
     }

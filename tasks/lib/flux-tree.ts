@@ -34,6 +34,8 @@ export interface FluxKustomization {
   error?: string;
   /** substituteFrom sources nothing provides. */
   unresolved: string[];
+  /** "Kind namespace/name" of a source other than the synced repository that has no local checkout: not built. */
+  foreignSource?: string;
 }
 
 export interface TreeFiles {
@@ -54,6 +56,20 @@ export interface TreeSource extends FluxBuildSource {
   /** The path the FluxInstance syncs, relative to the root. */
   entry: string;
   prerequisiteKeys: VariableSources['prerequisiteKeys'];
+  /** Local checkouts (absolute) of other Flux sources, by "Kind/namespace/name". */
+  otherSources?: Record<string, string>;
+}
+
+/** The source the FluxInstance syncs: flux-operator names it flux-system, in flux-system. */
+const SYNCED_SOURCE = { namespace: 'flux-system', name: 'flux-system', kinds: ['GitRepository', 'OCIRepository'] };
+
+/** "Kind/namespace/name" of a Kustomization's sourceRef, or undefined for the synced repository. */
+export function otherSourceOf(object: FluxObject): string | undefined {
+  const ref = object.spec?.['sourceRef'] as { kind?: string; name?: string; namespace?: string } | undefined;
+  if (!ref?.name) return undefined;
+  const namespace = ref.namespace ?? object.metadata?.namespace ?? 'default';
+  if (SYNCED_SOURCE.kinds.includes(ref.kind ?? '') && ref.name === SYNCED_SOURCE.name && namespace === SYNCED_SOURCE.namespace) return undefined;
+  return `${ref.kind ?? 'GitRepository'}/${namespace}/${ref.name}`;
 }
 
 type FluxObject = KubernetesObject & { spec?: Record<string, unknown> };
@@ -63,6 +79,12 @@ const isFluxKustomization = (o: KubernetesObject) => o.kind === 'Kustomization' 
 /** Flux builds a Kustomization at most this many levels below the entry here; deeper is a loop. */
 const MAX_DEPTH = 12;
 
+interface Pending {
+  object: FluxObject;
+  file: string;
+  appliedBy?: string;
+}
+
 export async function readFluxTree(source: TreeSource): Promise<FluxTree> {
   const entry: FluxObject = {
     apiVersion: `${FLUX_KUSTOMIZATION}/v1`,
@@ -71,47 +93,96 @@ export async function readFluxTree(source: TreeSource): Promise<FluxTree> {
     spec: { path: source.entry },
   };
   const found = new Map<string, FluxKustomization>();
-  const built: BuiltObject[] = [];
-  const sources: VariableSources = {
-    find: (kind, namespace, name) =>
-      built.find(({ object: o }) => o.kind === kind && o.apiVersion === 'v1' && o.metadata?.name === name && (o.metadata?.namespace ?? 'default') === namespace)?.object,
-    prerequisiteKeys: source.prerequisiteKeys,
-  };
+  const definitions = new Map<string, FluxObject>();
+  const find = (objects: BuiltObject[]): VariableSources['find'] => (kind, namespace, name) =>
+    objects.find(({ object: o }) => o.kind === kind && o.apiVersion === 'v1' && o.metadata?.name === name && (o.metadata?.namespace ?? 'default') === namespace)?.object;
+  const everything = () => [...found.values()].flatMap((k) => k.objects);
 
-  let wave: Array<{ object: FluxObject; file: string; appliedBy?: string }> = [{ object: entry, file: `${source.entry} (synced by the FluxInstance)` }];
-  for (let depth = 0; wave.length > 0; depth++) {
-    if (depth > MAX_DEPTH) {
-      throw new BootstrapError({
-        subject: wave[0]!.file,
-        problem: `Kustomizations apply Kustomizations more than ${MAX_DEPTH} levels deep`,
-        fix: 'a Kustomization probably applies its own path: point spec.path at a folder that does not contain its ks.yaml',
-      });
-    }
-    const requests = wave.map(({ object, file, appliedBy }) => {
+  /** Builds a wave of Kustomizations with the variables known now; returns the Kustomizations they apply. */
+  const buildWave = async (wave: Pending[]): Promise<Pending[]> => {
+    const sources: VariableSources = { find: find(everything()), prerequisiteKeys: source.prerequisiteKeys };
+    const requests: Array<{ id: string; root: string; kustomization: Record<string, unknown> }> = [];
+    for (const { object, file, appliedBy } of wave) {
       const kustomization = describe(object, file, appliedBy);
+      found.set(kustomization.id, kustomization);
+      definitions.set(kustomization.id, object);
+      const other = otherSourceOf(object);
+      const root = other ? source.otherSources?.[other] : source.root;
+      if (!root) {
+        kustomization.foreignSource = other!.replace('/', ' ');
+        continue;
+      }
       const resolved = resolveSubstitutions(object, sources);
       kustomization.unresolved = resolved.unresolved;
-      found.set(kustomization.id, kustomization);
-      return { id: kustomization.id, kustomization: resolved.object };
-    });
-    const results = await fluxBuild(source, requests);
-    const next: typeof wave = [];
-    for (const { id } of requests) {
-      const kustomization = found.get(id)!;
-      const result = results.get(id)!;
-      kustomization.objects = result.objects;
-      if (result.error) kustomization.error = result.error;
-      built.push(...result.objects);
-      for (const { object, file } of result.objects) {
-        if (!isFluxKustomization(object)) continue;
-        const childId = idOf(object);
-        if (!found.has(childId) && !next.some((n) => idOf(n.object) === childId)) next.push({ object, file, appliedBy: id });
+      requests.push({ id: kustomization.id, root, kustomization: resolved.object });
+    }
+    const next: Pending[] = [];
+    for (const [root, builds] of groupBy(requests, (r) => r.root)) {
+      const results = await fluxBuild({ ...source, root, folders: root === source.root ? source.folders : ['.'] }, builds);
+      for (const { id } of builds) {
+        const kustomization = found.get(id)!;
+        const result = results.get(id)!;
+        kustomization.objects = result.objects;
+        if (result.error) kustomization.error = result.error;
+        for (const { object, file } of result.objects) {
+          if (!isFluxKustomization(object)) continue;
+          const childId = idOf(object);
+          if (!found.has(childId) && !next.some((n) => idOf(n.object) === childId)) next.push({ object, file, appliedBy: id });
+        }
       }
     }
-    wave = next;
+    return next;
+  };
+
+  const buildAll = async (first: Pending[]) => {
+    let wave = first;
+    for (let depth = 0; wave.length > 0; depth++) {
+      if (depth > MAX_DEPTH) {
+        throw new BootstrapError({
+          subject: wave[0]!.file,
+          problem: `Kustomizations apply Kustomizations more than ${MAX_DEPTH} levels deep`,
+          fix: 'a Kustomization probably applies its own path: point spec.path at a folder that does not contain its ks.yaml',
+        });
+      }
+      wave = await buildWave(wave);
+    }
+  };
+
+  await buildAll([{ object: entry, file: `${source.entry} (synced by the FluxInstance)` }]);
+  // A substituteFrom ConfigMap that a Kustomization's dependsOn creates exists by the time Flux
+  // builds it, even when both were built in one wave here: build those again with it.
+  const late = [...found.values()].filter((k) => k.unresolved.length > 0 && resolvesFromDependencies(k, found, find));
+  if (late.length > 0) {
+    for (const k of late) found.delete(k.id);
+    await buildAll(late.map((k) => ({ object: definitions.get(k.id)!, file: k.file, appliedBy: k.appliedBy })));
   }
   const kustomizations = [...found.values()];
   return { kustomizations, files: await classifyFiles(source, kustomizations) };
+}
+
+/** Whether some unresolved reference of k is created by a Kustomization k depends on (transitively). */
+function resolvesFromDependencies(k: FluxKustomization, all: Map<string, FluxKustomization>, find: (objects: BuiltObject[]) => VariableSources['find']): boolean {
+  const seen = new Set<string>();
+  const stack = [...k.dependsOn];
+  const objects: BuiltObject[] = [];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id) || !all.has(id)) continue;
+    seen.add(id);
+    objects.push(...all.get(id)!.objects);
+    stack.push(...all.get(id)!.dependsOn);
+  }
+  const lookup = find(objects);
+  return k.unresolved.some((ref) => {
+    const [, kind, name, namespace] = /^(\w+)\/(\S+) in (\S+)$/.exec(ref) ?? [];
+    return !!kind && !!lookup(kind, namespace!, name!);
+  });
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
 }
 
 function idOf(object: KubernetesObject): string {

@@ -2,6 +2,8 @@
 // HelmRepository it names, through the cluster's registry mirror) rendered with its values.
 // CRDs under templates/ are always installed; those in the chart's crds/ folder only unless
 // spec.install.crds is Skip (Flux's default is Create). upgrade.crds is reported, not judged.
+// A chart that cannot be rendered (unreachable, a digest pin, a chart from an HTTP repository)
+// never stops the audit: its HelmRelease carries the reason (notRendered) and becomes a finding.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os, { availableParallelism } from 'node:os';
@@ -9,6 +11,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import type { ClusterConfig } from './config.ts';
 import { isCrd } from './crd-bundle.ts';
+import { BootstrapError } from './errors.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 import { runTool } from './run-tool.ts';
 import { loadMachineWritten, parseValue } from './yaml.ts';
@@ -25,7 +28,11 @@ export interface HelmReleaseSource {
   name: string;
   namespace: string;
   file: string;
-  /** oci://… and the version (and the file pinning them), or why the chart cannot be rendered offline. */
+  /**
+   * oci://… and the version (and the file pinning them), or why the chart cannot be rendered
+   * offline. `version` may be a semver range (OCIRepository ref.semver): helm resolves it
+   * against the registry's tags, as source-controller does.
+   */
   chart: { url: string; version: string; file: string } | { unresolved: string };
   installCrds: string;
   upgradeCrds: string;
@@ -34,6 +41,10 @@ export interface HelmReleaseSource {
 
 export interface HelmReleaseCrds extends HelmReleaseSource {
   crds: CrdKind[];
+  /** Why the chart's CRDs are unknown (not rendered), if they are, and what makes it renderable. */
+  notRendered?: { reason: string; fix: string };
+  /** The version a semver range resolved to. */
+  resolvedVersion?: string;
 }
 
 type Obj = KubernetesObject & { spec?: Record<string, any>; data?: Record<string, string>; file?: string };
@@ -71,9 +82,11 @@ function chartOf(spec: Record<string, any>, namespace: string, find: (k: string,
     if (ref.kind !== 'OCIRepository') return { unresolved: `chartRef kind ${ref.kind} is not rendered offline` };
     const repo = find('OCIRepository', ref.namespace ?? namespace, ref.name);
     if (!repo) return { unresolved: `OCIRepository ${ref.namespace ?? namespace}/${ref.name} is not in the tree` };
-    const tag = repo.spec?.['ref']?.['tag'];
-    if (!tag) return { unresolved: `OCIRepository ${ref.name} pins no ref.tag (a semver range or digest is resolved only by Flux)` };
-    return { url: String(repo.spec?.['url']), version: String(tag), file: repo.file ?? '' };
+    const pinned = repo.spec?.['ref'] ?? {};
+    const version = pinned['tag'] ?? pinned['semver'];
+    if (pinned['digest']) return { unresolved: `OCIRepository ${ref.name} pins a digest (ref.digest), which only Flux resolves` };
+    if (!version) return { unresolved: `OCIRepository ${ref.name} pins no ref.tag or ref.semver` };
+    return { url: String(repo.spec?.['url']), version: String(version), file: repo.file ?? '' };
   }
   const chart = spec['chart']?.['spec'];
   if (!chart) return { unresolved: 'neither chartRef nor chart.spec is set' };
@@ -119,25 +132,39 @@ export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], clust
   const pulled = new Map<string, Promise<string>>();
   const crdFolders = new Map<string, Promise<CrdKind[]>>();
   const templates = new Map<string, Promise<CrdKind[]>>();
+  const render = async (release: HelmReleaseSource): Promise<HelmReleaseCrds> => {
+    if ('unresolved' in release.chart) {
+      return { ...release, crds: [], notRendered: { reason: `not rendered: ${release.chart.unresolved}`, fix: 'pin the chart by tag (or a semver range) in an OCIRepository or OCI HelmRepository of the tree, or declare the kinds it serves in cluster.yaml gitops.operators' } };
+    }
+    const chartKey = `${release.chart.url}@${release.chart.version}`;
+    const chartDir = path.join(scratch, `chart-${pulled.size}`);
+    let archive: string;
+    try {
+      archive = await once(pulled, chartKey, () => pullChart(release, cluster, chartDir));
+    } catch (error) {
+      return { ...release, crds: [], notRendered: { reason: `not rehearsed: chart unreachable: ${toolSaid(error)}`, fix: reachFix(release.chart, cluster) } };
+    }
+    const resolved = path.basename(archive, '.tgz').slice(path.basename(release.chart.url).length + 1);
+    const resolvedVersion = resolved && resolved !== release.chart.version ? resolved : undefined;
+    const helm = helmRun(release, cluster);
+    const valuesFile = path.join(scratch, `values-${templates.size}.json`);
+    try {
+      const [templated, crdsFolder] = await Promise.all([
+        once(templates, JSON.stringify([chartKey, release.values]), async () => {
+          await writeFile(valuesFile, JSON.stringify(release.values));
+          return crdKinds(await helm(['template', release.name, archive, '--namespace', release.namespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`]));
+        }),
+        once(crdFolders, chartKey, async () => crdKinds(await helm(['show', 'crds', archive]))),
+      ]);
+      return { ...release, crds: release.installCrds === 'Skip' ? templated : [...templated, ...crdsFolder], ...(resolvedVersion ? { resolvedVersion } : {}) };
+    } catch (error) {
+      return { ...release, crds: [], notRendered: { reason: `not rehearsed: the chart does not render with its values: ${toolSaid(error)}`, fix: `fix the HelmRelease's values (${release.file}), or the chart ${release.chart.url}:${release.chart.version}` } };
+    }
+  };
   try {
-    return await Promise.all(
-      releases.map(async (release) => {
-        if ('unresolved' in release.chart) return { ...release, crds: [] };
-        const chartKey = `${release.chart.url}@${release.chart.version}`;
-        const chartDir = path.join(scratch, `chart-${pulled.size}`);
-        const archive = await once(pulled, chartKey, () => pullChart(release, cluster, chartDir));
-        const helm = helmRun(release, cluster);
-        const valuesFile = path.join(scratch, `values-${templates.size}.json`);
-        const [templated, crdsFolder] = await Promise.all([
-          once(templates, JSON.stringify([chartKey, release.values]), async () => {
-            await writeFile(valuesFile, JSON.stringify(release.values));
-            return crdKinds(await helm(['template', release.name, archive, '--namespace', release.namespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`]));
-          }),
-          once(crdFolders, chartKey, async () => crdKinds(await helm(['show', 'crds', archive]))),
-        ]);
-        return { ...release, crds: release.installCrds === 'Skip' ? templated : [...templated, ...crdsFolder] };
-      }),
-    );
+    // Each release settles on its own (a failure is its finding): the scratch folder is removed
+    // only once no pull or render is still writing to it.
+    return await Promise.all(releases.map(render));
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -165,6 +192,23 @@ async function pullChart(release: HelmReleaseSource, cluster: ClusterConfig, dir
   await helmRun(release, cluster)(['pull', ref, '--version', version, '--destination', dir, ...(mirror?.plainHttp ? ['--plain-http'] : [])]);
   const [archive] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
   return path.join(dir, archive!);
+}
+
+/** How to make a chart the audit could not pull reachable: the sandbox push, or the mirror. */
+function reachFix(chart: { url: string; version: string }, cluster: ClusterConfig): string {
+  const bare = chart.url.replace(/^oci:\/\//, '');
+  const name = path.basename(bare);
+  const upstream = path.dirname(bare);
+  const mirror = cluster.registryMirror?.host;
+  if (!mirror) return `make ${chart.url}:${chart.version} reachable from this machine, or set registryMirror in cluster.yaml to a mirror that holds it`;
+  return `copy ${name} ${chart.version} into the registry mirror ${mirror} at ${upstream} (the sandbox: helm pull it where it is reachable, then npm run sandbox -- push ${name}-${chart.version}.tgz --path ${upstream})`;
+}
+
+/** The tool's own words for a failed pull or render, on one line. */
+function toolSaid(error: unknown): string {
+  const problem = error instanceof BootstrapError ? error.problem : String(error);
+  const lines = problem.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('(full output'));
+  return lines.at(-1) ?? problem;
 }
 
 function crdKinds(text: string): CrdKind[] {

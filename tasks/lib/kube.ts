@@ -112,8 +112,18 @@ export async function serverSideApply<T extends KubernetesObject>(
     // A real write finishes even after the first SIGINT/SIGTERM (interrupt.ts).
     return await (dryRun ? apply() : duringWrite(apply));
   } catch (cause) {
-    throw apiError(cause, describe(object), dryRun ? 'server-side dry-run failed' : 'server-side apply failed');
+    throw apiError(groupNotServed(cause, object) ?? cause, describe(object), dryRun ? 'server-side dry-run failed' : 'server-side apply failed');
   }
+}
+
+/**
+ * The client asks discovery for the object's group/version first. A group the cluster serves
+ * no kind of answers a plain "404 page not found" (a served group without the kind gives the
+ * client's "Unrecognized API version and kind"): both mean "no matches for kind".
+ */
+function groupNotServed(cause: unknown, object: KubernetesObject): Error | undefined {
+  if (!(cause instanceof ApiException) || cause.code !== 404 || !/404 page not found/.test(String(cause.body))) return undefined;
+  return new Error(`Unrecognized API version and kind: ${object.apiVersion} ${object.kind}`, { cause });
 }
 
 // CRDs travel as plain JSON, through the client's untyped custom-object calls on

@@ -51,7 +51,7 @@ describe('cluster.yaml validation', () => {
   });
 
   it('reads the gitops section and refuses paths that climb out of the repository', () => {
-    expect(parseClusterYaml(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n`, 'c').gitops).toEqual({ root: '.', entry: 'kubernetes/flux/cluster', operators: [] });
+    expect(parseClusterYaml(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n`, 'c').gitops).toEqual({ root: '.', entry: 'kubernetes/flux/cluster', operators: [], platformGroups: [], sources: {} });
     const error = errorOf(`${valid}gitops:\n  entry: ../other-repo/flux\n`);
     expect(error.subject).toBe('clusters/x/cluster.yaml: gitops.entry');
     expect(error.problem).toBe('must be a relative path without ".."');
