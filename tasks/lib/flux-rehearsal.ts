@@ -207,7 +207,7 @@ function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input:
     report('not-rehearsed', `nothing rendered provides ${what}; ${names} ${unrendered.length > 1 ? 'were' : 'was'} not rendered and may`, `make ${names} renderable (see its own finding), then audit again`);
     return verdict(false, `unknown: ${names} not rendered`, 'none');
   }
-  report('missing', `nothing provides ${what}: no CRD in the bundle, the tree or its HelmReleases serves it, and no operator declares its group`, `add the chart that defines it to helmfile.d/00-crds, or declare the operator that registers ${group || 'it'} in cluster.yaml gitops.operators (or gitops.platformKinds when the platform itself serves it)`);
+  report('missing', `nothing provides ${what}: no CRD in the bundle, the tree or its HelmReleases serves it, and no operator declares its group`, `add the chart that defines it to helmfile.d/00-crds, or declare the operator that registers ${group || 'it'} in cluster.yaml gitops.operators (or gitops.platformGroups when the platform itself serves it)`);
   return verdict(false, 'missing: nothing provides it', 'none');
 }
 

@@ -83,7 +83,7 @@ interface Revision {
 }
 
 async function releaseHistories(): Promise<Map<string, Revision[]>> {
-  const list = await run`helm list -A --kube-context ${CONTEXT} -a -o json`;
+  const list = await run`helm list -A --kube-context ${CONTEXT} -o json`;
   const releases = JSON.parse(list.stdout) as Array<{ name: string; namespace: string }>;
   const histories = new Map<string, Revision[]>();
   for (const r of releases) {

@@ -107,4 +107,43 @@ describe('rehearse', () => {
       expect.objectContaining({ type: 'version-skew', file: 'apps/silence-operator/ocirepository.yaml', message: expect.stringContaining('pins silence-operator 0.19.1 for the bootstrap, the tree pins 0.20.0') }),
     ]);
   });
+
+  it('a race whose dependency gates on a healthCheck says so in its fix (never "has no wait")', () => {
+    const checked = ks('obs/silence-operator', { healthChecks: ['HelmRelease obs/silence-operator'] });
+    const { findings } = rehearse(input([checked, ks('obs/silences', { objects: [silence] })]));
+    expect(findings[0]!.fix).toBe('add dependsOn obs/silence-operator to obs/silences (obs/silence-operator has a healthCheck on HelmRelease obs/silence-operator), or move the chart to helmfile.d/00-crds');
+  });
+
+  it('a chart that was not rendered is a finding, and the kinds it may serve are unknown, not missing', () => {
+    const unrendered: HelmReleaseCrds = { ...silenceCrd, crds: [], notRendered: { reason: 'not rehearsed: chart unreachable: not found', fix: 'push it' } };
+    const { findings } = rehearse(input([operatorKs, ks('obs/silences', { dependsOn: ['obs/silence-operator'], objects: [silence] })], { helmReleases: [unrendered] }));
+    expect(findings).toEqual([
+      { type: 'not-rehearsed', kustomization: 'obs/silence-operator', file: 'apps/silence-operator/helmrelease.yaml', message: 'HelmRelease obs/silence-operator: not rehearsed: chart unreachable: not found; the CRDs its chart installs are unknown', fix: 'push it' },
+      expect.objectContaining({ type: 'not-rehearsed', kustomization: 'obs/silences', message: 'nothing rendered provides observability.giantswarm.io/v1alpha2 Silence; HelmRelease obs/silence-operator was not rendered and may' }),
+    ]);
+  });
+
+  it('a Kustomization from another source is not rehearsed, and says how to map it', () => {
+    const { findings } = rehearse(input([ks('flux-system/private', { foreignSource: 'GitRepository flux-system/private-repo' })]));
+    expect(findings).toEqual([
+      expect.objectContaining({ type: 'not-rehearsed', message: 'built from another source (GitRepository flux-system/private-repo), not rehearsed: its objects are unknown here' }),
+    ]);
+  });
+
+  it('kinds the platform serves (gitops.platformGroups) are never missing', () => {
+    const machine = obj('talos.dev/v1alpha1', 'ServiceAccount', 'talos-backup');
+    expect(rehearse(input([ks('kube-system/talos-backup', { objects: [machine] })])).findings).toMatchObject([{ type: 'missing' }]);
+    const { findings, layers } = rehearse(input([ks('kube-system/talos-backup', { objects: [machine] })], { platformGroups: ['talos.dev'] }));
+    expect(findings).toEqual([]);
+    expect(layers[0]!.kinds[0]).toMatchObject({ ok: true, source: 'platform', servedBy: 'served by the platform (gitops.platformGroups)' });
+  });
+
+  it('version skew of a chart without CRDs speaks of the release, not of CRDs', () => {
+    const coredns: HelmReleaseCrds = { ...silenceCrd, name: 'coredns', kustomization: 'kube-system/coredns', chart: { url: 'oci://ghcr.io/coredns/charts/coredns', version: '1.48.0', file: 'apps/coredns/ocirepository.yaml' }, crds: [] };
+    const pin: BootstrapRelease = { name: 'coredns', chart: 'ghcr.io/coredns/charts/coredns', version: '1.47.1', stateFile: 'helmfile.d/01-core.yaml.gotmpl', installed: true };
+    const { findings } = rehearse(input([ks('kube-system/coredns')], { helmReleases: [coredns], bootstrapReleases: [pin] }));
+    expect(findings.map((f) => f.message)).toEqual([
+      'helmfile.d/01-core.yaml.gotmpl pins coredns 1.47.1 for the bootstrap, the tree pins 1.48.0 for HelmRelease obs/coredns: right after the bootstrap Flux moves the release to 1.48.0',
+    ]);
+  });
 });

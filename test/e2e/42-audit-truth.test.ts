@@ -1,0 +1,113 @@
+// The audit tells the truth on real-shaped trees (test/fixtures/gitops-real-shapes over a copy of
+// the example tree): no stale verdict from Nx's cache for a tree outside the workspace, no abort
+// on a chart it cannot pull, no false finding for a variable a dependency creates, a chart pinned
+// by semver resolved against the mirror, and a Kustomization from another source named, not
+// built from the wrong root. Each case failed before (see the closing note of the change).
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { run, runWith } from '../helpers/sandbox.ts';
+
+const copies: string[] = [];
+afterAll(async () => {
+  for (const root of copies) await rm(root, { recursive: true, force: true });
+});
+
+async function copyOfExample(): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'gitops-truth-'));
+  copies.push(root);
+  await cp(path.join(workspaceRoot, 'kubernetes'), path.join(root, 'kubernetes'), { recursive: true });
+  return root;
+}
+
+async function edit(root: string, file: string, change: (text: string) => string): Promise<void> {
+  const target = path.join(root, 'kubernetes', file);
+  const before = await readFile(target, 'utf8');
+  const after = change(before);
+  if (after === before) throw new Error(`edit of ${file} changed nothing`);
+  await writeFile(target, after);
+}
+
+/** The example tree with every real-world shape of the fixture laid over it. */
+async function realShapedTree(): Promise<string> {
+  const root = await copyOfExample();
+  await cp(path.join(workspaceRoot, 'test/fixtures/gitops-real-shapes/kubernetes'), path.join(root, 'kubernetes'), { recursive: true });
+  await edit(root, 'apps/observability/silence-operator/app/ocirepository.yaml', (t) => t.replace('tag: 0.20.0', 'semver: ">=0.20.0 <0.21.0"'));
+  await edit(root, 'apps/observability/silence-operator/ks.yaml', (t) =>
+    t.replace(/  wait: true\n/, '  wait: false\n  healthChecks:\n    - apiVersion: helm.toolkit.fluxcd.io/v2\n      kind: HelmRelease\n      name: silence-operator\n      namespace: observability\n'),
+  );
+  return root;
+}
+
+const scratchFolders = async () => (await readdir(os.tmpdir())).filter((f) => f.startsWith('helmrelease-crds-')).sort();
+
+describe('the audit on real-shaped trees', () => {
+  it('reports every case as a finding, never aborts, and leaves no scratch folder', async () => {
+    const root = await realShapedTree();
+    const before = await scratchFolders();
+    const result = await run`node tasks/audit.ts --cluster infra --gitops-root ${root}`;
+    const out = result.stdout;
+    expect(result.stderr).not.toContain('failed unexpectedly');
+    expect(result.stderr).not.toContain('is not installed or not on PATH');
+    expect(result.exitCode, `${out}\n${result.stderr}`).toBe(1);
+
+    // An unpullable chart is a finding for its HelmRelease, with the command that fixes it.
+    expect(out).toMatch(
+      /  ✗ not-rehearsed: HelmRelease default\/home-app: not rehearsed: chart unreachable: .+; the CRDs its chart installs are unknown\n {6}Kustomization flux-system\/home-app, kubernetes\/home\/app\/resources\/helmrelease\.yaml\n {6}fix: copy app-template 4\.4\.0 into the registry mirror 127\.0\.0\.1:15000 at ghcr\.io\/bjw-s-labs\/helm \(the sandbox: helm pull it where it is reachable, then npm run sandbox -- push app-template-4\.4\.0\.tgz --path ghcr\.io\/bjw-s-labs\/helm\)/,
+    );
+    // Another source is named, not built from this repository's root.
+    expect(out).toContain(
+      '  ✗ not-rehearsed: built from another source (GitRepository flux-system/home-ops-private), not rehearsed: its objects are unknown here\n' +
+        '      Kustomization flux-system/cluster-private-apps, kubernetes/flux/cluster/private.yaml\n' +
+        '      fix: map GitRepository flux-system/home-ops-private to a local checkout in cluster.yaml gitops.sources (e.g. "GitRepository/flux-system/home-ops-private": ../other-repo)',
+    );
+    expect(out).not.toMatch(/build: kustomize build of \.\/apps failed/);
+    // The variable home-settings creates is there when Flux builds home-app, which depends on it.
+    expect(out).not.toContain('✗ substitution');
+    // The semver pin is resolved against the mirror's tags: the Silence CRD is known.
+    expect(out).toContain('    ✔ observability.giantswarm.io/v1alpha2 Silence: HelmRelease observability/silence-operator in observability/silence-operator');
+    expect(out).not.toContain('✗ missing');
+    // The real race: a shared Component's kind, without a dependsOn on its operator; the fix names the healthCheck.
+    expect(out).toContain(
+      '  ✗ race: flux-system/home-app applies observability.giantswarm.io/v1alpha2 Silence, whose CRD HelmRelease observability/silence-operator installs in observability/silence-operator, which flux-system/home-app does not depend on\n' +
+        '      Kustomization flux-system/home-app, kubernetes/components/maintenance-silence/silence.yaml\n' +
+        '      fix: add dependsOn observability/silence-operator to flux-system/home-app (observability/silence-operator has a healthCheck on HelmRelease observability/silence-operator), or move the chart to helmfile.d/00-crds',
+    );
+    expect(out).toMatch(/\d+ Kustomizations in \d+ layers, \d+ kinds, 3 findings/);
+    expect(await scratchFolders()).toEqual(before);
+  });
+
+  it('a chart pinned by digest is not rendered, and says so', async () => {
+    const root = await copyOfExample();
+    await edit(root, 'apps/observability/silence-operator/app/ocirepository.yaml', (t) => t.replace('tag: 0.20.0', `digest: sha256:${'0'.repeat(64)}`));
+    const result = await run`node tasks/audit.ts --cluster infra --gitops-root ${root}`;
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout).toContain('  ✗ not-rehearsed: HelmRelease observability/silence-operator: not rendered: OCIRepository silence-operator pins a digest (ref.digest), which only Flux resolves; the CRDs its chart installs are unknown');
+    // Its kind is unknown, not "missing" with the advice to add a chart to 00-crds.
+    expect(result.stdout).toContain('  ✗ not-rehearsed: nothing rendered provides observability.giantswarm.io/v1alpha2 Silence; HelmRelease observability/silence-operator was not rendered and may');
+    expect(result.stdout).not.toContain('✗ missing');
+  });
+
+  it('through Nx, a tree outside the workspace is in the cache key: a changed file is a miss, never a replayed verdict', async () => {
+    const root = await copyOfExample();
+    const nx = runWith({ BOOTSTRAP_GITOPS_ROOT: root });
+    const first = await nx`nx run infra:audit --outputStyle=stream`;
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+    const hit = await nx`nx run infra:audit --outputStyle=stream`;
+    expect(hit.stdout + hit.stderr).toMatch(/infra:audit.*(local cache|existing outputs match the cache)/);
+    // The issue's case: a dependsOn that makes a cycle, in the external tree only.
+    await edit(root, 'apps/cert-manager/cert-manager/ks.yaml', (t) => t.replace('  name: &app cert-manager\nspec:\n', '  name: &app cert-manager\nspec:\n  dependsOn:\n    - name: cert-manager-issuers\n'));
+    const changed = await nx`nx run infra:audit --outputStyle=stream`;
+    const output = changed.stdout + changed.stderr;
+    expect(output).not.toMatch(/infra:audit.*(local cache|existing outputs match the cache)/);
+    expect(output).toContain('✗ cycle: dependsOn cycle: cert-manager/cert-manager → cert-manager/cert-manager-issuers → cert-manager/cert-manager');
+    expect(changed.exitCode).not.toBe(0);
+    // A flag's folder cannot be hashed by Nx: refused with the way that is.
+    const flag = await run`nx run infra:audit --gitops-root ${root} --outputStyle=stream`;
+    expect(flag.exitCode).not.toBe(0);
+    expect(flag.stdout + flag.stderr).toContain(`✗ audit failed: option --gitops-root: through Nx, the tree at ${root} would not be part of the cache key: a changed tree could replay an old verdict`);
+    expect(flag.stdout + flag.stderr).toContain(`fix: run BOOTSTRAP_GITOPS_ROOT=${root} nx run infra:audit (its content is hashed)`);
+  });
+});
