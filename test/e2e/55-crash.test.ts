@@ -43,6 +43,7 @@ function startBootstrap(): Bootstrap {
 
 const phaseProcess = (p: Proc) => p.comm.startsWith('node') && /tasks\/[\w-]+\.ts --cluster apps/.test(p.cmdline);
 const helmChild = (p: Proc) => p.comm === 'helm' || p.comm === 'helmfile';
+
 const phaseName = (p: Proc) => /tasks\/([\w-]+)\.ts/.exec(p.cmdline)?.[1] ?? p.comm;
 
 /** Waits (polling /proc) for a process below the run that `match` picks; the youngest wins. */
@@ -116,10 +117,12 @@ async function killAt(boot: Bootstrap, helm: boolean, offset: number, random: ()
   void boot.exited.then(() => (state.done = true));
   let target: Proc | undefined;
   if (helm) {
-    // Wait for core's helmfile, then a moment into the sync, then for a helm it runs.
-    if (await waitForTarget(boot, (p) => p.comm === 'helmfile', state)) {
-      await sleep(Math.floor(random() * 1500));
-      target = await waitForTarget(boot, helmChild, state);
+    // The helm that writes: helmfile sync's `helm upgrade --install`, a moment into its wait.
+    const installing = (p: Proc) => p.comm === 'helm' && / upgrade /.test(` ${p.cmdline} `);
+    const first = await waitForTarget(boot, installing, state);
+    if (first) {
+      await sleep(Math.floor(random() * 2000));
+      target = descendants(boot.pid).some((p) => p.pid === first.pid) ? first : await waitForTarget(boot, installing, state);
     }
   } else {
     await sleep(offset);
@@ -186,7 +189,7 @@ async function crashAndConverge(point: number, random: () => number, duration: n
   const lease = (await kube.objects.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'cluster-bootstrap', namespace: 'kube-system' } })) as { spec?: { holderIdentity?: string } };
   expect(lease.spec?.holderIdentity, 'the Lease is released').toBeUndefined();
   const record = await readCoreRecord(kube);
-  for (const r of record?.releases ?? []) expect(histories.get(`${r.namespace}/${r.name}`)?.at(-1)?.revision, `core record of ${r.name}`).toBe(r.revision);
+  for (const r of record?.releases ?? []) expect(histories.get(`${r.namespace}/${r.name}`)?.at(-1)?.revision, `core record of ${r.name}`).toBe(Number(r.revision));
   expect(record?.releases.length, 'the core record lists every core release').toBeGreaterThanOrEqual(7);
 
   // The second rerun is a no-op.
