@@ -112,7 +112,7 @@ interface Outcome {
 }
 
 /** SIGKILLs the phase process running after `offset`, or a helm that core's helmfile starts; what it killed, or undefined. */
-async function killAt(boot: Bootstrap, helm: boolean, offset: number, random: () => number): Promise<string | undefined> {
+async function killAt(boot: Bootstrap, helm: boolean, offset: number, helmDelay: number): Promise<string | undefined> {
   const state = { done: false };
   void boot.exited.then(() => (state.done = true));
   let target: Proc | undefined;
@@ -121,7 +121,7 @@ async function killAt(boot: Bootstrap, helm: boolean, offset: number, random: ()
     const installing = (p: Proc) => p.comm === 'helm' && / upgrade /.test(` ${p.cmdline} `);
     const first = await waitForTarget(boot, installing, state);
     if (first) {
-      await sleep(Math.floor(random() * 2000));
+      await sleep(helmDelay);
       target = descendants(boot.pid).some((p) => p.pid === first.pid) ? first : await waitForTarget(boot, installing, state);
     }
   } else {
@@ -134,7 +134,7 @@ async function killAt(boot: Bootstrap, helm: boolean, offset: number, random: ()
   } catch {
     return undefined; // Ended just before.
   }
-  return helm ? `${target.comm} (pid ${target.pid}, ${target.cmdline.split(' ').slice(1, 3).join(' ')})` : `${phaseName(target)} (pid ${target.pid}) at ${(offset / 1000).toFixed(1)}s`;
+  return helm ? `helm upgrade of ${/ upgrade (?:--install )?([\w.-]+)/.exec(target.cmdline)?.[1] ?? 'a release'} (pid ${target.pid})` : `${phaseName(target)} (pid ${target.pid}) at ${(offset / 1000).toFixed(1)}s`;
 }
 
 /** One kill point: start bootstrap, SIGKILL its phase process (or helm child) at the point, rerun until it converges. */
@@ -150,7 +150,8 @@ async function crashAndConverge(point: number, random: () => number, duration: n
     const removedCrds = await makeWork(random);
     before = await uids(removedCrds);
     boot = startBootstrap();
-    killed = await killAt(boot, helm, Math.floor((random() * duration * 0.85) / 2 ** attempt), random);
+    // An install here takes about a second: a helm point kills within its first 0.8 s.
+    killed = await killAt(boot, helm, Math.floor((random() * duration * 0.85) / 2 ** attempt), Math.floor((random() * 800) / 2 ** attempt));
   }
   const exit = await Promise.race([boot!.exited, sleep(120_000).then(() => 'hung' as const)]);
   if (exit === 'hung') process.kill(-boot!.pid, 'SIGKILL');

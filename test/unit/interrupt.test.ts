@@ -108,13 +108,13 @@ describe('interrupts', () => {
 });
 
 describe('no orphans', () => {
-  it('SIGTERM ends a reading tool and its grandchild at once; the writing tool is let run, then ended on exit', async () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s ends a reading tool and its grandchild at once; the writing tool is let run, then ended on exit', async (signal) => {
     const run = start('children');
     const { reader, writer } = await run.ready;
-    run.signal('SIGTERM');
+    run.signal(signal);
     expect(await gone(reader!)).toBe(true);
     const { code } = await run.ended;
-    expect(code).toBe(143);
+    expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
     expect(await gone(writer!)).toBe(true);
   });
 
