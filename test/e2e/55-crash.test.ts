@@ -41,7 +41,8 @@ function startBootstrap(): Bootstrap {
   return { pid: child.pid!, output: () => output, exited: once(child, 'exit').then(([code]) => code as number | null) };
 }
 
-const phaseProcess = (p: Proc) => p.comm.startsWith('node') && /tasks\/[\w-]+\.ts --cluster apps/.test(p.cmdline);
+// By its command line: Node names its main thread "MainThread", which is what /proc's comm shows.
+const phaseProcess = (p: Proc) => /^(\S*\/)?node .*tasks\/[\w-]+\.ts --cluster apps/.test(p.cmdline);
 const helmChild = (p: Proc) => p.comm === 'helm' || p.comm === 'helmfile';
 
 const phaseName = (p: Proc) => /tasks\/([\w-]+)\.ts/.exec(p.cmdline)?.[1] ?? p.comm;
@@ -145,8 +146,12 @@ async function crashAndConverge(point: number, random: () => number, duration: n
   let boot: Bootstrap | undefined;
   // A point whose run ended before anything could be killed is drawn again (earlier).
   for (let attempt = 0; !killed; attempt++) {
+    if (boot) {
+      // That run ended before anything could be killed: it must have succeeded.
+      const code = await boot.exited;
+      expect(code, `point ${point}: a bootstrap nobody killed failed:\n${boot.output()}`).toBe(0);
+    }
     expect(attempt, `point ${point}: nothing to kill in 3 runs`).toBeLessThan(3);
-    if (boot) await boot.exited;
     const removedCrds = await makeWork(random);
     before = await uids(removedCrds);
     boot = startBootstrap();
