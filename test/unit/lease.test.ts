@@ -21,7 +21,7 @@ describe('currentHolder', () => {
 });
 
 describe('deadHolder', () => {
-  const held = (holder: object | undefined) => ({ metadata: { annotations: holder ? { [HOLDER_ANNOTATION]: JSON.stringify(holder) } : {} }, spec: {} });
+  const held = (holder: object | undefined) => ({ metadata: { annotations: holder ? { [HOLDER_ANNOTATION]: JSON.stringify(holder) } : ({} as Record<string, string>) }, spec: {} });
 
   it('lets a run take over the Lease of a holder on this machine that is gone, or whose PID was reused', () => {
     const self = selfIdentity();
