@@ -89,6 +89,6 @@ if (import.meta.main) {
         clean: rehearsal.findings.length === 0,
       };
     },
-    { options: ['gitopsRoot', 'verbose'] },
+    {},
   );
 }

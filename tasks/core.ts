@@ -179,4 +179,4 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   log.success(`core releases synced: ${names.join(', ')}`);
 }
 
-if (import.meta.main) await runPhase('core', installCore, { writes: true, options: ['recover'] });
+if (import.meta.main) await runPhase('core', installCore, { writes: true });

@@ -80,4 +80,4 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   }
 }
 
-if (import.meta.main) await runPhase('crds', applyCrds, { writes: true, options: ['dryRun', 'allowBreaking', 'checkObjects'] });
+if (import.meta.main) await runPhase('crds', applyCrds, { writes: true });

@@ -17,6 +17,6 @@ if (import.meta.main) {
       const objects = tree.kustomizations.reduce((sum, k) => sum + k.objects.length, 0);
       log.success(`${relative(gitopsTreeFile(cluster.name))}: ${tree.kustomizations.length} Kustomizations, ${objects} objects`);
     },
-    { options: [] },
+    {},
   );
 }

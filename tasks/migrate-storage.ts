@@ -24,4 +24,4 @@ export async function migrateStorage({ cluster, kube, log }: TaskContext): Promi
   log.info(`now apply the bundle: nx run ${cluster.name}:crds`);
 }
 
-if (import.meta.main) await runPhase('migrate-storage', migrateStorage, { writes: true, options: [] });
+if (import.meta.main) await runPhase('migrate-storage', migrateStorage, { writes: true });

@@ -64,4 +64,4 @@ async function waitForNamespaces(names: string[], { log, kube, timeoutMs }: Task
   );
 }
 
-if (import.meta.main) await runPhase('prereqs', prereqs, { writes: true, options: [] });
+if (import.meta.main) await runPhase('prereqs', prereqs, { writes: true });

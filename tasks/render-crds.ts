@@ -93,4 +93,4 @@ function summarize(ctx: TaskContext, manifest: BundleManifest): BundleManifest {
   return manifest;
 }
 
-if (import.meta.main) await runPhase('render-crds', async (ctx) => void (await renderCrds(ctx)), { options: ['timeout'] });
+if (import.meta.main) await runPhase('render-crds', async (ctx) => void (await renderCrds(ctx)), {});

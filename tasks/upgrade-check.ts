@@ -12,6 +12,6 @@ if (import.meta.main) {
       const check = await checkUpgradeObjects(kube(), cluster, await loadBundle(cluster.name), timeoutMs);
       return { json: check, text: formatUpgradeCheck(check), clean: check.rejected.length === 0 };
     },
-    { options: ['context', 'timeout'], guarded: true },
+    { guarded: true },
   );
 }

@@ -172,4 +172,4 @@ export async function verify(ctx: TaskContext): Promise<CheckResult[]> {
   return results;
 }
 
-if (import.meta.main) await runPhase('verify', async (ctx) => void (await verify(ctx)), { options: ['context', 'timeout'], guarded: true });
+if (import.meta.main) await runPhase('verify', async (ctx) => void (await verify(ctx)), { guarded: true });

@@ -7,55 +7,19 @@ import { CLUSTER_NAME, loadCluster, type ClusterConfig } from './config.ts';
 import { AggregateBootstrapError, BootstrapError } from './errors.ts';
 import { connect, type Kube } from './kube.ts';
 import { createLogger, type Logger } from './log.ts';
+import { flagName, OPTIONS, optionsOf, type OptionName, type OptionSpec, type OptionTable } from './options.ts';
 import { guardIdentity } from './identity.ts';
 import { endChildren } from './children.ts';
 import { interruption, watchInterrupts } from './interrupt.ts';
 import { acquireLease, type LeaseHold } from './lease.ts';
 import { withToolsOnPath } from './tools.ts';
 
-const SECONDS = 'must be a whole number of seconds';
+/** Parsed options: --cluster and every option of the table (tasks/lib/options.ts). */
+export type TaskOptions = { cluster: string } & { [K in OptionName]: z.output<(typeof OPTIONS)[K]['schema']> };
+export type { OptionName };
 
-const optionsSchema = z.strictObject({
-  cluster: z.string().regex(CLUSTER_NAME, 'must be a cluster folder name under clusters/'),
-  /** Overrides cluster.yaml's context; the identity guard still applies. */
-  context: z.string().min(1).optional(),
-  dryRun: z.boolean().default(false),
-  json: z.boolean().default(false),
-  // Digits only: Number() would also take 1e3, 0x10 or ' 7 '. Unset: the task's default applies
-  // (core leaves helm's wait to helmfile.d's helmDefaults.timeout).
-  timeout: z.string().regex(/^[1-9]\d*$/, SECONDS).transform(Number).optional(),
-  allowBreaking: z.boolean().default(false),
-  /** core: roll back (or uninstall) releases an interrupted helm left pending. */
-  recover: z.boolean().default(false),
-  /** Phases that write: wait for another run's lease (up to --timeout) instead of refusing. */
-  waitForLock: z.boolean().default(false),
-  /** audit: judge another checkout of the GitOps repository (a pull request's worktree, a separate repo). */
-  gitopsRoot: z.string().min(1).optional(),
-  /** Reports: also list what was not judged and why. */
-  verbose: z.boolean().default(false),
-  /** crds: have kube-apiserver judge every object of the changed CRDs before anything is written. */
-  checkObjects: z.boolean().default(false),
-});
-
-export type TaskOptions = z.infer<typeof optionsSchema>;
-
-/** The options a task may declare (every task takes --cluster). */
-export type OptionName = 'context' | 'dryRun' | 'json' | 'timeout' | 'allowBreaking' | 'recover' | 'waitForLock' | 'gitopsRoot' | 'verbose' | 'checkObjects';
-
-const flags: Record<OptionName, string> = {
-  context: '--context <name>',
-  dryRun: '--dry-run',
-  json: '--json',
-  timeout: '--timeout <seconds>',
-  allowBreaking: '--allow-breaking',
-  recover: '--recover',
-  waitForLock: '--wait-for-lock',
-  gitopsRoot: '--gitops-root <dir>',
-  verbose: '--verbose',
-  checkObjects: '--check-objects',
-};
-const ALL_OPTIONS = Object.keys(flags) as OptionName[];
-const flagOf = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+const clusterSchema = z.string().regex(CLUSTER_NAME, 'must be a cluster folder name under clusters/');
+const takesValue = (spec: OptionSpec) => spec.flag.includes('<');
 
 /** Waits without --timeout last this long. */
 export const DEFAULT_TIMEOUT_SECONDS = 180;
@@ -72,28 +36,24 @@ export interface TaskContext {
   kube(): Kube;
 }
 
-function usageOf(accepted: OptionName[]): string {
-  return `options: --cluster <name> ${accepted.map((o) => flags[o]).join(' ')}`.trimEnd();
+function usageOf(accepted: string[], table: OptionTable): string {
+  return `options: --cluster <name> ${accepted.map((o) => table[o]!.flag).join(' ')}`.trimEnd();
 }
 
-export function parseTaskOptions(argv: string[], accepted: OptionName[] = ALL_OPTIONS, task = 'this task'): TaskOptions {
-  const usage = usageOf(accepted);
-  let values;
+/**
+ * Parses argv against the option table: an option the task does not take is refused with the
+ * list of those it does; values are validated by each option's schema.
+ */
+export function parseTaskOptions(argv: string[], accepted: string[] = Object.keys(OPTIONS), task = 'this task', table: OptionTable = OPTIONS): TaskOptions {
+  const usage = usageOf(accepted, table);
+  const names = Object.keys(table);
+  let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         cluster: { type: 'string' },
-        context: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        json: { type: 'boolean' },
-        timeout: { type: 'string' },
-        'allow-breaking': { type: 'boolean' },
-        recover: { type: 'boolean' },
-        'wait-for-lock': { type: 'boolean' },
-        'gitops-root': { type: 'string' },
-        verbose: { type: 'boolean' },
-        'check-objects': { type: 'boolean' },
+        ...Object.fromEntries(names.map((name) => [flagName(name).slice(2), { type: takesValue(table[name]!) ? ('string' as const) : ('boolean' as const) }])),
       },
       strict: true,
     }));
@@ -106,39 +66,32 @@ export function parseTaskOptions(argv: string[], accepted: OptionName[] = ALL_OP
     });
   }
   const given = Object.keys(values).map((flag) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
-  const refused = given.find((name) => name !== 'cluster' && !accepted.includes(name as OptionName));
+  const refused = given.find((name) => name !== 'cluster' && !accepted.includes(name));
   if (refused) {
-    throw new BootstrapError({ subject: `option ${flagOf(refused)}`, problem: `is not an option of ${task}`, fix: `${task} takes ${usage.replace('options: ', '')}` });
+    throw new BootstrapError({ subject: `option ${flagName(refused)}`, problem: `is not an option of ${task}`, fix: `${task} takes ${usage.replace('options: ', '')}` });
   }
-  const result = optionsSchema.safeParse(
-    {
-      cluster: values.cluster,
-      context: values.context,
-      dryRun: values['dry-run'],
-      json: values.json,
-      timeout: values.timeout,
-      allowBreaking: values['allow-breaking'] ?? process.env['BOOTSTRAP_ALLOW_BREAKING'] === '1',
-      recover: values.recover,
-      waitForLock: values['wait-for-lock'],
-      gitopsRoot: values['gitops-root'],
-      verbose: values.verbose,
-      checkObjects: values['check-objects'],
-    },
-    { reportInput: true },
+  const schema = z.strictObject({ cluster: clusterSchema, ...Object.fromEntries(names.map((name) => [name, table[name]!.schema])) });
+  const input = Object.fromEntries(
+    names.map((name) => {
+      const spec = table[name]!;
+      const fromEnv = spec.env && process.env[spec.env] === '1' ? true : undefined;
+      return [name, values[flagName(name).slice(2)] ?? fromEnv];
+    }),
   );
+  const result = schema.safeParse({ cluster: values['cluster'], ...input }, { reportInput: true });
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const flag = flagOf(String(issue.path[0] ?? 'option'));
+    const flag = flagName(String(issue.path[0] ?? 'option'));
     throw new BootstrapError({
       subject: `option ${flag}`,
       problem: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
       fix: flag === '--cluster' ? 'run through Nx (nx run <cluster>:<target>) or pass --cluster <name>' : usage,
     });
   }
-  return result.data;
+  return result.data as TaskOptions;
 }
 
-export async function createTaskContext(argv: string[], accepted: OptionName[] = ALL_OPTIONS, task?: string): Promise<TaskContext> {
+export async function createTaskContext(argv: string[], accepted: string[] = Object.keys(OPTIONS), task?: string): Promise<TaskContext> {
   const options = parseTaskOptions(argv, accepted, task);
   const cluster = await loadCluster(options.cluster);
   const context = options.context ?? cluster.context;
@@ -160,8 +113,6 @@ async function recordTiming(cluster: string, phase: string, seconds: number): Pr
 }
 
 export interface PhaseSpec {
-  /** The options the phase takes besides --cluster; any other is an error naming these. */
-  options: OptionName[];
   /**
    * The phase changes the cluster: before it runs, the runner proves the context reaches the
    * cluster cluster.yaml pins (identity guard) and takes the cluster's lease (one writer at a time).
@@ -173,8 +124,8 @@ export interface PhaseSpec {
 
 /** Runs a phase as a CLI: failures print one readable message (never a stack or raw API dump). */
 export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec): Promise<void> {
-  const options: OptionName[] = spec.writes ? [...new Set<OptionName>([...spec.options, 'context', 'timeout', 'waitForLock'])] : spec.options;
-  await runCli(name, 1, options, async (ctx) => {
+  // The options it takes besides --cluster come from the table; any other is an error naming these.
+  await runCli(name, 1, optionsOf(name, { writes: spec.writes }), async (ctx) => {
     const started = Date.now();
     let hold: LeaseHold | undefined;
     if (spec.writes || spec.guarded) await guardIdentity(ctx.kube(), ctx.cluster);
@@ -214,16 +165,16 @@ export interface ReportResult {
 export async function runReport(
   name: string,
   report: (ctx: TaskContext) => Promise<ReportResult>,
-  { options = ['context'], guarded = false }: { options?: OptionName[]; guarded?: boolean } = {},
+  { guarded = false }: { guarded?: boolean } = {},
 ): Promise<void> {
-  await runCli(name, ReportExit.error, [...options, 'json'], async (ctx) => {
+  await runCli(name, ReportExit.error, optionsOf(name), async (ctx) => {
     // A report that reads a cluster reads the pinned one: the same guard as for writes.
     if (guarded) await guardIdentity(ctx.kube(), ctx.cluster);
     return printReport(await report(ctx), ctx.options.json, { cluster: ctx.cluster.name });
   });
 }
 
-async function runCli(name: string, errorExit: number, options: OptionName[], body: (ctx: TaskContext) => Promise<number>): Promise<void> {
+async function runCli(name: string, errorExit: number, options: string[], body: (ctx: TaskContext) => Promise<number>): Promise<void> {
   await runCommand(name, errorExit, async () => body(await createTaskContext(process.argv.slice(2), options, name)), { stopsSafely: true });
 }
 

@@ -18,7 +18,7 @@ beforeAll(async () => {
   await writeFile(
     script,
     `import { runPhase } from ${JSON.stringify(path.join(workspaceRoot, 'tasks/lib/task.ts'))};\n` +
-      `await runPhase('new-phase', async () => { process.stdout.write('PHASE RAN'); }, { writes: true, options: [] });\n`,
+      `await runPhase('new-phase', async () => { process.stdout.write('PHASE RAN'); }, { writes: true });\n`,
   );
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));

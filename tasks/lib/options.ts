@@ -1,0 +1,84 @@
+// Every task option, declared once: its flag, its schema, its help text and the tasks that take
+// it. The parser, the validation, the usage text and the README's option table are derived from
+// this table (a test checks the README against it). A new option is one entry here.
+import { z } from 'zod';
+
+export interface OptionSpec {
+  /** The flag as typed, with its value's placeholder: "--timeout <seconds>", "--dry-run". */
+  flag: string;
+  schema: z.ZodType;
+  help: string;
+  /** The tasks that take it. Phases that write also take the runner's WRITE_OPTIONS. */
+  tasks: string[];
+  /** An environment variable that sets a boolean option when it is "1". */
+  env?: string;
+}
+
+const SECONDS = 'must be a whole number of seconds';
+
+export const OPTIONS = {
+  context: {
+    flag: '--context <name>',
+    schema: z.string().min(1).optional(),
+    help: "overrides cluster.yaml's context (the identity guard still applies)",
+    tasks: ['verify', 'plan', 'drift', 'upgrade-check'],
+  },
+  dryRun: { flag: '--dry-run', schema: z.boolean().default(false), help: 'print the plan, write nothing', tasks: ['crds'] },
+  json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit'] },
+  timeout: {
+    flag: '--timeout <seconds>',
+    // Digits only: Number() would also take 1e3, 0x10 or ' 7 '. Unset: the task's default applies
+    // (core leaves helm's wait to helmfile.d's helmDefaults.timeout).
+    schema: z.string().regex(/^[1-9]\d*$/, SECONDS).transform(Number).optional(),
+    help: 'how long every wait may last (default 180 s; core: helmDefaults.timeout of 01-core)',
+    tasks: ['render-crds', 'verify', 'upgrade-check'],
+  },
+  allowBreaking: {
+    flag: '--allow-breaking',
+    schema: z.boolean().default(false),
+    help: 'apply CRD changes the rules call breaking (also BOOTSTRAP_ALLOW_BREAKING=1)',
+    tasks: ['crds'],
+    env: 'BOOTSTRAP_ALLOW_BREAKING',
+  },
+  recover: { flag: '--recover', schema: z.boolean().default(false), help: 'roll back (or uninstall) releases an interrupted helm left pending', tasks: ['core'] },
+  waitForLock: { flag: '--wait-for-lock', schema: z.boolean().default(false), help: "wait (up to --timeout) for another run's lease on the cluster instead of refusing", tasks: [] },
+  gitopsRoot: {
+    flag: '--gitops-root <dir>',
+    schema: z.string().min(1).optional(),
+    help: 'judge another checkout of the GitOps repository (through Nx: BOOTSTRAP_GITOPS_ROOT)',
+    tasks: ['audit'],
+  },
+  verbose: { flag: '--verbose', schema: z.boolean().default(false), help: 'also list what was not judged and why', tasks: ['audit'] },
+  checkObjects: {
+    flag: '--check-objects',
+    schema: z.boolean().default(false),
+    help: 'have kube-apiserver judge every object of the changed CRDs before anything is written',
+    tasks: ['crds'],
+  },
+} satisfies Record<string, OptionSpec>;
+
+export type OptionTable = Record<string, OptionSpec>;
+export type OptionName = keyof typeof OPTIONS;
+
+/** What every phase that writes takes, whether or not the table lists it: the runner uses them. */
+export const WRITE_OPTIONS = ['context', 'timeout', 'waitForLock'] as const;
+
+/** "--wait-for-lock" for "waitForLock". */
+export const flagName = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** The options `task` takes, in table order. */
+export function optionsOf(task: string, { writes = false } = {}, table: OptionTable = OPTIONS): string[] {
+  return Object.entries(table)
+    .filter(([name, spec]) => spec.tasks.includes(task) || (writes && (WRITE_OPTIONS as readonly string[]).includes(name)))
+    .map(([name]) => name);
+}
+
+/** The README's option table, one row per option: the flag, the tasks that take it, what it does. */
+export function optionsTableMarkdown(table: OptionTable = OPTIONS): string {
+  const rows = Object.entries(table).map(([name, spec]) => {
+    const tasks = spec.tasks.map((t) => `\`${t}\``);
+    if ((WRITE_OPTIONS as readonly string[]).includes(name)) tasks.unshift('every phase that writes');
+    return `| \`${spec.flag}\` | ${tasks.join(', ')} | ${spec.help} |`;
+  });
+  return ['| option | taken by | what it does |', '|---|---|---|', ...rows].join('\n');
+}
