@@ -21,16 +21,24 @@ export async function simulationStages(): Promise<Stage[]> {
   return stages;
 }
 
+/**
+ * Served in discovery and published in the OpenAPI v3 index. kwok builds a Stage's controller
+ * from the OpenAPI spec of its kind, and a new CRD's group reaches /openapi/v3 a moment after
+ * discovery serves it: a Stage applied in between fails with "GroupVersion … not found as OpenAPI
+ * V3 path", and kwok never retries (seen: FluxInstance never Ready on one cluster of two).
+ */
 async function served(kube: Kube, apiGroup: string, kind: string): Promise<boolean> {
   const [group, version] = apiGroup.includes('/') ? apiGroup.split('/') : ['', apiGroup];
   try {
     // The core group ("v1") lives under /api, every other one under /apis.
     const resources = group ? await kube.customObjects.getAPIResources({ group, version: version! }) : await kube.core.getAPIResources();
-    return resources.resources.some((r) => r.kind === kind);
+    if (!resources.resources.some((r) => r.kind === kind)) return false;
   } catch (error) {
     if (isNotFound(error)) return false;
     throw error;
   }
+  const index = (await kube.getJson('/openapi/v3')) as { paths?: Record<string, unknown> };
+  return Object.hasOwn(index.paths ?? {}, group ? `apis/${group}/${version}` : 'api/v1');
 }
 
 /** Applies each simulation Stage that is missing and whose kind is now served; returns their names. */

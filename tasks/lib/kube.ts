@@ -14,6 +14,7 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import https from 'node:https';
 import type { Crd, LiveCrd } from './crd-bundle.ts';
 import { BootstrapError } from './errors.ts';
 import { duringWrite, pause } from './interrupt.ts';
@@ -41,6 +42,8 @@ export interface Kube {
   customObjects: CustomObjectsApi;
   objects: KubernetesObjectApi;
   watch: Watch;
+  /** GET of a raw API path (e.g. /openapi/v3), parsed as JSON; rejects on a status other than 200. */
+  getJson(apiPath: string): Promise<unknown>;
 }
 
 export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
@@ -78,7 +81,29 @@ export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
     customObjects: config.makeApiClient(CustomObjectsApi),
     objects: KubernetesObjectApi.makeApiClient(config),
     watch: new Watch(config),
+    getJson: (apiPath) => getJson(config, `${server.replace(/\/$/, '')}${apiPath}`),
   };
+}
+
+async function getJson(config: KubeConfig, url: string): Promise<unknown> {
+  const options: https.RequestOptions = {};
+  await config.applyToHTTPSOptions(options);
+  return new Promise((resolve, reject) => {
+    const request = https.get(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        if (response.statusCode !== 200) return reject(new Error(`GET ${new URL(url).pathname}: HTTP ${response.statusCode}`));
+        try {
+          resolve(JSON.parse(body));
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+    });
+    request.on('error', reject);
+  });
 }
 
 export interface ApplyOptions {
