@@ -78,8 +78,3 @@ export function endChildren(signal: NodeJS.Signals, { writes }: { writes?: boole
   }
   return ended;
 }
-
-/** The children still running, by name (for tests and the orphan check). */
-export function runningChildren(): string[] {
-  return [...running.values()].map((c) => c.name);
-}

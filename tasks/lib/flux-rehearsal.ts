@@ -281,12 +281,14 @@ function versionSkew(input: RehearsalInput): Finding[] {
   for (const hr of input.helmReleases) {
     if ('unresolved' in hr.chart) continue;
     const chart = hr.chart.url.replace(/^oci:\/\//, '');
-    for (const pin of input.bootstrapReleases.filter((r) => r.chart === chart && !sameVersion(r.version, (hr.chart as { version: string }).version))) {
+    // A semver range is compared by the version it resolved to, as Flux installs that one.
+    const version = hr.resolvedVersion ?? hr.chart.version;
+    for (const pin of input.bootstrapReleases.filter((r) => r.chart === chart && !sameVersion(r.version, version))) {
       findings.push({
         type: 'version-skew',
         kustomization: hr.kustomization,
         file: hr.chart.file,
-        message: `${pin.stateFile} pins ${pin.name} ${pin.version} for the bootstrap, the tree pins ${hr.chart.version} for HelmRelease ${hr.namespace}/${hr.name}: right after the bootstrap Flux moves the release to ${hr.chart.version}${hr.crds.length > 0 ? `, its operator against CRDs of ${pin.version}` : ''}`,
+        message: `${pin.stateFile} pins ${pin.name} ${pin.version} for the bootstrap, the tree pins ${version} for HelmRelease ${hr.namespace}/${hr.name}: right after the bootstrap Flux moves the release to ${version}${hr.crds.length > 0 ? `, its operator against CRDs of ${pin.version}` : ''}`,
         fix: `pin one version in both places (${pin.stateFile} and ${hr.chart.file}); one Renovate rule can bump both`,
       });
     }

@@ -146,4 +146,13 @@ describe('rehearse', () => {
       'helmfile.d/01-core.yaml.gotmpl pins coredns 1.47.1 for the bootstrap, the tree pins 1.48.0 for HelmRelease obs/coredns: right after the bootstrap Flux moves the release to 1.48.0',
     ]);
   });
+
+  it('a chart pinned by a semver range is compared by the version it resolved to', () => {
+    const ranged: HelmReleaseCrds = { ...silenceCrd, chart: { ...(silenceCrd.chart as { url: string; version: string; file: string }), version: '>=0.20.0 <0.21.0' }, resolvedVersion: '0.20.0' };
+    const pin = (version: string): BootstrapRelease => ({ name: 'silence-operator', chart: 'gsoci.azurecr.io/charts/giantswarm/silence-operator', version, stateFile: 'helmfile.d/01-core.yaml.gotmpl', installed: true });
+    expect(rehearse(input([operatorKs], { helmReleases: [ranged], bootstrapReleases: [pin('0.20.0')] })).findings).toEqual([]);
+    expect(rehearse(input([operatorKs], { helmReleases: [ranged], bootstrapReleases: [pin('0.19.1')] })).findings.map((f) => f.message)).toEqual([
+      'helmfile.d/01-core.yaml.gotmpl pins silence-operator 0.19.1 for the bootstrap, the tree pins 0.20.0 for HelmRelease obs/silence-operator: right after the bootstrap Flux moves the release to 0.20.0, its operator against CRDs of 0.19.1',
+    ]);
+  });
 });
