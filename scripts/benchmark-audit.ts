@@ -8,8 +8,8 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
-import { findYamlFiles, parseManifests } from '../tasks/lib/manifests.ts';
-import { workspaceRoot } from '../tasks/lib/workspace.ts';
+import { findYamlFiles, parseManifests } from '../tasks/lib/runtime/manifests.ts';
+import { workspaceRoot } from '../tasks/lib/runtime/workspace.ts';
 
 const NAMESPACES = 8;
 const APPS_PER_NAMESPACE = 8;

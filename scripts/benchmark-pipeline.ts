@@ -7,8 +7,8 @@
 // DESTRUCTIVE for the cluster's custom resources: the cold case deletes the bundle's CRDs (and so
 // every object of them). Run it on a sandbox cluster, then nx run <cluster>:bootstrap.
 //   npm run benchmark -- --pipeline [cluster]     (default cluster: apps)
-import { loadBundle } from '../tasks/lib/bundle-files.ts';
-import { loadCluster } from '../tasks/lib/config.ts';
+import { loadBundle } from '../tasks/lib/bundle/bundle-files.ts';
+import { loadCluster } from '../tasks/lib/model/config.ts';
 import { measure, type Measure } from './bench/gnu-time.ts';
 import { median, ratio, shellPipeline } from './bench/shell-pipeline.ts';
 

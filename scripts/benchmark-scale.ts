@@ -5,10 +5,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { manifestEntry, type Crd } from '../tasks/lib/crd-bundle.ts';
-import { PHASE_ENV, PHASE_NODE_FLAGS } from '../tasks/lib/phase-process.ts';
-import { startThrowawayApiserver } from '../tasks/lib/throwaway-apiserver.ts';
-import { writeYaml } from '../tasks/lib/yaml.ts';
+import { manifestEntry, type Crd } from '../tasks/lib/model/crd-bundle.ts';
+import { PHASE_ENV, PHASE_NODE_FLAGS } from '../tasks/lib/runtime/phase-process.ts';
+import { startThrowawayApiserver } from '../tasks/lib/cluster/throwaway-apiserver.ts';
+import { writeYaml } from '../tasks/lib/runtime/yaml.ts';
 import { measure, type Measure } from './bench/gnu-time.ts';
 
 function generatedCrd(i: number, large: boolean): Crd {

@@ -5,7 +5,8 @@
 #   ${BOOTSTRAP_TOOLS_CACHE:-~/.cache/cluster-bootstrap/tools}/<family>/<version>/bin/
 # The repository's ignored .tools/bin/ gets symlinks to the pinned versions; put it first on PATH.
 #
-# Usage: scripts/build-tools.sh [family ...]   (families: helm helmfile yq kubernetes etcd kwok flux-build)
+# Usage: scripts/build-tools.sh [family ...]
+#   (families: helm helmfile yq kubernetes etcd kwok flux-build source-controller kustomize-controller)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -143,12 +144,41 @@ build_flux-build() {
   (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/flux-build" .)
 }
 
+# Flux's controllers (#22): their go.mod replaces `…/api => ./api`, a folder the module zip lacks, so
+# the module is copied out of the module cache, that replace dropped (the require pins the same api
+# version, which the proxy serves) and go.sum filled for it. $1 family, $2 version, rest: go mod edit
+# flags that mend a dependency the proxy refuses.
+build_flux_controller() {
+  local family=$1 version=$2; shift 2
+  local module=github.com/fluxcd/$family src=$cache/$family/$version/src out=$cache/$family/$version/bin
+  mkdir -p "$out"
+  local dir
+  dir=$(cd "$cache" && GOFLAGS=-mod=mod go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || fail "go mod download $module@$version printed no Dir"
+  rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
+  (cd "$src" && go mod edit -dropreplace="$module/api" "$@" && \
+    go mod download "$module/api@$version" && \
+    CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w" -o "$out/$family" .)
+}
+
+build_kustomize-controller() {
+  build_flux_controller kustomize-controller "$FLUX_KUSTOMIZE_CONTROLLER_VERSION"
+}
+
+# v0.18.3 of pkg/artifact, which v1.9.6 asks for, is refused by the proxy (403); v0.18.0 is served.
+build_source-controller() {
+  build_flux_controller source-controller "$FLUX_SOURCE_CONTROLLER_VERSION" \
+    -replace=github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0
+}
+
 version_of() {
   case $1 in
     helm) echo "$HELM_VERSION" ;; helmfile) echo "$HELMFILE_VERSION" ;; yq) echo "$YQ_VERSION" ;;
     kubernetes) echo "$KUBERNETES_VERSION" ;; etcd) echo "$ETCD_VERSION" ;; kwok) echo "$KWOK_VERSION" ;;
     flux-build) flux_build_version ;;
-    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok flux-build" ;;
+    kustomize-controller) echo "$FLUX_KUSTOMIZE_CONTROLLER_VERSION" ;;
+    source-controller) echo "$FLUX_SOURCE_CONTROLLER_VERSION" ;;
+    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok flux-build kustomize-controller source-controller" ;;
   esac
 }
 
@@ -174,7 +204,7 @@ ensure() {
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes flux-build)
+[ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes flux-build source-controller kustomize-controller)
 for family in "${families[@]}"; do version_of "$family" >/dev/null; done
 for family in "${families[@]}"; do ensure "$family"; done
 echo "build-tools: tools ready in $links" >&2

@@ -3,8 +3,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { $ } from 'zx';
-import { createLogger } from '../tasks/lib/log.ts';
-import { paths, workspaceRoot } from '../tasks/lib/workspace.ts';
+import { createLogger } from '../tasks/lib/runtime/log.ts';
+import { paths, workspaceRoot } from '../tasks/lib/runtime/workspace.ts';
 import { sandboxClusters } from './sandbox/clusters.ts';
 import { withThrowawaySecrets } from './sandbox/throwaway-secrets.ts';
 

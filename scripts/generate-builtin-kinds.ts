@@ -1,11 +1,11 @@
-// Writes tasks/lib/builtin-kinds/<major.minor>.json: every apiVersion/kind a fresh API server of
+// Writes tasks/lib/gitops/builtin-kinds/<major.minor>.json: every apiVersion/kind a fresh API server of
 // that version serves. The coverage audit uses it offline. Groups that CRDs add are left out.
 //   node scripts/generate-builtin-kinds.ts kwok-infra
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApisApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
-import { connect } from '../tasks/lib/kube.ts';
-import { paths, workspaceRoot } from '../tasks/lib/workspace.ts';
+import { connect } from '../tasks/lib/cluster/kube.ts';
+import { paths, workspaceRoot } from '../tasks/lib/runtime/workspace.ts';
 
 const context = process.argv[2] ?? 'kwok-infra';
 const kubeconfig = path.join(paths.sandbox, 'kubeconfig');
@@ -26,6 +26,6 @@ for (const group of (await config.makeApiClient(ApisApi).getAPIVersions()).group
     for (const resource of list.resources) if (!resource.name.includes('/')) kinds.add(`${groupVersion} ${resource.kind}`);
   }
 }
-const file = path.join(workspaceRoot, 'tasks', 'lib', 'builtin-kinds', `${version.major}.${version.minor.replace(/\D/g, '')}.json`);
+const file = path.join(workspaceRoot, 'tasks', 'lib', 'gitops', 'builtin-kinds', `${version.major}.${version.minor.replace(/\D/g, '')}.json`);
 await writeFile(file, `${JSON.stringify({ kubernetes: version.gitVersion, kinds: [...kinds].sort() }, null, 2)}\n`);
 process.stderr.write(`wrote ${kinds.size} kinds to ${path.relative(workspaceRoot, file)}\n`);

@@ -4,19 +4,19 @@
 // operator that registers it at run time. Exit 0 clean, 1 findings, 2 error.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadBundle } from './lib/bundle-files.ts';
-import { BootstrapError } from './lib/errors.ts';
-import { GITOPS_ROOT_ENV } from './lib/gitops-digest.ts';
-import { builtinKinds } from './lib/builtin-kinds.ts';
-import { rehearse, type BootstrapRelease, type Rehearsal } from './lib/flux-rehearsal.ts';
-import { formatRehearsal } from './lib/flux-report.ts';
-import type { FluxTree } from './lib/flux-tree.ts';
-import { readClusterTree } from './lib/cluster-tree.ts';
-import { listReleases } from './lib/helmfile.ts';
-import { helmReleasesOf, renderHelmReleaseCrds } from './lib/helmrelease-crds.ts';
-import { operatorsFor } from './lib/operators.ts';
-import { runReport, type TaskContext } from './lib/task.ts';
-import { paths, relative } from './lib/workspace.ts';
+import { loadBundle } from './lib/bundle/bundle-files.ts';
+import { BootstrapError } from './lib/runtime/errors.ts';
+import { GITOPS_ROOT_ENV } from './lib/gitops/gitops-digest.ts';
+import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
+import { rehearse, type BootstrapRelease, type Rehearsal } from './lib/gitops/flux-rehearsal.ts';
+import { formatRehearsal } from './lib/gitops/flux-report.ts';
+import type { FluxTree } from './lib/gitops/flux-tree.ts';
+import { readClusterTree } from './lib/gitops/cluster-tree.ts';
+import { listReleases } from './lib/tools/helmfile.ts';
+import { helmReleasesOf, renderHelmReleaseCrds } from './lib/gitops/helmrelease-crds.ts';
+import { operatorsFor } from './lib/gitops/operators.ts';
+import { runReport, type TaskContext } from './lib/runner/task.ts';
+import { paths, relative } from './lib/runtime/workspace.ts';
 
 async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> {
   const mirror = ctx.cluster.registryMirror?.host.replace(/\/*$/, '/');

@@ -5,13 +5,13 @@
 //     (renders the base in a throwaway worktree; the head is dist/crds/<name>: render it first)
 // Exit 0 nothing breaking, 1 breaking changes or CRDs dropped, 2 error.
 import { parseArgs } from 'node:util';
-import { loadBundle } from './lib/bundle-files.ts';
-import { crdChanges, formatBreakingChange, withSettings, type BreakingChange, type RuleSettings } from './lib/crd-compat.ts';
-import { loadCluster } from './lib/config.ts';
-import { BootstrapError } from './lib/errors.ts';
-import { withBundleAtRef } from './lib/bundle-at-ref.ts';
-import { printReport, ReportExit, runCommand } from './lib/task.ts';
-import { bundleDir } from './lib/workspace.ts';
+import { loadBundle } from './lib/bundle/bundle-files.ts';
+import { crdChanges, formatBreakingChange, withSettings, type BreakingChange, type RuleSettings } from './lib/crds/crd-compat.ts';
+import { loadCluster } from './lib/model/config.ts';
+import { BootstrapError } from './lib/runtime/errors.ts';
+import { withBundleAtRef } from './lib/bundle/bundle-at-ref.ts';
+import { printReport, ReportExit, runCommand } from './lib/runner/task.ts';
+import { bundleDir } from './lib/runtime/workspace.ts';
 
 export interface BundleComparison {
   /** Changes of severity error: they fail the check. */

@@ -3,27 +3,27 @@
 // Before a sync: every CRD a release would delete is kept (helm.sh/resource-policy: keep), every
 // other object it would delete is shown, and the objects of every CRD are counted; after the
 // sync they are counted again, and a drop stops the run naming the kind.
-import { loadBundle, renderInputsHash } from './lib/bundle-files.ts';
-import { provenByRecord, readCoreRecord, recordOf, writeCoreRecord } from './lib/core-record.ts';
-import type { ManifestEntry } from './lib/crd-bundle.ts';
-import { customResourceRefs, missingResources } from './lib/release-presence.ts';
-import type { Crd } from './lib/crd-bundle.ts';
-import { planCore } from './lib/core-plan.ts';
-import { keepCrds, leavingCrds, type LeavingCrd } from './lib/crd-keep.ts';
-import { listCrds } from './lib/kube.ts';
-import { BootstrapError } from './lib/errors.ts';
-import { formatDiagnosis, likelyCause, type WorkloadDiagnosis } from './lib/diagnose.ts';
-import { syncReleases } from './lib/helmfile.ts';
-import { deployedReleases, type DeployedRelease } from './lib/helm.ts';
-import { createLogger } from './lib/log.ts';
-import { createProgress } from './lib/progress.ts';
-import { progressText, releaseStatus, type ReleaseRef } from './lib/release-status.ts';
-import { isPending, pendingError, planRecovery, recover } from './lib/helm-recovery.ts';
-import { describe, type Kube } from './lib/kube.ts';
-import { countDrops, countObjects, formatDrop, kindRefOf } from './lib/object-count.ts';
-import type { ReleasePlan } from './lib/release-plan.ts';
-import { runPhase, type TaskContext } from './lib/task.ts';
-import { paths } from './lib/workspace.ts';
+import { loadBundle, renderInputsHash } from './lib/bundle/bundle-files.ts';
+import { provenByRecord, readCoreRecord, recordOf, writeCoreRecord } from './lib/core/core-record.ts';
+import type { ManifestEntry } from './lib/model/crd-bundle.ts';
+import { customResourceRefs, missingResources } from './lib/core/release-presence.ts';
+import type { Crd } from './lib/model/crd-bundle.ts';
+import { planCore } from './lib/core/core-plan.ts';
+import { keepCrds, leavingCrds, type LeavingCrd } from './lib/core/crd-keep.ts';
+import { listCrds } from './lib/cluster/kube.ts';
+import { BootstrapError } from './lib/runtime/errors.ts';
+import { formatDiagnosis, likelyCause, type WorkloadDiagnosis } from './lib/cluster/diagnose.ts';
+import { syncReleases } from './lib/tools/helmfile.ts';
+import { deployedReleases, type DeployedRelease } from './lib/tools/helm.ts';
+import { createLogger } from './lib/runtime/log.ts';
+import { createProgress } from './lib/runtime/progress.ts';
+import { progressText, releaseStatus, type ReleaseRef } from './lib/core/release-status.ts';
+import { isPending, pendingError, planRecovery, recover } from './lib/core/helm-recovery.ts';
+import { describe, type Kube } from './lib/cluster/kube.ts';
+import { countDrops, countObjects, formatDrop, kindRefOf } from './lib/core/object-count.ts';
+import type { ReleasePlan } from './lib/core/release-plan.ts';
+import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { paths } from './lib/runtime/workspace.ts';
 
 /** Keeps every live CRD that a sync would delete, and says so per release. */
 async function protectLeavingCrds(kube: Kube, leaving: LeavingCrd[], { log }: TaskContext): Promise<void> {

@@ -1,17 +1,17 @@
 // crds: plan, guard against breaking changes, server-side apply what changed, then wait until
 // every CRD of the bundle is Established, NamesAccepted and served by discovery.
 // Unchanged CRDs are reported up to date and not written at all.
-import { checkFresh, loadBundle } from './lib/bundle-files.ts';
-import { breakingChangeFix, formatBreakingChange } from './lib/crd-compat.ts';
-import { formatPlan, planCrds } from './lib/crd-plan.ts';
-import { takeOwnership } from './lib/crd-ownership.ts';
-import { checkUpgradeObjects, formatUpgradeCheck } from './lib/upgrade-objects.ts';
-import { waitUntilServed } from './lib/crd-status.ts';
-import { BootstrapError } from './lib/errors.ts';
-import { interruptExitCode } from './lib/interrupt.ts';
-import { listCrds } from './lib/kube.ts';
-import { writeCrds } from './lib/crd-writes.ts';
-import { runPhase, type TaskContext } from './lib/task.ts';
+import { checkFresh, loadBundle } from './lib/bundle/bundle-files.ts';
+import { breakingChangeFix, formatBreakingChange } from './lib/crds/crd-compat.ts';
+import { formatPlan, planCrds } from './lib/crds/crd-plan.ts';
+import { takeOwnership } from './lib/crds/crd-ownership.ts';
+import { checkUpgradeObjects, formatUpgradeCheck } from './lib/gitops/upgrade-objects.ts';
+import { waitUntilServed } from './lib/crds/crd-status.ts';
+import { BootstrapError } from './lib/runtime/errors.ts';
+import { interruptExitCode } from './lib/runtime/interrupt.ts';
+import { listCrds } from './lib/cluster/kube.ts';
+import { writeCrds } from './lib/crds/crd-writes.ts';
+import { runPhase, type TaskContext } from './lib/runner/task.ts';
 
 export async function applyCrds({ cluster, log, kube, options, timeoutMs }: TaskContext): Promise<void> {
   const bundle = await loadBundle(cluster.name);

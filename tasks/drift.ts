@@ -1,14 +1,14 @@
 // drift (read-only): CRDs whose live spec differs from the bundle, CRDs missing, CRDs in the
 // cluster from no release, and the same CRD at different chart versions in other clusters.
 // Exit 0 no drift, 1 drift found, 2 error.
-import { loadBundle } from './lib/bundle-files.ts';
-import { clusterNames, loadCluster } from './lib/config.ts';
-import { managedByUs, planCrds } from './lib/crd-plan.ts';
-import { listCrds } from './lib/kube.ts';
-import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/crd-drift.ts';
-import { guardIdentity } from './lib/identity.ts';
-import { connect } from './lib/kube.ts';
-import { runReport, type TaskContext } from './lib/task.ts';
+import { loadBundle } from './lib/bundle/bundle-files.ts';
+import { clusterNames, loadCluster } from './lib/model/config.ts';
+import { managedByUs, planCrds } from './lib/crds/crd-plan.ts';
+import { listCrds } from './lib/cluster/kube.ts';
+import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/crds/crd-drift.ts';
+import { guardIdentity } from './lib/cluster/identity.ts';
+import { connect } from './lib/cluster/kube.ts';
+import { runReport, type TaskContext } from './lib/runner/task.ts';
 
 /** Live CRD sources of every other cluster that answers; one that does not is skipped with a warning. */
 async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<string, string>>> {

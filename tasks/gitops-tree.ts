@@ -1,9 +1,9 @@
 // gitops-tree (cached): the cluster's GitOps tree built as Flux builds it, for verify's dry-run of
 // the first layer. A pure function of the tree, cluster.yaml and the tool versions: Nx caches it,
 // so a rerun of verify does not build the tree again (about 2 s).
-import { writeBuiltTree } from './lib/cluster-tree.ts';
-import { runPhase } from './lib/task.ts';
-import { gitopsTreeFile, relative } from './lib/workspace.ts';
+import { writeBuiltTree } from './lib/gitops/cluster-tree.ts';
+import { runPhase } from './lib/runner/task.ts';
+import { gitopsTreeFile, relative } from './lib/runtime/workspace.ts';
 
 if (import.meta.main) {
   await runPhase(

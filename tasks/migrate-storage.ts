@@ -1,10 +1,10 @@
 // migrate-storage: before crds applies a bundle that drops a version still listed in a CRD's
 // status.storedVersions, rewrite every object of that CRD in its storage version, then prune
 // status.storedVersions. Resumable; nothing is deleted. Then run crds.
-import { loadBundle } from './lib/bundle-files.ts';
-import { listCrds } from './lib/kube.ts';
-import { migrateObjects, migrationsNeeded, pruneStoredVersions } from './lib/storage-migration.ts';
-import { runPhase, type TaskContext } from './lib/task.ts';
+import { loadBundle } from './lib/bundle/bundle-files.ts';
+import { listCrds } from './lib/cluster/kube.ts';
+import { migrateObjects, migrationsNeeded, pruneStoredVersions } from './lib/crds/storage-migration.ts';
+import { runPhase, type TaskContext } from './lib/runner/task.ts';
 
 export async function migrateStorage({ cluster, kube, log }: TaskContext): Promise<void> {
   const client = kube();

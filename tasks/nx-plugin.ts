@@ -2,10 +2,10 @@
 // Adding a cluster is adding a folder. A broken cluster.yaml fails that cluster's targets only.
 import path from 'node:path';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from 'nx/src/devkit-exports.js';
-import { CLUSTER_NAME } from './lib/config.ts';
-import { BootstrapError } from './lib/errors.ts';
-import { GITOPS_ROOT_ENV } from './lib/gitops-digest.ts';
-import { PHASE_ENV, PHASE_NODE_FLAGS } from './lib/phase-process.ts';
+import { CLUSTER_NAME } from './lib/model/config.ts';
+import { BootstrapError } from './lib/runtime/errors.ts';
+import { GITOPS_ROOT_ENV } from './lib/gitops/gitops-digest.ts';
+import { PHASE_ENV, PHASE_NODE_FLAGS } from './lib/runtime/phase-process.ts';
 
 export const name = 'cluster-bootstrap';
 
@@ -21,9 +21,9 @@ const phase = (script: string, cluster: string, description: string, extra: Part
 
 /**
  * A tree read from outside the workspace (BOOTSTRAP_GITOPS_ROOT, gitops.sources checkouts) is
- * part of the cache key by its content: Nx hashes the digest's output (tasks/lib/gitops-digest.ts).
+ * part of the cache key by its content: Nx hashes the digest's output (tasks/lib/gitops/gitops-digest.ts).
  */
-const externalTree = (cluster: string) => [{ env: GITOPS_ROOT_ENV }, { runtime: `node tasks/lib/gitops-digest.ts ${cluster}` }];
+const externalTree = (cluster: string) => [{ env: GITOPS_ROOT_ENV }, { runtime: `node tasks/lib/gitops/gitops-digest.ts ${cluster}` }];
 
 function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
   return {

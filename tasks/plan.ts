@@ -2,12 +2,12 @@
 // create / update / unchanged / breaking, with size and source release; and, for a cluster
 // bootstrapped the old way, how its releases' CRDs are adopted. Nothing is written.
 // Exit 0 when nothing is breaking, 1 when something is, 2 on error.
-import { formatAdoption, planAdoption, type ReleaseAdoption } from './lib/adoption.ts';
-import { loadBundle } from './lib/bundle-files.ts';
-import { planCore } from './lib/core-plan.ts';
-import { formatPlan, planCrds, type CrdPlan } from './lib/crd-plan.ts';
-import { listCrds } from './lib/kube.ts';
-import { runReport, type TaskContext } from './lib/task.ts';
+import { formatAdoption, planAdoption, type ReleaseAdoption } from './lib/core/adoption.ts';
+import { loadBundle } from './lib/bundle/bundle-files.ts';
+import { planCore } from './lib/core/core-plan.ts';
+import { formatPlan, planCrds, type CrdPlan } from './lib/crds/crd-plan.ts';
+import { listCrds } from './lib/cluster/kube.ts';
+import { runReport, type TaskContext } from './lib/runner/task.ts';
 
 export async function plan({ cluster, context, kube }: TaskContext): Promise<{ result: CrdPlan & { adopt: ReleaseAdoption[] }; text: string; context: string }> {
   const client = kube();

@@ -1,16 +1,16 @@
 // prereqs: preflight (tools, context, API, identity guard), then namespaces and secrets,
 // applied server-side, namespaces first; waits for every namespace to be Active.
 import path from 'node:path';
-import { applyAll, outcomeLine, summarize } from './lib/apply.ts';
-import { BootstrapError } from './lib/errors.ts';
-import { readObject } from './lib/kube.ts';
-import { readManifests } from './lib/manifests.ts';
-import { namespaceReadiness, type Readiness } from './lib/readiness.ts';
-import { buildSecret } from './lib/secrets.ts';
-import { runPhase, type TaskContext } from './lib/task.ts';
-import { checkTools } from './lib/tools.ts';
-import { relative } from './lib/workspace.ts';
-import { waitUntilReady } from './lib/wait.ts';
+import { applyAll, outcomeLine, summarize } from './lib/cluster/apply.ts';
+import { BootstrapError } from './lib/runtime/errors.ts';
+import { readObject } from './lib/cluster/kube.ts';
+import { readManifests } from './lib/runtime/manifests.ts';
+import { namespaceReadiness, type Readiness } from './lib/cluster/readiness.ts';
+import { buildSecret } from './lib/cluster/secrets.ts';
+import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { checkTools } from './lib/tools/tools.ts';
+import { relative } from './lib/runtime/workspace.ts';
+import { waitUntilReady } from './lib/cluster/wait.ts';
 
 export async function prereqs(ctx: TaskContext): Promise<void> {
   const { cluster, log, kube } = ctx;

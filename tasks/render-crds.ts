@@ -5,12 +5,13 @@
 // cluster whose 00-crds inputs are another's reuses that render (render-share.ts).
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleYaml, manifestEntry, selectCrds, sha256, stampSource, type BundleManifest } from './lib/crd-bundle.ts';
-import { renderInputsHash } from './lib/bundle-files.ts';
-import { renderSharable, sharedBundle, withRenderLock } from './lib/render-share.ts';
-import { renderState } from './lib/render.ts';
-import { runPhase, type TaskContext } from './lib/task.ts';
-import { bundleDir, paths, relative } from './lib/workspace.ts';
+import { bundleYaml, manifestEntry, selectCrds, stampSource, type BundleManifest } from './lib/model/crd-bundle.ts';
+import { sha256 } from './lib/runtime/input-hash.ts';
+import { renderInputsHash } from './lib/bundle/bundle-files.ts';
+import { renderSharable, sharedBundle, withRenderLock } from './lib/bundle/render-share.ts';
+import { renderState } from './lib/bundle/render.ts';
+import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { bundleDir, paths, relative } from './lib/runtime/workspace.ts';
 
 interface BundleText {
   yaml: string;

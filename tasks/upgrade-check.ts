@@ -1,9 +1,9 @@
 // upgrade-check (read-only): would the API server accept every object of the CRDs the bundle
 // changes? Judged by kube-apiserver itself in a throwaway control plane holding the new CRDs.
 // Exit 0 all accepted, 1 some rejected, 2 error.
-import { loadBundle } from './lib/bundle-files.ts';
-import { runReport } from './lib/task.ts';
-import { checkUpgradeObjects, formatUpgradeCheck } from './lib/upgrade-objects.ts';
+import { loadBundle } from './lib/bundle/bundle-files.ts';
+import { runReport } from './lib/runner/task.ts';
+import { checkUpgradeObjects, formatUpgradeCheck } from './lib/gitops/upgrade-objects.ts';
 
 if (import.meta.main) {
   await runReport(

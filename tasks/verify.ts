@@ -5,23 +5,23 @@
 // --timeout; what cannot (a release not deployed, a dry-run rejected) fails at once.
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { loadBundle, type Bundle } from './lib/bundle-files.ts';
-import { crdServingStates } from './lib/crd-status.ts';
-import { diagnoseWorkload, formatDiagnosis, likelyCause, type ClusterEvent } from './lib/diagnose.ts';
-import { AggregateBootstrapError } from './lib/errors.ts';
-import { deployedReleases } from './lib/helm.ts';
-import { listReleases } from './lib/helmfile.ts';
-import type { ClusterTarget } from './lib/cluster-target.ts';
-import { apiError, describe, listObjects, readObject, serverSideApply, type Kube } from './lib/kube.ts';
-import { conditionReadiness, workloadReadiness } from './lib/readiness.ts';
-import { chartLabel, deploymentGap, findDeployed } from './lib/release-plan.ts';
-import { pause } from './lib/interrupt.ts';
-import { createProgress } from './lib/progress.ts';
-import { runPhase, type TaskContext } from './lib/task.ts';
-import { builtinKinds } from './lib/builtin-kinds.ts';
-import { builtTree } from './lib/cluster-tree.ts';
-import { dryRunFirstLayer, firstLayerObjects } from './lib/gitops-dry-run.ts';
-import { paths, relative, workspaceRoot } from './lib/workspace.ts';
+import { loadBundle, type Bundle } from './lib/bundle/bundle-files.ts';
+import { crdServingStates } from './lib/crds/crd-status.ts';
+import { diagnoseWorkload, formatDiagnosis, likelyCause, type ClusterEvent } from './lib/cluster/diagnose.ts';
+import { AggregateBootstrapError } from './lib/runtime/errors.ts';
+import { deployedReleases } from './lib/tools/helm.ts';
+import { listReleases } from './lib/tools/helmfile.ts';
+import type { ClusterTarget } from './lib/model/cluster-target.ts';
+import { apiError, describe, listObjects, readObject, serverSideApply, type Kube } from './lib/cluster/kube.ts';
+import { conditionReadiness, workloadReadiness } from './lib/cluster/readiness.ts';
+import { chartLabel, deploymentGap, findDeployed } from './lib/core/release-plan.ts';
+import { pause } from './lib/runtime/interrupt.ts';
+import { createProgress } from './lib/runtime/progress.ts';
+import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
+import { builtTree } from './lib/gitops/cluster-tree.ts';
+import { dryRunFirstLayer, firstLayerObjects } from './lib/gitops/gitops-dry-run.ts';
+import { paths, relative, workspaceRoot } from './lib/runtime/workspace.ts';
 
 export interface CheckResult {
   ok: boolean;

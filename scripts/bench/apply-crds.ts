@@ -2,11 +2,11 @@
 // every create, then the changes) and wait, without Nx, cluster.yaml or the identity guard.
 //   node scripts/bench/apply-crds.ts <kubeconfig> <context> <bundle.json>
 import { readFile } from 'node:fs/promises';
-import type { Bundle } from '../../tasks/lib/bundle-files.ts';
-import { planCrds } from '../../tasks/lib/crd-plan.ts';
-import { waitUntilServed } from '../../tasks/lib/crd-status.ts';
-import { connect, listCrds } from '../../tasks/lib/kube.ts';
-import { writeCrds } from '../../tasks/lib/crd-writes.ts';
+import type { Bundle } from '../../tasks/lib/bundle/bundle-files.ts';
+import { planCrds } from '../../tasks/lib/crds/crd-plan.ts';
+import { waitUntilServed } from '../../tasks/lib/crds/crd-status.ts';
+import { connect, listCrds } from '../../tasks/lib/cluster/kube.ts';
+import { writeCrds } from '../../tasks/lib/crds/crd-writes.ts';
 
 const [kubeconfigPath, context, file] = process.argv.slice(2) as [string, string, string];
 const bundle = JSON.parse(await readFile(file, 'utf8')) as Bundle;

@@ -1,7 +1,7 @@
 // One benchmark measurement: a shell command under GNU time, its wall time and the peak resident
 // memory of its largest process.
 import { $ } from 'zx';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 export interface Measure {
   seconds: number;

@@ -1,9 +1,9 @@
 // The shell pipeline users run today, as the benchmarks run it against the product:
 //   helmfile template --include-crds | yq 'select(.kind == "CustomResourceDefinition")' |
 //     kubectl apply --server-side --force-conflicts -f - && kubectl wait --for condition=established crd --all
-import type { ClusterConfig } from '../../tasks/lib/config.ts';
-import { helmfileArgs } from '../../tasks/lib/helmfile.ts';
-import { paths } from '../../tasks/lib/workspace.ts';
+import type { ClusterConfig } from '../../tasks/lib/model/config.ts';
+import { helmfileArgs } from '../../tasks/lib/tools/helmfile.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
 
 const quote = (args: string[]) => args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect } from '../../tasks/lib/kube.ts';
+import { connect } from '../../tasks/lib/cluster/kube.ts';
 import { contextOf, sandboxClusters } from './clusters.ts';
 import { reconcileSimulations, simulationStages } from './simulations.ts';
 import { sandboxPaths } from './state.ts';

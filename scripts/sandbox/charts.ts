@@ -6,9 +6,9 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
-import { parseValue } from '../../tasks/lib/yaml.ts';
-import type { Logger } from '../../tasks/lib/log.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
+import { parseValue } from '../../tasks/lib/runtime/yaml.ts';
+import type { Logger } from '../../tasks/lib/runtime/log.ts';
 import { sandboxEnv, sandboxPaths } from './state.ts';
 
 export const fixtureCharts = path.join(workspaceRoot, 'test', 'fixtures', 'charts');

@@ -3,14 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
-import { clusterNames, loadCluster, type ClusterConfig } from '../../tasks/lib/config.ts';
-import { BootstrapError } from '../../tasks/lib/errors.ts';
-import { runTool } from '../../tasks/lib/run-tool.ts';
-import { reachCluster } from '../../tasks/lib/identity.ts';
-import { connect } from '../../tasks/lib/kube.ts';
-import { parseManifests } from '../../tasks/lib/manifests.ts';
-import { applyAll } from '../../tasks/lib/apply.ts';
-import { paths } from '../../tasks/lib/workspace.ts';
+import { clusterNames, loadCluster, type ClusterConfig } from '../../tasks/lib/model/config.ts';
+import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
+import { runTool } from '../../tasks/lib/tools/run-tool.ts';
+import { reachCluster } from '../../tasks/lib/cluster/identity.ts';
+import { connect } from '../../tasks/lib/cluster/kube.ts';
+import { parseManifests } from '../../tasks/lib/runtime/manifests.ts';
+import { applyAll } from '../../tasks/lib/cluster/apply.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
 import { isPortFree } from './ports.ts';
 import { sandboxEnv, sandboxPaths } from './state.ts';
 

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
-import { BootstrapError } from '../../tasks/lib/errors.ts';
-import type { Logger } from '../../tasks/lib/log.ts';
-import { relative } from '../../tasks/lib/workspace.ts';
-import { parseValue } from '../../tasks/lib/yaml.ts';
+import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
+import type { Logger } from '../../tasks/lib/runtime/log.ts';
+import { relative } from '../../tasks/lib/runtime/workspace.ts';
+import { parseValue } from '../../tasks/lib/runtime/yaml.ts';
 import { mirrorEntries } from './charts.ts';
 import { sandboxEnv } from './state.ts';
 

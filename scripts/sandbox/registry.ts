@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BootstrapError } from '../../tasks/lib/errors.ts';
+import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
 import { isPortFree } from './ports.ts';
 import { spawnDetached } from './processes.ts';
 import { sandboxPaths } from './state.ts';

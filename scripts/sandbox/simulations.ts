@@ -6,9 +6,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { applyOne } from '../../tasks/lib/apply.ts';
-import { isNotFound, readObject, type Kube } from '../../tasks/lib/kube.ts';
-import { parseManifests } from '../../tasks/lib/manifests.ts';
+import { applyOne } from '../../tasks/lib/cluster/apply.ts';
+import { isNotFound, readObject, type Kube } from '../../tasks/lib/cluster/kube.ts';
+import { parseManifests } from '../../tasks/lib/runtime/manifests.ts';
 
 const simulationsDir = path.join(import.meta.dirname, 'simulations');
 

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { paths } from '../../tasks/lib/workspace.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
 
 export const sandboxPaths = {
   root: paths.sandbox,

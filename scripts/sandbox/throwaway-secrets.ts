@@ -1,7 +1,7 @@
 // The environment a sandbox bootstrap needs: a throwaway random value for every prerequisite
 // secret whose variable is unset (the demo and the benchmarks; never for a real cluster).
 import { randomBytes } from 'node:crypto';
-import type { ClusterConfig } from '../../tasks/lib/config.ts';
+import type { ClusterConfig } from '../../tasks/lib/model/config.ts';
 
 /** The environment to run with, and the variables that got a throwaway value. */
 export function withThrowawaySecrets(clusters: ClusterConfig[], base: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; invented: string[] } {

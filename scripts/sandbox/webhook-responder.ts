@@ -12,7 +12,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import tls from 'node:tls';
 import type { KubernetesObject, V1Service } from '@kubernetes/client-node';
-import { readObject, type Kube } from '../../tasks/lib/kube.ts';
+import { readObject, type Kube } from '../../tasks/lib/cluster/kube.ts';
 import { issueServerCert, type KeyPair } from './webhook-certs.ts';
 
 export const RESPONDER_LABEL = 'sandbox.cluster-bootstrap.io/responder';

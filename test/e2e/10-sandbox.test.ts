@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { isCrd, type Crd } from '../../tasks/lib/crd-bundle.ts';
-import { applyCrd, readObject } from '../../tasks/lib/kube.ts';
-import { parseManifests } from '../../tasks/lib/manifests.ts';
-import { crdReadiness, deploymentReadiness } from '../../tasks/lib/readiness.ts';
-import { waitUntilReady } from '../../tasks/lib/wait.ts';
+import { isCrd, type Crd } from '../../tasks/lib/model/crd-bundle.ts';
+import { applyCrd, readObject } from '../../tasks/lib/cluster/kube.ts';
+import { parseManifests } from '../../tasks/lib/runtime/manifests.ts';
+import { crdReadiness, deploymentReadiness } from '../../tasks/lib/cluster/readiness.ts';
+import { waitUntilReady } from '../../tasks/lib/cluster/wait.ts';
 import { kubeFor, registry, run } from '../helpers/sandbox.ts';
 
 const ANNOTATION_LIMIT = 262_144;

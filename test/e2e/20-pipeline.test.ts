@@ -5,9 +5,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { readObject, serverSideApply } from '../../tasks/lib/kube.ts';
-import { readManifests } from '../../tasks/lib/manifests.ts';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { readObject, serverSideApply } from '../../tasks/lib/cluster/kube.ts';
+import { readManifests } from '../../tasks/lib/runtime/manifests.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { affectedTasks } from '../helpers/nx.ts';
 import { kubeFor, registry, run } from '../helpers/sandbox.ts';
 

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { componentPids } from '../../scripts/sandbox/listeners.ts';
-import { readObject, serverSideApply } from '../../tasks/lib/kube.ts';
-import { readManifests } from '../../tasks/lib/manifests.ts';
-import { paths, workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { readObject, serverSideApply } from '../../tasks/lib/cluster/kube.ts';
+import { readManifests } from '../../tasks/lib/runtime/manifests.ts';
+import { paths, workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { kubeFor, run } from '../helpers/sandbox.ts';
 
 const kube = kubeFor('infra');

@@ -5,8 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { paths } from '../../tasks/lib/workspace.ts';
-import { writeYaml } from '../../tasks/lib/yaml.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
+import { writeYaml } from '../../tasks/lib/runtime/yaml.ts';
 import { run } from '../helpers/sandbox.ts';
 
 const valuesFile = path.join(paths.clusters, 'apps', 'values.yaml');

@@ -4,8 +4,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { readObject } from '../../tasks/lib/kube.ts';
-import { paths, workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { readObject } from '../../tasks/lib/cluster/kube.ts';
+import { paths, workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { kubeFor, registry, run, runWith } from '../helpers/sandbox.ts';
 
 /** resourceVersions of the prerequisites of apps: equal before and after means nothing was written. */

@@ -7,11 +7,11 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderInputsHash } from '../../tasks/lib/bundle-files.ts';
-import { loadCluster } from '../../tasks/lib/config.ts';
-import { processStart } from '../../tasks/lib/process-identity.ts';
-import { renderLockFile } from '../../tasks/lib/render-share.ts';
-import { bundleDir, workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { renderInputsHash } from '../../tasks/lib/bundle/bundle-files.ts';
+import { loadCluster } from '../../tasks/lib/model/config.ts';
+import { processStart } from '../../tasks/lib/runtime/process-identity.ts';
+import { renderLockFile } from '../../tasks/lib/bundle/render-share.ts';
+import { bundleDir, workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { run, testEnv } from '../helpers/sandbox.ts';
 
 /** Starts a task and resolves once its stderr matches `until`; the caller signals it. */

@@ -5,10 +5,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listCrds } from '../../tasks/lib/kube.ts';
-import { bundleYaml, type Crd } from '../../tasks/lib/crd-bundle.ts';
-import { bundleDir, paths } from '../../tasks/lib/workspace.ts';
-import { loadMachineWritten } from '../../tasks/lib/yaml.ts';
+import { listCrds } from '../../tasks/lib/cluster/kube.ts';
+import { bundleYaml, type Crd } from '../../tasks/lib/model/crd-bundle.ts';
+import { bundleDir, paths } from '../../tasks/lib/runtime/workspace.ts';
+import { loadMachineWritten } from '../../tasks/lib/runtime/yaml.ts';
 import { kubeFor, run } from '../helpers/sandbox.ts';
 import { pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 

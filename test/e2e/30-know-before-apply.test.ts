@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { readObject } from '../../tasks/lib/kube.ts';
-import { bundleDir } from '../../tasks/lib/workspace.ts';
+import { readObject } from '../../tasks/lib/cluster/kube.ts';
+import { bundleDir } from '../../tasks/lib/runtime/workspace.ts';
 import { kubeFor, run, runWith } from '../helpers/sandbox.ts';
 import { dropRelease, pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 

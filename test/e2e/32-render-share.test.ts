@@ -3,8 +3,8 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadBundle } from '../../tasks/lib/bundle-files.ts';
-import { bundleDir, paths } from '../../tasks/lib/workspace.ts';
+import { loadBundle } from '../../tasks/lib/bundle/bundle-files.ts';
+import { bundleDir, paths } from '../../tasks/lib/runtime/workspace.ts';
 import { run } from '../helpers/sandbox.ts';
 
 const twin = 'e2e-twin';

@@ -6,8 +6,8 @@
 // Before the keep policy this lost 17 CRDs and every ExternalSecret and SecretStore with them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { listCrds } from '../../tasks/lib/kube.ts';
-import { readObject, serverSideApply } from '../../tasks/lib/kube.ts';
+import { listCrds } from '../../tasks/lib/cluster/kube.ts';
+import { readObject, serverSideApply } from '../../tasks/lib/cluster/kube.ts';
 import { kubeFor, registry, run } from '../helpers/sandbox.ts';
 import { publishVariant } from '../helpers/variants.ts';
 

@@ -7,7 +7,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { run, runWith } from '../helpers/sandbox.ts';
 
 const copies: string[] = [];

@@ -2,7 +2,7 @@
 // VMRule spec.groups[].rules a keyed list (keys record and alert), which rejects a group with two
 // alerts of one name (kube-prometheus has them). No rule of ours describes that change.
 import { describe, expect, it } from 'vitest';
-import { serverSideApply } from '../../tasks/lib/kube.ts';
+import { serverSideApply } from '../../tasks/lib/cluster/kube.ts';
 import { kubeFor, run } from '../helpers/sandbox.ts';
 import { pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 

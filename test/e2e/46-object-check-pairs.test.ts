@@ -5,10 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { Crd } from '../../tasks/lib/crd-bundle.ts';
-import { checkObjects } from '../../tasks/lib/object-check.ts';
-import { withToolsOnPath } from '../../tasks/lib/tools.ts';
-import { parseValue } from '../../tasks/lib/yaml.ts';
+import type { Crd } from '../../tasks/lib/model/crd-bundle.ts';
+import { checkObjects } from '../../tasks/lib/crds/object-check.ts';
+import { withToolsOnPath } from '../../tasks/lib/tools/tools.ts';
+import { parseValue } from '../../tasks/lib/runtime/yaml.ts';
 
 withToolsOnPath();
 const dir = path.join(import.meta.dirname, '../fixtures/crd-pairs');

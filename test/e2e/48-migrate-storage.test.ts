@@ -5,7 +5,7 @@
 // no object is lost.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { listObjects, serverSideApply } from '../../tasks/lib/kube.ts';
+import { listObjects, serverSideApply } from '../../tasks/lib/cluster/kube.ts';
 import { kubeFor, run } from '../helpers/sandbox.ts';
 import { pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
-import { freePort } from '../../tasks/lib/free-port.ts';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { freePort } from '../../tasks/lib/runtime/free-port.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { registry, run, testEnv } from '../helpers/sandbox.ts';
 
 const repository = `nx-cache-e2e-${randomBytes(4).toString('hex')}`;

@@ -9,9 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readCoreRecord } from '../../tasks/lib/core-record.ts';
-import { loadBundle } from '../../tasks/lib/bundle-files.ts';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { readCoreRecord } from '../../tasks/lib/core/core-record.ts';
+import { loadBundle } from '../../tasks/lib/bundle/bundle-files.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { descendants, processes, seededRandom, type Proc } from '../helpers/process-tree.ts';
 import { kubeFor, run, testEnv } from '../helpers/sandbox.ts';
 

@@ -1,10 +1,10 @@
 // A small CLI over the real runner, for the interrupt and orphan tests: each scenario prints
 // "ready <json>" on stdout once it is where the test wants to signal or kill it.
-import { runCommand } from '../../tasks/lib/task.ts';
-import { duringWrite } from '../../tasks/lib/interrupt.ts';
-import { toolShell } from '../../tasks/lib/run-tool.ts';
-import { waitUntilReady } from '../../tasks/lib/wait.ts';
-import { runWriteQueue } from '../../tasks/lib/write-queue.ts';
+import { runCommand } from '../../tasks/lib/runner/task.ts';
+import { duringWrite } from '../../tasks/lib/runtime/interrupt.ts';
+import { toolShell } from '../../tasks/lib/tools/run-tool.ts';
+import { waitUntilReady } from '../../tasks/lib/cluster/wait.ts';
+import { runWriteQueue } from '../../tasks/lib/runtime/write-queue.ts';
 
 const ready = (data: object = {}) => process.stdout.write(`ready ${JSON.stringify(data)}\n`);
 const neverReady = async () => new Map([['crd-a', { ready: true, reason: 'ok' }]]);

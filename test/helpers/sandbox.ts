@@ -1,8 +1,8 @@
 // Shared helpers for tests that talk to the sandbox.
 import path from 'node:path';
 import { $ } from 'zx';
-import { connect, type Kube } from '../../tasks/lib/kube.ts';
-import { paths, workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { connect, type Kube } from '../../tasks/lib/cluster/kube.ts';
+import { paths, workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 export const kubeconfig = path.join(paths.sandbox, 'kubeconfig');
 export const registry = '127.0.0.1:15000';

@@ -4,7 +4,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dropHelmfileCache, fixtureCharts, mirrorEntries } from '../../scripts/sandbox/charts.ts';
-import { paths } from '../../tasks/lib/workspace.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
 import { registry, run } from './sandbox.ts';
 
 export interface Variant {

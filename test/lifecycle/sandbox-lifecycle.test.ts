@@ -10,7 +10,7 @@ import { createCluster, sandboxClusters } from '../../scripts/sandbox/clusters.t
 import { componentPids, listenersOf } from '../../scripts/sandbox/listeners.ts';
 import { isPortOpen } from '../../scripts/sandbox/ports.ts';
 import { startRegistry } from '../../scripts/sandbox/registry.ts';
-import { paths } from '../../tasks/lib/workspace.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
 import { kubeFor, run, runWith } from '../helpers/sandbox.ts';
 
 /** Processes whose command line points into .sandbox/: the registry and every kwok component. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { LiveCrd } from '../../tasks/lib/crd-bundle.ts';
-import { formatAdoption, planAdoption } from '../../tasks/lib/adoption.ts';
-import { leavingCrds } from '../../tasks/lib/crd-keep.ts';
-import type { HelmfileRelease } from '../../tasks/lib/helmfile.ts';
-import { planRelease } from '../../tasks/lib/release-plan.ts';
+import type { LiveCrd } from '../../tasks/lib/model/crd-bundle.ts';
+import { formatAdoption, planAdoption } from '../../tasks/lib/core/adoption.ts';
+import { leavingCrds } from '../../tasks/lib/core/crd-keep.ts';
+import type { HelmfileRelease } from '../../tasks/lib/tools/helmfile.ts';
+import { planRelease } from '../../tasks/lib/core/release-plan.ts';
 
 const release: HelmfileRelease = {
   name: 'external-secrets',

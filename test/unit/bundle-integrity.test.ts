@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
-import { checkIntegrity, type Bundle } from '../../tasks/lib/bundle-files.ts';
-import { manifestEntry, stampSource, type Crd } from '../../tasks/lib/crd-bundle.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
+import { checkIntegrity, type Bundle } from '../../tasks/lib/bundle/bundle-files.ts';
+import { manifestEntry, stampSource, type Crd } from '../../tasks/lib/model/crd-bundle.ts';
 
 function crd(plural: string): Crd {
   return stampSource(

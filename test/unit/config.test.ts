@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterYaml } from '../../tasks/lib/config.ts';
-import { BootstrapError } from '../../tasks/lib/errors.ts';
-import { parseTaskOptions } from '../../tasks/lib/task.ts';
+import { parseClusterYaml } from '../../tasks/lib/model/config.ts';
+import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
+import { parseTaskOptions } from '../../tasks/lib/runner/task.ts';
 
 const valid = `
 context: kwok-infra

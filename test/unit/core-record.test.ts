@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { provenByRecord, recordOf } from '../../tasks/lib/core-record.ts';
-import type { DeployedRelease } from '../../tasks/lib/helm.ts';
-import { customResourceRefs } from '../../tasks/lib/release-presence.ts';
+import { provenByRecord, recordOf } from '../../tasks/lib/core/core-record.ts';
+import type { DeployedRelease } from '../../tasks/lib/tools/helm.ts';
+import { customResourceRefs } from '../../tasks/lib/core/release-presence.ts';
 
 const releases = [
   { namespace: 'cert-manager', name: 'cert-manager' },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { bundleYaml, contentHash, HASH_ANNOTATION, isKept, manifestEntry, selectCrds, stampSource, type Crd } from '../../tasks/lib/crd-bundle.ts';
-import { parseManifests } from '../../tasks/lib/manifests.ts';
+import { bundleYaml, contentHash, HASH_ANNOTATION, isKept, manifestEntry, selectCrds, stampSource, type Crd } from '../../tasks/lib/model/crd-bundle.ts';
+import { parseManifests } from '../../tasks/lib/runtime/manifests.ts';
 
 function crd(name: string, kind = 'Thing'): Crd {
   const [plural, ...group] = name.split('.');

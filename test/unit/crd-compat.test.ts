@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Crd, JsonSchema } from '../../tasks/lib/crd-bundle.ts';
-import { breakingChanges, crdChanges, formatBreakingChange, withSettings, type CrdChange } from '../../tasks/lib/crd-compat.ts';
+import type { Crd, JsonSchema } from '../../tasks/lib/model/crd-bundle.ts';
+import { breakingChanges, crdChanges, formatBreakingChange, withSettings, type CrdChange } from '../../tasks/lib/crds/crd-compat.ts';
 
 const schema = (spec: JsonSchema): JsonSchema => ({ type: 'object', properties: { spec } });
 

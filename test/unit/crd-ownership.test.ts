@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foreignManagers } from '../../tasks/lib/crd-ownership.ts';
+import { foreignManagers } from '../../tasks/lib/crds/crd-ownership.ts';
 
 describe('foreignManagers', () => {
   it('names every manager but this tool’s (and its keep manager), ignoring the status subresource', () => {

@@ -3,9 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Crd } from '../../tasks/lib/crd-bundle.ts';
-import { crdChanges } from '../../tasks/lib/crd-compat.ts';
-import { parseValue } from '../../tasks/lib/yaml.ts';
+import type { Crd } from '../../tasks/lib/model/crd-bundle.ts';
+import { crdChanges } from '../../tasks/lib/crds/crd-compat.ts';
+import { parseValue } from '../../tasks/lib/runtime/yaml.ts';
 
 const dir = path.join(import.meta.dirname, '../fixtures/crd-pairs');
 const pairs = readdirSync(dir).filter((f) => f.endsWith('.yaml'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { provablyUnchanged } from '../../tasks/lib/crd-plan.ts';
-import { HASH_ANNOTATION, STORED_HASH_ANNOTATION, stampSource, storedSpecHash, type Crd } from '../../tasks/lib/crd-bundle.ts';
+import { provablyUnchanged } from '../../tasks/lib/crds/crd-plan.ts';
+import { HASH_ANNOTATION, STORED_HASH_ANNOTATION, stampSource, storedSpecHash, type Crd } from '../../tasks/lib/model/crd-bundle.ts';
 
 const wanted: Crd = stampSource(
   {

@@ -2,9 +2,9 @@
 // faked here (pure logic); the e2e suite runs the same code against real API servers.
 import { describe, expect, it } from 'vitest';
 import { ApiException } from '@kubernetes/client-node';
-import type { Crd } from '../../tasks/lib/crd-bundle.ts';
-import { crdServingStates } from '../../tasks/lib/crd-status.ts';
-import type { Kube } from '../../tasks/lib/kube.ts';
+import type { Crd } from '../../tasks/lib/model/crd-bundle.ts';
+import { crdServingStates } from '../../tasks/lib/crds/crd-status.ts';
+import type { Kube } from '../../tasks/lib/cluster/kube.ts';
 
 const crd = (plural: string, versions = ['v1']): Crd => ({
   apiVersion: 'apiextensions.k8s.io/v1',

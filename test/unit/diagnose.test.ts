@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseWorkload, fixFor, formatDiagnosis, likelyCause, type ClusterEvent } from '../../tasks/lib/diagnose.ts';
+import { diagnoseWorkload, fixFor, formatDiagnosis, likelyCause, type ClusterEvent } from '../../tasks/lib/cluster/diagnose.ts';
 
 const deployment = {
   apiVersion: 'apps/v1',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { clusterDrift, formatDrift, liveSources, versionSkew } from '../../tasks/lib/crd-drift.ts';
+import { clusterDrift, formatDrift, liveSources, versionSkew } from '../../tasks/lib/crds/crd-drift.ts';
 
 const crd = (name: string, annotations: Record<string, string> = {}): KubernetesObject => ({ metadata: { name, annotations } });
 

@@ -5,9 +5,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BootstrapError } from '../../tasks/lib/errors.ts';
-import { withFileLock } from '../../tasks/lib/file-lock.ts';
-import { holderState, processStart, selfIdentity } from '../../tasks/lib/process-identity.ts';
+import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
+import { withFileLock } from '../../tasks/lib/runtime/file-lock.ts';
+import { holderState, processStart, selfIdentity } from '../../tasks/lib/runtime/process-identity.ts';
 
 const lockIn = async () => path.join(await mkdtemp(path.join(os.tmpdir(), 'file-lock-')), 'x.lock');
 

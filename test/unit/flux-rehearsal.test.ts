@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ManifestEntry } from '../../tasks/lib/crd-bundle.ts';
-import { rehearse, type BootstrapRelease, type RehearsalInput } from '../../tasks/lib/flux-rehearsal.ts';
-import type { FluxKustomization } from '../../tasks/lib/flux-tree.ts';
-import type { HelmReleaseCrds } from '../../tasks/lib/helmrelease-crds.ts';
-import { DEFAULT_OPERATORS } from '../../tasks/lib/operators.ts';
+import type { ManifestEntry } from '../../tasks/lib/model/crd-bundle.ts';
+import { rehearse, type BootstrapRelease, type RehearsalInput } from '../../tasks/lib/gitops/flux-rehearsal.ts';
+import type { FluxKustomization } from '../../tasks/lib/gitops/flux-tree.ts';
+import type { HelmReleaseCrds } from '../../tasks/lib/gitops/helmrelease-crds.ts';
+import { DEFAULT_OPERATORS } from '../../tasks/lib/gitops/operators.ts';
 
 const obj = (apiVersion: string, kind: string, name: string) => ({ file: `apps/${name}.yaml`, object: { apiVersion, kind, metadata: { name } } });
 

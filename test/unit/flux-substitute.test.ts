@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveSubstitutions, secretPlaceholder, type VariableSources } from '../../tasks/lib/flux-substitute.ts';
+import { resolveSubstitutions, secretPlaceholder, type VariableSources } from '../../tasks/lib/gitops/flux-substitute.ts';
 
 const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-settings', namespace: 'apps' }, data: { TIMEZONE: 'Europe/Berlin', CLUSTER: 'home\n' } };
 const secrets = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cluster-secrets', namespace: 'apps' }, stringData: { SECRET_DOMAIN: 'ENC[AES256_GCM,data:…]' } };

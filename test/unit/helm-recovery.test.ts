@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPending, recoveryFor } from '../../tasks/lib/helm-recovery.ts';
-import { syncFailureFix } from '../../tasks/lib/helmfile.ts';
+import { isPending, recoveryFor } from '../../tasks/lib/core/helm-recovery.ts';
+import { syncFailureFix } from '../../tasks/lib/tools/helmfile.ts';
 
 const spegel = { name: 'spegel', namespace: 'spegel', status: 'pending-upgrade', chart: 'spegel-0.7.4', revision: '1' };
 

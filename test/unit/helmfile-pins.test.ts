@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseValue } from '../../tasks/lib/yaml.ts';
-import { paths } from '../../tasks/lib/workspace.ts';
+import { parseValue } from '../../tasks/lib/runtime/yaml.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
 
 interface Release {
   name: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { failedRelease, helmfileArgs } from '../../tasks/lib/helmfile.ts';
-import type { ClusterConfig } from '../../tasks/lib/config.ts';
+import { failedRelease, helmfileArgs } from '../../tasks/lib/tools/helmfile.ts';
+import type { ClusterConfig } from '../../tasks/lib/model/config.ts';
 
 const cluster = {
   name: 'infra',

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 interface Run {
   child: ChildProcess;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixForWebhook } from '../../tasks/lib/kube.ts';
+import { fixForWebhook } from '../../tasks/lib/cluster/kube.ts';
 
 describe('fixForWebhook', () => {
   it('names the webhook and the loopback address nobody answers', () => {

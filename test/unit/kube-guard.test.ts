@@ -2,10 +2,10 @@
 // identity guard, against fakes (pure logic; the e2e suite runs them against real API servers).
 import { describe, expect, it } from 'vitest';
 import { ApiException } from '@kubernetes/client-node';
-import { wouldChange } from '../../tasks/lib/apply.ts';
-import type { ClusterConfig } from '../../tasks/lib/config.ts';
-import { guardIdentity } from '../../tasks/lib/identity.ts';
-import { apiError, type Kube } from '../../tasks/lib/kube.ts';
+import { wouldChange } from '../../tasks/lib/cluster/apply.ts';
+import type { ClusterConfig } from '../../tasks/lib/model/config.ts';
+import { guardIdentity } from '../../tasks/lib/cluster/identity.ts';
+import { apiError, type Kube } from '../../tasks/lib/cluster/kube.ts';
 
 describe('apiError', () => {
   it('keeps the server message and code, never the raw exception dump', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { currentHolder, deadHolder, HOLDER_ANNOTATION } from '../../tasks/lib/lease.ts';
-import { selfIdentity } from '../../tasks/lib/process-identity.ts';
+import { currentHolder, deadHolder, HOLDER_ANNOTATION } from '../../tasks/lib/cluster/lease.ts';
+import { selfIdentity } from '../../tasks/lib/runtime/process-identity.ts';
 
 const lease = (renewTime: string | undefined, holderIdentity: string | undefined = 'ci-runner pid 4242 (infra:core)') => ({
   spec: { holderIdentity, leaseDurationSeconds: 60, acquireTime: '2026-11-26T10:00:00.000000Z', renewTime },

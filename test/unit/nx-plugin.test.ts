@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodes, name } from '../../tasks/nx-plugin.ts';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 let root: string;
 

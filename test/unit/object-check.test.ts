@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Crd } from '../../tasks/lib/crd-bundle.ts';
-import { asNewObject, crdFor } from '../../tasks/lib/object-check.ts';
+import type { Crd } from '../../tasks/lib/model/crd-bundle.ts';
+import { asNewObject, crdFor } from '../../tasks/lib/crds/object-check.ts';
 
 describe('object check inputs', () => {
   it('sends a live object as a create would: no server-set metadata, no status', () => {

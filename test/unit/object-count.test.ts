@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countDrops, formatDrop, kindRefOf, type KindRef } from '../../tasks/lib/object-count.ts';
+import { countDrops, formatDrop, kindRefOf, type KindRef } from '../../tasks/lib/core/object-count.ts';
 
 const kinds: KindRef[] = [
   { crd: 'clustersecretstores.external-secrets.io', group: 'external-secrets.io', version: 'v1', plural: 'clustersecretstores', kind: 'ClusterSecretStore' },

@@ -1,12 +1,12 @@
-// Options are declared once (tasks/lib/options.ts): the parser, the validation, the usage text
+// Options are declared once (tasks/lib/runner/options.ts): the parser, the validation, the usage text
 // and the README's table all come from that table.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { OPTIONS, optionsOf, optionsTableMarkdown, type OptionTable } from '../../tasks/lib/options.ts';
-import { parseTaskOptions } from '../../tasks/lib/task.ts';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { OPTIONS, optionsOf, optionsTableMarkdown, type OptionTable } from '../../tasks/lib/runner/options.ts';
+import { parseTaskOptions } from '../../tasks/lib/runner/task.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 describe('the option table', () => {
   it('is what the README shows', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProgress } from '../../tasks/lib/progress.ts';
+import { createProgress } from '../../tasks/lib/runtime/progress.ts';
 
 function sink(): { stream: NodeJS.WriteStream; text: () => string } {
   let written = '';

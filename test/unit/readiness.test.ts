@@ -5,7 +5,7 @@ import {
   daemonSetReadiness,
   deploymentReadiness,
   namespaceReadiness,
-} from '../../tasks/lib/readiness.ts';
+} from '../../tasks/lib/cluster/readiness.ts';
 
 const meta = (generation?: number) => ({ name: 'x', generation });
 

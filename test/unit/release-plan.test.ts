@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { chartLabel, planRelease, removedObjects } from '../../tasks/lib/release-plan.ts';
-import type { HelmfileRelease } from '../../tasks/lib/helmfile.ts';
+import { chartLabel, planRelease, removedObjects } from '../../tasks/lib/core/release-plan.ts';
+import type { HelmfileRelease } from '../../tasks/lib/tools/helmfile.ts';
 
 const release: HelmfileRelease = {
   name: 'cert-manager',

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderLockFile, withRenderLock } from '../../tasks/lib/render-share.ts';
+import { renderLockFile, withRenderLock } from '../../tasks/lib/bundle/render-share.ts';
 
 const key = (name: string) => `unit-test-${name}-${process.pid}`.padEnd(16, '0');
 const quiet = { timeoutMs: 10_000, onWait: () => undefined, onTakeover: () => undefined };

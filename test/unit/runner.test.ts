@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaceRoot } from '../../tasks/lib/workspace.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 let dir: string;
 let script: string;
@@ -17,7 +17,7 @@ beforeAll(async () => {
   // A phase that writes, written as a new task would be: no guard, no option parsing, no lease.
   await writeFile(
     script,
-    `import { runPhase } from ${JSON.stringify(path.join(workspaceRoot, 'tasks/lib/task.ts'))};\n` +
+    `import { runPhase } from ${JSON.stringify(path.join(workspaceRoot, 'tasks/lib/runner/task.ts'))};\n` +
       `await runPhase('new-phase', async () => { process.stdout.write('PHASE RAN'); }, { writes: true });\n`,
   );
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSecret } from '../../tasks/lib/secrets.ts';
+import { buildSecret } from '../../tasks/lib/cluster/secrets.ts';
 
 const spec = { name: 'token', namespace: 'cert-manager', type: 'Opaque', data: { 'api-token': { env: 'TEST_TOKEN' } } };
 

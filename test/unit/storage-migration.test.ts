@@ -1,8 +1,8 @@
-import type { LiveCrd } from '../../tasks/lib/crd-bundle.ts';
+import type { LiveCrd } from '../../tasks/lib/model/crd-bundle.ts';
 import { describe, expect, it } from 'vitest';
-import type { Crd } from '../../tasks/lib/crd-bundle.ts';
-import { BootstrapError } from '../../tasks/lib/errors.ts';
-import { migrationsNeeded } from '../../tasks/lib/storage-migration.ts';
+import type { Crd } from '../../tasks/lib/model/crd-bundle.ts';
+import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
+import { migrationsNeeded } from '../../tasks/lib/crds/storage-migration.ts';
 
 const bundleCrd = (versions: string[]) => ({ metadata: { name: 'vmrules.operator.victoriametrics.com' }, spec: { versions: versions.map((name) => ({ name, served: true, storage: name === versions.at(-1) })) } }) as unknown as Crd;
 const liveCrd = (versions: string[], storage: string, storedVersions: string[]) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { templateErrorLine } from '../../tasks/lib/template-line.ts';
-import { tail } from '../../tasks/lib/tool-log.ts';
+import { templateErrorLine } from '../../tasks/lib/runtime/template-line.ts';
+import { tail } from '../../tasks/lib/runtime/tool-log.ts';
 
 describe('helm and helmfile output in errors', () => {
   it('shows what helm said after helmfile\'s argument dump, each line once', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkHelmfileVersion, checkHelmVersion, parseVersion } from '../../tasks/lib/tools.ts';
+import { checkHelmfileVersion, checkHelmVersion, parseVersion } from '../../tasks/lib/tools/tools.ts';
 
 describe('tool versions', () => {
   it('parses the forms helm and helmfile print', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Readiness } from '../../tasks/lib/readiness.ts';
-import { waitUntilReady } from '../../tasks/lib/wait.ts';
+import type { Readiness } from '../../tasks/lib/cluster/readiness.ts';
+import { waitUntilReady } from '../../tasks/lib/cluster/wait.ts';
 
 describe('waitUntilReady', () => {
   it('polls until every key is ready, asking only about pending keys', async () => {

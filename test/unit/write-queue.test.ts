@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runWriteQueue } from '../../tasks/lib/write-queue.ts';
+import { runWriteQueue } from '../../tasks/lib/runtime/write-queue.ts';
 
 describe('runWriteQueue', () => {
   it('writes everything when nothing fails', async () => {

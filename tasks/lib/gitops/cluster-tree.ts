@@ -1,0 +1,78 @@
+// The GitOps tree a cluster reconciles, as cluster.yaml's gitops section names it: built with
+// Flux's library (a few seconds), or read back from the gitops-tree target's cached output when
+// its inputs are unchanged.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClusterConfig } from '../model/config.ts';
+import { BootstrapError } from '../runtime/errors.ts';
+import { readFluxTree, type FluxTree } from './flux-tree.ts';
+import { filesUnder, inputsHash } from '../runtime/input-hash.ts';
+import { gitopsTreeFile, paths, relative, workspaceRoot } from '../runtime/workspace.ts';
+
+/** The GitOps tree this cluster reconciles, read as Flux does (--gitops-root overrides its root). */
+export async function readClusterTree(cluster: ClusterConfig, gitopsRoot?: string): Promise<FluxTree> {
+  const gitops = cluster.gitops;
+  if (!gitops) {
+    throw new BootstrapError({
+      subject: `${relative(cluster.file)}: gitops`,
+      problem: 'is not set: there is no GitOps tree to rehearse',
+      fix: 'add gitops.entry: the path the FluxInstance syncs (e.g. kubernetes/flux/cluster)',
+    });
+  }
+  const root = path.resolve(workspaceRoot, gitopsRoot ?? gitops.root);
+  if (!existsSync(path.join(root, gitops.entry))) {
+    throw new BootstrapError({
+      subject: `${relative(cluster.file)}: gitops.entry`,
+      problem: `${gitops.entry} does not exist under ${root}`,
+      fix: 'set gitops.entry to the path the FluxInstance syncs, relative to the repository root (gitops.root)',
+    });
+  }
+  const secrets = cluster.prerequisites.secrets;
+  return readFluxTree({
+    root,
+    folders: gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!],
+    cluster: cluster.name,
+    entry: gitops.entry,
+    otherSources: Object.fromEntries(Object.entries(gitops.sources).map(([source, folder]) => [source, path.resolve(workspaceRoot, folder)])),
+    prerequisiteKeys: (namespace, name) => {
+      const secret = secrets.find((s) => s.namespace === namespace && s.name === name);
+      return secret && Object.keys(secret.data);
+    },
+  });
+}
+
+
+/**
+ * What a build of the tree reads: every file under the folders Flux builds from, cluster.yaml
+ * (entry, folders, prerequisite secret keys), the pinned tool versions and our build helper.
+ */
+async function treeInputsHash(cluster: ClusterConfig): Promise<string> {
+  const gitops = cluster.gitops!;
+  const root = path.resolve(workspaceRoot, gitops.root);
+  const folders = gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!];
+  const files = (await Promise.all(folders.map((folder) => filesUnder(path.join(root, folder))))).flat();
+  return inputsHash([...files, cluster.file, paths.toolsVersions, path.join(workspaceRoot, 'scripts/tools/flux-build/main.go')]);
+}
+
+/** gitops-tree: builds the tree and writes it with the hash of its inputs. */
+export async function writeBuiltTree(cluster: ClusterConfig): Promise<FluxTree> {
+  const [tree, inputsSha256] = await Promise.all([readClusterTree(cluster), treeInputsHash(cluster)]);
+  const file = gitopsTreeFile(cluster.name);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(`${file}.${process.pid}`, JSON.stringify({ inputsSha256, tree }));
+  await rename(`${file}.${process.pid}`, file);
+  return tree;
+}
+
+/**
+ * The tree the gitops-tree target built, when its inputs are still the ones in the workspace;
+ * otherwise (run without the target, or the tree edited since) built here.
+ */
+export async function builtTree(cluster: ClusterConfig): Promise<FluxTree> {
+  const [saved, inputsSha256] = await Promise.all([
+    readFile(gitopsTreeFile(cluster.name), 'utf8').then((t) => JSON.parse(t) as { inputsSha256: string; tree: FluxTree }).catch(() => undefined),
+    treeInputsHash(cluster),
+  ]);
+  return saved?.inputsSha256 === inputsSha256 ? saved.tree : readClusterTree(cluster);
+}

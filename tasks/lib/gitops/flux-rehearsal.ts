@@ -1,0 +1,297 @@
+// The from-empty rehearsal: Flux Kustomizations in dependsOn order, and for each the kinds it
+// applies and who serves them at that point. Pure; the audit task gathers the inputs.
+//
+// What "served at that point" means in Flux: a Kustomization starts once every dependsOn is Ready.
+// A dependency is Ready when its apply succeeded and, only with spec.wait (or a healthCheck), once
+// what it applied is healthy. So a HelmRelease in a dependency guarantees its CRDs only when that
+// dependency waits for it. CRDs in a Kustomization's own build are applied before its other objects.
+import type { OperatorSpec } from '../model/config.ts';
+import type { ManifestEntry } from '../model/crd-bundle.ts';
+import type { FluxKustomization } from './flux-tree.ts';
+import type { CrdKind, HelmReleaseCrds } from './helmrelease-crds.ts';
+
+export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed';
+
+export interface Finding {
+  type: FindingType;
+  kustomization: string;
+  file: string;
+  /** "apiVersion Kind", for kind findings. */
+  kind?: string;
+  message: string;
+  fix: string;
+}
+
+/** Where a kind's definition comes from at the point a Kustomization applies it. */
+export type KindSource = 'builtin' | 'platform' | 'bundle' | 'tree-crd' | 'helmrelease' | 'operator' | 'none';
+
+export interface KindVerdict {
+  apiVersion: string;
+  kind: string;
+  files: string[];
+  ok: boolean;
+  source: KindSource;
+  /** Who serves it, or what is wrong. */
+  servedBy: string;
+}
+
+export interface LayerRow {
+  /** dependsOn depth; null inside (or behind) a dependsOn cycle. */
+  layer: number | null;
+  kustomization: string;
+  file: string;
+  dependsOn: string[];
+  wait: boolean;
+  kinds: KindVerdict[];
+}
+
+export interface BootstrapRelease {
+  name: string;
+  /** The chart's upstream location without oci:// or the registry mirror, e.g. quay.io/jetstack/charts/cert-manager. */
+  chart: string;
+  version: string;
+  stateFile: string;
+  /** Installed by the core phase (an operator it runs is up before any Kustomization). */
+  installed: boolean;
+}
+
+export interface RehearsalInput {
+  kustomizations: FluxKustomization[];
+  /** "apiVersion Kind" of every built-in kind of the cluster's Kubernetes version. */
+  builtin: Set<string>;
+  bundle: ManifestEntry[];
+  helmReleases: HelmReleaseCrds[];
+  operators: OperatorSpec[];
+  /** API groups the platform serves itself (cluster.yaml gitops.platformGroups): never missing. */
+  platformGroups?: string[];
+  bootstrapReleases: BootstrapRelease[];
+}
+
+export interface Rehearsal {
+  layers: LayerRow[];
+  findings: Finding[];
+}
+
+const splitApiVersion = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion]) as [string, string];
+const serves = (crd: CrdKind, group: string, version: string, kind: string) => crd.group === group && crd.kind === kind && crd.versions.includes(version);
+const sameVersion = (a: string, b: string) => a.replace(/^v/, '') === b.replace(/^v/, '');
+
+export function rehearse(input: RehearsalInput): Rehearsal {
+  const byId = new Map(input.kustomizations.map((k) => [k.id, k]));
+  const findings: Finding[] = [];
+  const cycles = findCycles(input.kustomizations, byId);
+  for (const cycle of cycles) {
+    const first = byId.get(cycle[0]!)!;
+    findings.push({
+      type: 'cycle',
+      kustomization: first.id,
+      file: first.file,
+      message: `dependsOn cycle: ${[...cycle, cycle[0]].join(' → ')}; none of them ever starts`,
+      fix: 'remove one dependsOn of the cycle (usually the one that points back to a later layer)',
+    });
+  }
+  const inCycle = new Set(cycles.flat());
+  for (const k of input.kustomizations) {
+    for (const dep of k.dependsOn.filter((d) => !byId.has(d))) {
+      findings.push({ type: 'dependency', kustomization: k.id, file: k.file, message: `dependsOn ${dep}, which no Kustomization of the tree defines; Flux waits for it forever`, fix: `fix the name/namespace of dependsOn ${dep}, or add that Kustomization` });
+    }
+    if (k.error) findings.push({ type: 'build', kustomization: k.id, file: k.file, message: `kustomize build of ${k.path} failed: ${k.error}`, fix: `fix ${k.path} (its kustomization.yaml or the files it names)` });
+    if (k.foreignSource) {
+      findings.push({ type: 'not-rehearsed', kustomization: k.id, file: k.file, message: `built from another source (${k.foreignSource}), not rehearsed: its objects are unknown here`, fix: `map ${k.foreignSource} to a local checkout in cluster.yaml gitops.sources (e.g. "${k.foreignSource.replace(' ', '/')}": ../other-repo)` });
+    }
+    for (const missing of k.unresolved) {
+      findings.push({ type: 'substitution', kustomization: k.id, file: k.file, message: `postBuild.substituteFrom ${missing}: nothing in the tree or in prerequisites creates it; Flux stops this Kustomization until it exists`, fix: 'add it to the tree, to prerequisites.secrets in cluster.yaml, or mark the reference optional: true' });
+    }
+  }
+
+  for (const hr of input.helmReleases.filter((h) => h.notRendered)) {
+    findings.push({ type: 'not-rehearsed', kustomization: hr.kustomization, file: hr.file, message: `HelmRelease ${hr.namespace}/${hr.name}: ${hr.notRendered!.reason}; the CRDs its chart installs are unknown`, fix: hr.notRendered!.fix });
+  }
+
+  const layer = layersOf(input.kustomizations, byId, inCycle);
+  const deps = (id: string) => transitiveDependencies(id, byId);
+  const layers: LayerRow[] = input.kustomizations.map((k) => ({
+    layer: layer.get(k.id) ?? null,
+    kustomization: k.id,
+    file: k.file,
+    dependsOn: k.dependsOn,
+    wait: k.wait,
+    kinds: kindUses(k).map((use) => judgeKind(use, k, deps(k.id), input, byId, findings)),
+  }));
+  layers.sort((a, b) => (a.layer ?? Infinity) - (b.layer ?? Infinity) || a.kustomization.localeCompare(b.kustomization));
+  findings.push(...versionSkew(input));
+  return { layers, findings };
+}
+
+interface KindUse {
+  apiVersion: string;
+  kind: string;
+  files: string[];
+}
+
+function kindUses(k: FluxKustomization): KindUse[] {
+  const uses = new Map<string, KindUse>();
+  for (const { object, file } of k.objects) {
+    const key = `${object.apiVersion} ${object.kind}`;
+    const use = uses.get(key) ?? { apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', files: [] };
+    if (!use.files.includes(file)) use.files.push(file);
+    uses.set(key, use);
+  }
+  return [...uses.values()].sort((a, b) => `${a.apiVersion} ${a.kind}`.localeCompare(`${b.apiVersion} ${b.kind}`));
+}
+
+/** Does dependency d guarantee that HelmRelease hr (which it applies) has installed its CRDs? */
+function waitsFor(d: FluxKustomization, hr: { name: string; namespace: string }): boolean {
+  return d.wait || d.healthChecks.includes(`HelmRelease ${hr.namespace}/${hr.name}`);
+}
+
+function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input: RehearsalInput, byId: Map<string, FluxKustomization>, findings: Finding[]): KindVerdict {
+  const { apiVersion, kind, files } = use;
+  const [group, version] = splitApiVersion(apiVersion);
+  const verdict = (ok: boolean, servedBy: string, source: KindSource): KindVerdict => ({ apiVersion, kind, files, ok, servedBy, source });
+  const what = `${apiVersion} ${kind}`;
+  const report = (type: FindingType, message: string, fix: string) => findings.push({ type, kustomization: k.id, file: files[0] ?? k.file, kind: what, message, fix });
+
+  const bootstrap = servedByBootstrap(apiVersion, kind, input.builtin, input.bundle);
+  if (bootstrap === 'builtin') return verdict(true, 'built in', 'builtin');
+  if (input.platformGroups?.includes(group)) return verdict(true, 'served by the platform (gitops.platformGroups)', 'platform');
+  if (bootstrap) return verdict(true, `CRD phase (${bootstrap.release})`, 'bundle');
+  for (const id of [k.id, ...deps]) {
+    const crd = byId.get(id)?.objects.find(({ object: o }) => o.kind === 'CustomResourceDefinition' && serves(crdKindOf(o as { spec?: unknown }), group, version, kind));
+    if (crd) return verdict(true, id === k.id ? `CRD applied first by this Kustomization (${crd.file})` : `CRD applied by ${id}`, 'tree-crd');
+  }
+
+  const providers = input.helmReleases.filter((hr) => hr.crds.some((c) => serves(c, group, version, kind)));
+  const ready = providers.find((hr) => deps.has(hr.kustomization) && waitsFor(byId.get(hr.kustomization)!, hr));
+  if (ready) {
+    const policy = `install.crds ${ready.installCrds}, upgrade.crds ${ready.upgradeCrds}`;
+    return verdict(true, `HelmRelease ${ready.namespace}/${ready.name} in ${ready.kustomization} (${policy})`, 'helmrelease');
+  }
+
+  const operator = input.operators.find((o) => o.groups.includes(group));
+  if (operator && providers.length === 0) {
+    const core = input.bootstrapReleases.find((r) => r.installed && r.name === operator.release);
+    if (core) return verdict(true, `at run time by ${operator.name} (bootstrap release ${core.name})`, 'operator');
+    const runner = input.helmReleases.find((hr) => hr.name === operator.release);
+    if (runner && deps.has(runner.kustomization) && waitsFor(byId.get(runner.kustomization)!, runner)) {
+      return verdict(true, `at run time by ${operator.name} (HelmRelease ${runner.name} in ${runner.kustomization})`, 'operator');
+    }
+    const where = runner ? `HelmRelease ${runner.name} in ${runner.kustomization}` : `release ${operator.release}, which neither helmfile.d/01-core nor the tree installs`;
+    report(
+      'operator-runtime',
+      `${k.id} applies ${what}, which ${operator.name} registers at run time (${where}), but ${k.id} does not wait for it`,
+      runner ? `add dependsOn ${runner.kustomization} to ${k.id} (with wait: true on ${runner.kustomization}), or install ${operator.release} in helmfile.d/01-core` : `install ${operator.release} in helmfile.d/01-core or the tree, or fix gitops.operators in cluster.yaml`,
+    );
+    return verdict(false, `operator-runtime: ${operator.name} may not have registered it yet`, 'operator');
+  }
+
+  if (providers.length > 0) {
+    const hr = providers[0]!;
+    const d = byId.get(hr.kustomization)!;
+    const release = `HelmRelease ${hr.namespace}/${hr.name}`;
+    if (hr.kustomization === k.id) {
+      report('race', `${k.id} applies ${what} together with ${release}, which installs its CRD: the object is applied before the chart runs`, `move the ${kind} objects into a Kustomization with dependsOn ${k.id} (and wait: true on ${k.id}), or move the chart to helmfile.d/00-crds`);
+    } else if (deps.has(d.id)) {
+      report('race', `${k.id} depends on ${d.id}, whose ${release} installs the ${kind} CRD, but ${d.id} is Ready before the release is (no wait)`, `set wait: true on ${d.id} (or a healthCheck on ${release}), or move the chart to helmfile.d/00-crds`);
+    } else {
+      const gate = d.wait ? 'wait: true' : waitsFor(d, hr) ? `a healthCheck on ${release}` : 'no wait or healthCheck on it: set wait: true too';
+      report('race', `${k.id} applies ${what}, whose CRD ${release} installs in ${d.id}, which ${k.id} does not depend on`, `add dependsOn ${d.id} to ${k.id} (${d.id} has ${gate}), or move the chart to helmfile.d/00-crds`);
+    }
+    return verdict(false, `race: CRD from ${release} in ${d.id}`, 'helmrelease');
+  }
+
+  const unrendered = input.helmReleases.filter((hr) => hr.notRendered && (hr.kustomization === k.id || deps.has(hr.kustomization)));
+  if (unrendered.length > 0) {
+    // One of those charts may define it: unknown, not missing.
+    const names = unrendered.map((hr) => `HelmRelease ${hr.namespace}/${hr.name}`).join(', ');
+    report('not-rehearsed', `nothing rendered provides ${what}; ${names} ${unrendered.length > 1 ? 'were' : 'was'} not rendered and may`, `make ${names} renderable (see its own finding), then audit again`);
+    return verdict(false, `unknown: ${names} not rendered`, 'none');
+  }
+  report('missing', `nothing provides ${what}: no CRD in the bundle, the tree or its HelmReleases serves it, and no operator declares its group`, `add the chart that defines it to helmfile.d/00-crds, or declare the operator that registers ${group || 'it'} in cluster.yaml gitops.operators (or gitops.platformGroups when the platform itself serves it)`);
+  return verdict(false, 'missing: nothing provides it', 'none');
+}
+
+/** Served from the first moment: built in, or a CRD of the CRD phase's bundle. */
+export function servedByBootstrap(apiVersion: string, kind: string, builtin: Set<string>, bundle: ManifestEntry[]): 'builtin' | ManifestEntry | undefined {
+  if (builtin.has(`${apiVersion} ${kind}`)) return 'builtin';
+  const [group, version] = splitApiVersion(apiVersion);
+  return bundle.find((c) => serves(c, group, version, kind));
+}
+
+function crdKindOf(o: { spec?: unknown }): CrdKind {
+  const spec = (o.spec ?? {}) as { group?: string; names?: { kind?: string }; versions?: Array<{ name: string; served?: boolean }> };
+  return { group: spec.group ?? '', kind: spec.names?.kind ?? '', versions: (spec.versions ?? []).filter((v) => v.served !== false).map((v) => v.name) };
+}
+
+function transitiveDependencies(id: string, byId: Map<string, FluxKustomization>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...(byId.get(id)?.dependsOn ?? [])];
+  while (stack.length) {
+    const next = stack.pop()!;
+    if (seen.has(next) || next === id || !byId.has(next)) continue;
+    seen.add(next);
+    stack.push(...byId.get(next)!.dependsOn);
+  }
+  return seen;
+}
+
+/** Every elementary dependsOn cycle, each listed once, starting at its smallest id. */
+function findCycles(kustomizations: FluxKustomization[], byId: Map<string, FluxKustomization>): string[][] {
+  const cycles = new Map<string, string[]>();
+  const visit = (id: string, trail: string[]) => {
+    const at = trail.indexOf(id);
+    if (at >= 0) {
+      const cycle = trail.slice(at);
+      const start = cycle.indexOf([...cycle].sort()[0]!);
+      const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+      cycles.set(rotated.join(' '), rotated);
+      return;
+    }
+    for (const dep of byId.get(id)?.dependsOn ?? []) if (byId.has(dep)) visit(dep, [...trail, id]);
+  };
+  for (const k of kustomizations) visit(k.id, []);
+  return [...cycles.values()];
+}
+
+/** Longest dependsOn chain below each Kustomization; those in or behind a cycle get none. */
+function layersOf(kustomizations: FluxKustomization[], byId: Map<string, FluxKustomization>, inCycle: Set<string>): Map<string, number> {
+  const layer = new Map<string, number>();
+  const blocked = new Set<string>();
+  const resolve = (id: string): number | undefined => {
+    if (layer.has(id)) return layer.get(id);
+    if (inCycle.has(id) || blocked.has(id)) return undefined;
+    blocked.add(id); // guards the recursion; cleared when a layer is found
+    let depth = 0;
+    for (const dep of byId.get(id)!.dependsOn.filter((d) => byId.has(d))) {
+      const below = resolve(dep);
+      if (below === undefined) return undefined;
+      depth = Math.max(depth, below + 1);
+    }
+    blocked.delete(id);
+    layer.set(id, depth);
+    return depth;
+  };
+  for (const k of kustomizations) resolve(k.id);
+  return layer;
+}
+
+/** A chart pinned by the bootstrap at one version and by the tree at another. */
+function versionSkew(input: RehearsalInput): Finding[] {
+  const findings: Finding[] = [];
+  for (const hr of input.helmReleases) {
+    if ('unresolved' in hr.chart) continue;
+    const chart = hr.chart.url.replace(/^oci:\/\//, '');
+    // A semver range is compared by the version it resolved to, as Flux installs that one.
+    const version = hr.resolvedVersion ?? hr.chart.version;
+    for (const pin of input.bootstrapReleases.filter((r) => r.chart === chart && !sameVersion(r.version, version))) {
+      findings.push({
+        type: 'version-skew',
+        kustomization: hr.kustomization,
+        file: hr.chart.file,
+        message: `${pin.stateFile} pins ${pin.name} ${pin.version} for the bootstrap, the tree pins ${version} for HelmRelease ${hr.namespace}/${hr.name}: right after the bootstrap Flux moves the release to ${version}${hr.crds.length > 0 ? `, its operator against CRDs of ${pin.version}` : ''}`,
+        fix: `pin one version in both places (${pin.stateFile} and ${hr.chart.file}); one Renovate rule can bump both`,
+      });
+    }
+  }
+  return findings;
+}

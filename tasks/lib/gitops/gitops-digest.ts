@@ -1,0 +1,27 @@
+// What Nx cannot see of a GitOps tree: one that lives outside the workspace (BOOTSTRAP_GITOPS_ROOT,
+// a pull request's worktree) and the local checkouts of other Flux sources (gitops.sources). The
+// cached targets that read a tree take this digest as an Nx runtime input, so a changed file out
+// there is a cache miss, never a replayed verdict. Light on purpose: Nx runs it on every hash.
+//   node tasks/lib/gitops/gitops-digest.ts <cluster>
+import path from 'node:path';
+import { loadCluster } from '../model/config.ts';
+import { filesUnder, inputsHash } from '../runtime/input-hash.ts';
+import { workspaceRoot } from '../runtime/workspace.ts';
+
+/** The environment variable that points the audit at a tree outside the workspace (through Nx too). */
+export const GITOPS_ROOT_ENV = 'BOOTSTRAP_GITOPS_ROOT';
+
+/** Absolute roots a tree is read from beyond the workspace's own gitops folders. */
+export function externalRoots(sources: Record<string, string>, env: NodeJS.ProcessEnv = process.env): string[] {
+  const roots = [env[GITOPS_ROOT_ENV], ...Object.values(sources)].filter((r): r is string => !!r);
+  return [...new Set(roots.map((r) => path.resolve(workspaceRoot, r)))].sort();
+}
+
+export async function externalTreeDigest(cluster: string): Promise<string> {
+  const config = await loadCluster(cluster);
+  const roots = externalRoots(config.gitops?.sources ?? {});
+  const files = (await Promise.all(roots.map(filesUnder))).flat().filter((f) => !f.split(path.sep).includes('.git'));
+  return inputsHash(files, { roots: roots.join('\n') });
+}
+
+if (import.meta.main) process.stdout.write(`${await externalTreeDigest(process.argv[2] ?? '')}\n`);

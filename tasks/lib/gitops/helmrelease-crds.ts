@@ -1,0 +1,219 @@
+// The CRDs a HelmRelease of the GitOps tree installs: its chart (from the OCIRepository or OCI
+// HelmRepository it names, through the cluster's registry mirror) rendered with its values.
+// CRDs under templates/ are always installed; those in the chart's crds/ folder only unless
+// spec.install.crds is Skip (Flux's default is Create). upgrade.crds is reported, not judged.
+// A chart that cannot be rendered (unreachable, a digest pin, a chart from an HTTP repository)
+// never stops the audit: its HelmRelease carries the reason (notRendered) and becomes a finding.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os, { availableParallelism } from 'node:os';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type { ClusterConfig } from '../model/config.ts';
+import { isCrd } from '../model/crd-bundle.ts';
+import { BootstrapError } from '../runtime/errors.ts';
+import type { FluxKustomization } from './flux-tree.ts';
+import { runTool } from '../tools/run-tool.ts';
+import { loadMachineWritten, parseValue } from '../runtime/yaml.ts';
+
+export interface CrdKind {
+  group: string;
+  kind: string;
+  versions: string[];
+}
+
+export interface HelmReleaseSource {
+  /** The Kustomization that applies the HelmRelease. */
+  kustomization: string;
+  name: string;
+  namespace: string;
+  file: string;
+  /**
+   * oci://… and the version (and the file pinning them), or why the chart cannot be rendered
+   * offline. `version` may be a semver range (OCIRepository ref.semver): helm resolves it
+   * against the registry's tags, as source-controller does.
+   */
+  chart: { url: string; version: string; file: string } | { unresolved: string };
+  installCrds: string;
+  upgradeCrds: string;
+  values: Record<string, unknown>;
+}
+
+export interface HelmReleaseCrds extends HelmReleaseSource {
+  crds: CrdKind[];
+  /** Why the chart's CRDs are unknown (not rendered), if they are, and what makes it renderable. */
+  notRendered?: { reason: string; fix: string };
+  /** The version a semver range resolved to. */
+  resolvedVersion?: string;
+}
+
+type Obj = KubernetesObject & { spec?: Record<string, any>; data?: Record<string, string>; file?: string };
+
+/** Every HelmRelease the tree applies, with its chart resolved from the sources in the tree. */
+export function helmReleasesOf(kustomizations: FluxKustomization[]): HelmReleaseSource[] {
+  const all = kustomizations.flatMap((k) => k.objects.map(({ object, file }) => ({ ...(object as Obj), file })));
+  const find = (kind: string, namespace: string, name: string) =>
+    all.find((o) => o.kind === kind && o.metadata?.name === name && (o.metadata?.namespace ?? 'default') === namespace);
+  const releases: HelmReleaseSource[] = [];
+  for (const k of kustomizations) {
+    for (const { object, file } of k.objects) {
+      const hr = object as Obj;
+      if (hr.kind !== 'HelmRelease' || !(hr.apiVersion ?? '').startsWith('helm.toolkit.fluxcd.io/')) continue;
+      const namespace = hr.metadata?.namespace ?? 'default';
+      const spec = hr.spec ?? {};
+      releases.push({
+        kustomization: k.id,
+        name: hr.metadata?.name ?? '',
+        namespace,
+        file,
+        chart: chartOf(spec, namespace, find),
+        installCrds: spec['install']?.['crds'] ?? 'Create',
+        upgradeCrds: spec['upgrade']?.['crds'] ?? 'Skip',
+        values: valuesOf(spec, namespace, find),
+      });
+    }
+  }
+  return releases;
+}
+
+function chartOf(spec: Record<string, any>, namespace: string, find: (k: string, ns: string, n: string) => Obj | undefined): HelmReleaseSource['chart'] {
+  const ref = spec['chartRef'];
+  if (ref) {
+    if (ref.kind !== 'OCIRepository') return { unresolved: `chartRef kind ${ref.kind} is not rendered offline` };
+    const repo = find('OCIRepository', ref.namespace ?? namespace, ref.name);
+    if (!repo) return { unresolved: `OCIRepository ${ref.namespace ?? namespace}/${ref.name} is not in the tree` };
+    const pinned = repo.spec?.['ref'] ?? {};
+    const version = pinned['tag'] ?? pinned['semver'];
+    if (pinned['digest']) return { unresolved: `OCIRepository ${ref.name} pins a digest (ref.digest), which only Flux resolves` };
+    if (!version) return { unresolved: `OCIRepository ${ref.name} pins no ref.tag or ref.semver` };
+    return { url: String(repo.spec?.['url']), version: String(version), file: repo.file ?? '' };
+  }
+  const chart = spec['chart']?.['spec'];
+  if (!chart) return { unresolved: 'neither chartRef nor chart.spec is set' };
+  const source = chart.sourceRef ?? {};
+  const repo = source.kind === 'HelmRepository' ? find('HelmRepository', source.namespace ?? namespace, source.name) : undefined;
+  if (!repo || repo.spec?.['type'] !== 'oci') return { unresolved: `chart ${chart.chart} comes from ${source.kind} ${source.name}, which is not an OCI HelmRepository in the tree` };
+  if (!chart.version) return { unresolved: `chart ${chart.chart} pins no version` };
+  return { url: `${String(repo.spec?.['url']).replace(/\/$/, '')}/${chart.chart}`, version: String(chart.version), file: repo.file ?? '' };
+}
+
+/** valuesFrom ConfigMaps in order (key values.yaml unless named), then spec.values on top, as helm-controller merges them. */
+function valuesOf(spec: Record<string, any>, namespace: string, find: (k: string, ns: string, n: string) => Obj | undefined): Record<string, unknown> {
+  let values: Record<string, unknown> = {};
+  for (const from of (spec['valuesFrom'] ?? []) as Array<{ kind: string; name: string; valuesKey?: string }>) {
+    const source = from.kind === 'ConfigMap' ? find('ConfigMap', namespace, from.name) : undefined;
+    const text = source?.data?.[from.valuesKey ?? 'values.yaml'];
+    if (text) values = merge(values, parseValue<Record<string, unknown>>(text) ?? {});
+  }
+  return merge(values, spec['values'] ?? {});
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    const bothObjects = [current, value].every((v) => v && typeof v === 'object' && !Array.isArray(v));
+    out[key] = bothObjects ? merge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
+}
+
+/**
+ * Renders the charts and lists their CRD kinds. Each distinct chart is pulled once; its crds/
+ * folder is read once; its templates are rendered once per distinct set of values.
+ */
+export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], cluster: ClusterConfig): Promise<HelmReleaseCrds[]> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'helmrelease-crds-'));
+  const limit = pLimit(availableParallelism());
+  const once = <T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>) => {
+    if (!cache.has(key)) cache.set(key, limit(make));
+    return cache.get(key)!;
+  };
+  const pulled = new Map<string, Promise<string>>();
+  const crdFolders = new Map<string, Promise<CrdKind[]>>();
+  const templates = new Map<string, Promise<CrdKind[]>>();
+  const render = async (release: HelmReleaseSource): Promise<HelmReleaseCrds> => {
+    if ('unresolved' in release.chart) {
+      return { ...release, crds: [], notRendered: { reason: `not rendered: ${release.chart.unresolved}`, fix: 'pin the chart by tag (or a semver range) in an OCIRepository or OCI HelmRepository of the tree, or declare the kinds it serves in cluster.yaml gitops.operators' } };
+    }
+    const chartKey = `${release.chart.url}@${release.chart.version}`;
+    const chartDir = path.join(scratch, `chart-${pulled.size}`);
+    let archive: string;
+    try {
+      archive = await once(pulled, chartKey, () => pullChart(release, cluster, chartDir));
+    } catch (error) {
+      return { ...release, crds: [], notRendered: { reason: `not rehearsed: chart unreachable: ${toolSaid(error)}`, fix: reachFix(release.chart, cluster) } };
+    }
+    const resolved = path.basename(archive, '.tgz').slice(path.basename(release.chart.url).length + 1);
+    const resolvedVersion = resolved && resolved !== release.chart.version ? resolved : undefined;
+    const helm = helmRun(release, cluster);
+    const valuesFile = path.join(scratch, `values-${templates.size}.json`);
+    try {
+      const [templated, crdsFolder] = await Promise.all([
+        once(templates, JSON.stringify([chartKey, release.values]), async () => {
+          await writeFile(valuesFile, JSON.stringify(release.values));
+          return crdKinds(await helm(['template', release.name, archive, '--namespace', release.namespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`]));
+        }),
+        once(crdFolders, chartKey, async () => crdKinds(await helm(['show', 'crds', archive]))),
+      ]);
+      return { ...release, crds: release.installCrds === 'Skip' ? templated : [...templated, ...crdsFolder], ...(resolvedVersion ? { resolvedVersion } : {}) };
+    } catch (error) {
+      return { ...release, crds: [], notRendered: { reason: `not rehearsed: the chart does not render with its values: ${toolSaid(error)}`, fix: `fix the HelmRelease's values (${release.file}), or the chart ${release.chart.url}:${release.chart.version}` } };
+    }
+  };
+  try {
+    // Each release settles on its own (a failure is its finding): the scratch folder is removed
+    // only once no pull or render is still writing to it.
+    return await Promise.all(releases.map(render));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function helmRun(release: HelmReleaseSource, cluster: ClusterConfig) {
+  const { url, version } = release.chart as { url: string; version: string };
+  return (args: string[]) =>
+    runTool({
+      tool: 'helm',
+      args,
+      cluster: cluster.name,
+      logName: `helmrelease-${release.name}`,
+      subject: `HelmRelease ${release.namespace}/${release.name} (${release.file})`,
+      fix: `check the chart ${url}:${version} exists${cluster.registryMirror ? ` in the registry mirror ${cluster.registryMirror.host}` : ''} and that its values render`,
+    });
+}
+
+/** Pulls the chart (through the mirror) into dir; returns the archive's path. */
+async function pullChart(release: HelmReleaseSource, cluster: ClusterConfig, dir: string): Promise<string> {
+  const { url, version } = release.chart as { url: string; version: string };
+  const mirror = cluster.registryMirror;
+  const ref = mirror ? `oci://${mirror.host.replace(/\/*$/, '')}/${url.replace(/^oci:\/\//, '')}` : url;
+  await mkdir(dir, { recursive: true });
+  await helmRun(release, cluster)(['pull', ref, '--version', version, '--destination', dir, ...(mirror?.plainHttp ? ['--plain-http'] : [])]);
+  const [archive] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
+  return path.join(dir, archive!);
+}
+
+/** How to make a chart the audit could not pull reachable: the sandbox push, or the mirror. */
+function reachFix(chart: { url: string; version: string }, cluster: ClusterConfig): string {
+  const bare = chart.url.replace(/^oci:\/\//, '');
+  const name = path.basename(bare);
+  const upstream = path.dirname(bare);
+  const mirror = cluster.registryMirror?.host;
+  if (!mirror) return `make ${chart.url}:${chart.version} reachable from this machine, or set registryMirror in cluster.yaml to a mirror that holds it`;
+  return `copy ${name} ${chart.version} into the registry mirror ${mirror} at ${upstream} (the sandbox: helm pull it where it is reachable, then npm run sandbox -- push ${name}-${chart.version}.tgz --path ${upstream})`;
+}
+
+/** The tool's own words for a failed pull or render, on one line. */
+function toolSaid(error: unknown): string {
+  const problem = error instanceof BootstrapError ? error.problem : String(error);
+  const lines = problem.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('(full output'));
+  return lines.at(-1) ?? problem;
+}
+
+function crdKinds(text: string): CrdKind[] {
+  return loadMachineWritten(text)
+    .filter((o): o is KubernetesObject => !!o && typeof o === 'object')
+    .filter(isCrd)
+    .map((crd) => ({ group: crd.spec.group, kind: crd.spec.names.kind, versions: crd.spec.versions.filter((v) => v.served).map((v) => v.name) }));
+}

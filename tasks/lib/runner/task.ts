@@ -1,0 +1,211 @@
+// What every phase script shares: typed options from argv, the cluster's config, a logger,
+// and one place that turns failures into a readable message and an exit code.
+import { appendFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { CLUSTER_NAME, loadCluster, type ClusterConfig } from '../model/config.ts';
+import { AggregateBootstrapError, BootstrapError } from '../runtime/errors.ts';
+import { connect, type Kube } from '../cluster/kube.ts';
+import { createLogger, type Logger } from '../runtime/log.ts';
+import { flagName, OPTIONS, optionsOf, type OptionName, type OptionSpec, type OptionTable } from './options.ts';
+import { guardIdentity } from '../cluster/identity.ts';
+import { endChildren } from '../runtime/children.ts';
+import { interruption, watchInterrupts } from '../runtime/interrupt.ts';
+import { acquireLease, type LeaseHold } from '../cluster/lease.ts';
+import { withToolsOnPath } from '../tools/tools.ts';
+
+/** Parsed options: --cluster and every option of the table (tasks/lib/runner/options.ts). */
+export type TaskOptions = { cluster: string } & { [K in OptionName]: z.output<(typeof OPTIONS)[K]['schema']> };
+export type { OptionName };
+
+const clusterSchema = z.string().regex(CLUSTER_NAME, 'must be a cluster folder name under clusters/');
+const takesValue = (spec: OptionSpec) => spec.flag.includes('<');
+
+/** Waits without --timeout last this long. */
+export const DEFAULT_TIMEOUT_SECONDS = 180;
+
+export interface TaskContext {
+  options: TaskOptions;
+  /** --timeout, else DEFAULT_TIMEOUT_SECONDS, in milliseconds: the one conversion. */
+  timeoutMs: number;
+  cluster: ClusterConfig;
+  log: Logger;
+  /** The kube context in use: --context, else cluster.yaml's. */
+  context: string;
+  /** Connects lazily: offline phases (render) never need a cluster. */
+  kube(): Kube;
+}
+
+function usageOf(accepted: string[], table: OptionTable): string {
+  return `options: --cluster <name> ${accepted.map((o) => table[o]!.flag).join(' ')}`.trimEnd();
+}
+
+/**
+ * Parses argv against the option table: an option the task does not take is refused with the
+ * list of those it does; values are validated by each option's schema.
+ */
+export function parseTaskOptions(argv: string[], accepted: string[] = Object.keys(OPTIONS), task = 'this task', table: OptionTable = OPTIONS): TaskOptions {
+  const usage = usageOf(accepted, table);
+  const names = Object.keys(table);
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        cluster: { type: 'string' },
+        ...Object.fromEntries(names.map((name) => [flagName(name).slice(2), { type: takesValue(table[name]!) ? ('string' as const) : ('boolean' as const) }])),
+      },
+      strict: true,
+    }));
+  } catch (cause) {
+    throw new BootstrapError({
+      subject: 'command line',
+      problem: cause instanceof Error ? cause.message : String(cause),
+      fix: usage,
+      cause,
+    });
+  }
+  const given = Object.keys(values).map((flag) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+  const refused = given.find((name) => name !== 'cluster' && !accepted.includes(name));
+  if (refused) {
+    throw new BootstrapError({ subject: `option ${flagName(refused)}`, problem: `is not an option of ${task}`, fix: `${task} takes ${usage.replace('options: ', '')}` });
+  }
+  const schema = z.strictObject({ cluster: clusterSchema, ...Object.fromEntries(names.map((name) => [name, table[name]!.schema])) });
+  const input = Object.fromEntries(
+    names.map((name) => {
+      const spec = table[name]!;
+      const fromEnv = spec.env && process.env[spec.env] === '1' ? true : undefined;
+      return [name, values[flagName(name).slice(2)] ?? fromEnv];
+    }),
+  );
+  const result = schema.safeParse({ cluster: values['cluster'], ...input }, { reportInput: true });
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const flag = flagName(String(issue.path[0] ?? 'option'));
+    throw new BootstrapError({
+      subject: `option ${flag}`,
+      problem: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+      fix: flag === '--cluster' ? 'run through Nx (nx run <cluster>:<target>) or pass --cluster <name>' : usage,
+    });
+  }
+  return result.data as TaskOptions;
+}
+
+export async function createTaskContext(argv: string[], accepted: string[] = Object.keys(OPTIONS), task?: string): Promise<TaskContext> {
+  const options = parseTaskOptions(argv, accepted, task);
+  const cluster = await loadCluster(options.cluster);
+  const context = options.context ?? cluster.context;
+  let kube: Kube | undefined;
+  return {
+    options,
+    timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    cluster,
+    log: createLogger(process.stderr, `[${cluster.name}] `),
+    context,
+    kube: () => (kube ??= connect({ kubeconfigPath: cluster.kubeconfigPath, context })),
+  };
+}
+
+/** When BOOTSTRAP_TIMINGS_FILE is set (the demo sets it), each phase that ran appends its duration. */
+async function recordTiming(cluster: string, phase: string, seconds: number): Promise<void> {
+  const file = process.env['BOOTSTRAP_TIMINGS_FILE'];
+  if (file) await appendFile(file, `${JSON.stringify({ cluster, phase, seconds })}\n`);
+}
+
+export interface PhaseSpec {
+  /**
+   * The phase changes the cluster: before it runs, the runner proves the context reaches the
+   * cluster cluster.yaml pins (identity guard) and takes the cluster's lease (one writer at a time).
+   */
+  writes?: boolean;
+  /** The phase reads a cluster: the identity guard runs first (no lease). */
+  guarded?: boolean;
+}
+
+/** Runs a phase as a CLI: failures print one readable message (never a stack or raw API dump). */
+export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec): Promise<void> {
+  // The options it takes besides --cluster come from the table; any other is an error naming these.
+  await runCli(name, 1, optionsOf(name, { writes: spec.writes }), async (ctx) => {
+    const started = Date.now();
+    let hold: LeaseHold | undefined;
+    if (spec.writes || spec.guarded) await guardIdentity(ctx.kube(), ctx.cluster);
+    if (spec.writes) {
+      hold = await acquireLease(ctx.kube(), name, ctx.cluster.name, {
+        wait: ctx.options.waitForLock,
+        timeoutMs: ctx.timeoutMs,
+        onTakeover: (holder, why) => ctx.log.warning(`took over the cluster's Lease from ${holder}: ${why}`),
+      });
+    }
+    try {
+      await phase(ctx);
+    } finally {
+      await hold?.release();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    ctx.log.success(`${name} done in ${seconds.toFixed(1)}s`);
+    await recordTiming(ctx.cluster.name, name, seconds);
+    return 0;
+  });
+}
+
+/** Report exit codes (plan, audit, drift): 0 clean, 1 findings, 2 error. */
+export const ReportExit = { clean: 0, findings: 1, error: 2 } as const;
+
+/** What a report found: the data for --json, the text for people, and whether it is clean. */
+export interface ReportResult {
+  json: object;
+  text: string;
+  clean: boolean;
+}
+
+/**
+ * Runs a read-only report as a CLI. The runner prints it (JSON with --json, else the text, on
+ * stdout) and maps it to the exit code: 0 clean, 1 findings, 2 error.
+ */
+export async function runReport(
+  name: string,
+  report: (ctx: TaskContext) => Promise<ReportResult>,
+  { guarded = false }: { guarded?: boolean } = {},
+): Promise<void> {
+  await runCli(name, ReportExit.error, optionsOf(name), async (ctx) => {
+    // A report that reads a cluster reads the pinned one: the same guard as for writes.
+    if (guarded) await guardIdentity(ctx.kube(), ctx.cluster);
+    return printReport(await report(ctx), ctx.options.json, { cluster: ctx.cluster.name });
+  });
+}
+
+async function runCli(name: string, errorExit: number, options: string[], body: (ctx: TaskContext) => Promise<number>): Promise<void> {
+  await runCommand(name, errorExit, async () => body(await createTaskContext(process.argv.slice(2), options, name)), { stopsSafely: true });
+}
+
+/**
+ * Any CLI of the workspace (phases, reports, compare-bundles, the sandbox): the built tools on
+ * PATH, clean interrupts, and one rule for errors: a BootstrapError prints its subject, problem
+ * and fix; anything else is a bug and prints its stack. Sets the exit code, never exits.
+ */
+export async function runCommand(name: string, errorExit: number, body: () => Promise<number>, { stopsSafely = false } = {}): Promise<void> {
+  withToolsOnPath();
+  // Only tasks that check for an interruption between writes defer Ctrl-C; others stop at once.
+  watchInterrupts({ deferWrites: stopsSafely });
+  try {
+    process.exitCode = await body();
+  } catch (error) {
+    process.exitCode = (error instanceof BootstrapError ? error.exitCode : undefined) ?? errorExit;
+    if (error instanceof BootstrapError || error instanceof AggregateBootstrapError) {
+      process.stderr.write(`✗ ${name} failed: ${error.message}\n`);
+    } else {
+      process.stderr.write(`✗ ${name} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+  } finally {
+    // A failure leaves no child behind (a parallel render or pull still running, say).
+    endChildren('SIGKILL');
+  }
+  // Stopped by a signal: exit now rather than wait for open connections to close.
+  if (interruption()) process.exit(process.exitCode);
+}
+
+/** Prints a report as JSON or text and returns its exit code (0 clean, 1 findings). */
+export function printReport(result: ReportResult, json: boolean, extra: object = {}): number {
+  process.stdout.write(json ? `${JSON.stringify({ ...extra, ...result.json }, null, 2)}\n` : `${result.text}\n`);
+  return result.clean ? ReportExit.clean : ReportExit.findings;
+}

@@ -1,0 +1,38 @@
+// Where things live in the workspace. Everything is resolved from this file's location,
+// so tasks behave the same whatever directory Nx or a user starts them from.
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const workspaceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export const paths = {
+  clusters: path.join(workspaceRoot, 'clusters'),
+  helmfileDir: path.join(workspaceRoot, 'helmfile.d'),
+  crdsHelmfile: path.join(workspaceRoot, 'helmfile.d', '00-crds.yaml.gotmpl'),
+  coreHelmfile: path.join(workspaceRoot, 'helmfile.d', '01-core.yaml.gotmpl'),
+  toolsBin: path.join(workspaceRoot, '.tools', 'bin'),
+  toolsVersions: path.join(workspaceRoot, 'scripts', 'tools', 'versions.env'),
+  sandbox: path.join(workspaceRoot, '.sandbox'),
+  dist: path.join(workspaceRoot, 'dist'),
+  /** Full output of failed tool runs (git-ignored). */
+  logs: path.join(workspaceRoot, '.logs'),
+};
+
+export function clusterDir(cluster: string): string {
+  return path.join(paths.clusters, cluster);
+}
+
+/** The cached render's output folder for one cluster (an Nx target output). */
+/** Where the gitops-tree target writes the cluster's GitOps tree, built as Flux builds it. */
+export function gitopsTreeFile(cluster: string): string {
+  return path.join(paths.dist, 'gitops', cluster, 'tree.json');
+}
+
+export function bundleDir(cluster: string): string {
+  return path.join(paths.dist, 'crds', cluster);
+}
+
+/** A path relative to the workspace root, for messages. */
+export function relative(file: string): string {
+  return path.relative(workspaceRoot, file) || '.';
+}
