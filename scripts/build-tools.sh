@@ -6,7 +6,7 @@
 # The repository's ignored .tools/bin/ gets symlinks to the pinned versions; put it first on PATH.
 #
 # Usage: scripts/build-tools.sh [family ...]
-#   (families: helm helmfile yq kubernetes etcd kwok flux-build source-controller kustomize-controller)
+#   (families: helm helmfile yq kubernetes etcd kwok flux-build source-controller kustomize-controller flux-crds)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -171,6 +171,42 @@ build_source-controller() {
     -replace=github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0
 }
 
+# Flux's CRDs for the rehearsal: kustomize- and source-controller ship theirs in the module zip;
+# helm-controller and notification-controller are not served as modules, but their api modules
+# are, and controller-gen (the generator Flux itself uses) makes the CRDs from those types.
+flux_crds_version() {
+  echo "$FLUX_KUSTOMIZE_CONTROLLER_VERSION-$FLUX_SOURCE_CONTROLLER_VERSION-hc$FLUX_HELM_API_VERSION-nc$FLUX_NOTIFICATION_API_VERSION"
+}
+
+build_flux-crds() {
+  local version src out
+  version=$(flux_crds_version)
+  src=$cache/flux-crds/$version/src out=$cache/flux-crds/$version/crds
+  mkdir -p "$src"; rm -rf "$out"; mkdir -p "$out"
+  printf '%s\n' "module tools/flux-crds
+
+go 1.26
+
+require (
+	github.com/fluxcd/helm-controller/api $FLUX_HELM_API_VERSION
+	github.com/fluxcd/notification-controller/api $FLUX_NOTIFICATION_API_VERSION
+	sigs.k8s.io/controller-tools $CONTROLLER_TOOLS_VERSION
+)
+
+tool sigs.k8s.io/controller-tools/cmd/controller-gen" >"$src/go.mod"
+  printf '%s\n' 'package main' '' 'import (' \
+    '	_ "github.com/fluxcd/helm-controller/api/v2"' \
+    '	_ "github.com/fluxcd/notification-controller/api/v1"' \
+    '	_ "github.com/fluxcd/notification-controller/api/v1beta3"' ')' '' 'func main() {}' >"$src/main.go"
+  (cd "$src" && go mod tidy && go build -o controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen && \
+    ./controller-gen crd paths="$(go list -m -f '{{.Dir}}' github.com/fluxcd/helm-controller/api)/v2/..." output:crd:dir="$out" && \
+    ./controller-gen crd paths="$(go list -m -f '{{.Dir}}' github.com/fluxcd/notification-controller/api)/..." output:crd:dir="$out")
+  cp "$cache/kustomize-controller/$FLUX_KUSTOMIZE_CONTROLLER_VERSION/src/config/crd/bases/"*.yaml "$out/"
+  cp "$cache/source-controller/$FLUX_SOURCE_CONTROLLER_VERSION/src/config/crd/bases/"*.yaml "$out/"
+  # The cache's link farm is for binaries; the CRDs are found through .tools/flux-crds.
+  mkdir -p "$cache/flux-crds/$version/bin"
+}
+
 version_of() {
   case $1 in
     helm) echo "$HELM_VERSION" ;; helmfile) echo "$HELMFILE_VERSION" ;; yq) echo "$YQ_VERSION" ;;
@@ -178,7 +214,8 @@ version_of() {
     flux-build) flux_build_version ;;
     kustomize-controller) echo "$FLUX_KUSTOMIZE_CONTROLLER_VERSION" ;;
     source-controller) echo "$FLUX_SOURCE_CONTROLLER_VERSION" ;;
-    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok flux-build kustomize-controller source-controller" ;;
+    flux-crds) flux_crds_version ;;
+    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok flux-build kustomize-controller source-controller flux-crds" ;;
   esac
 }
 
@@ -199,12 +236,13 @@ ensure() {
     echo "build-tools: built $family $version in $((SECONDS - start))s" >&2
   fi
   mkdir -p "$links"
+  [ ! -d "$dir/crds" ] || ln -sfn "$dir/crds" "$repo/.tools/flux-crds"
   local f
   for f in "$dir/bin"/*; do ln -sfn "$f" "$links/$(basename "$f")"; done
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes flux-build source-controller kustomize-controller)
+[ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes flux-build source-controller kustomize-controller flux-crds)
 for family in "${families[@]}"; do version_of "$family" >/dev/null; done
 for family in "${families[@]}"; do ensure "$family"; done
 echo "build-tools: tools ready in $links" >&2

@@ -47,7 +47,7 @@ async function checkLoopbackOnly(state: SandboxState): Promise<void> {
     throw new BootstrapError({
       subject: 'sandbox listeners',
       problem: `listening beyond loopback:\n${open.map((l) => `    ${l.process} (pid ${l.pid}) on ${l.address}:${l.port}`).join('\n')}`,
-      fix: 'stop the sandbox (npm run sandbox -- down): it must bind 127.0.0.1 only (scripts/sandbox/kwokctl-config.yaml)',
+      fix: 'stop the sandbox (npm run sandbox -- down): it must bind 127.0.0.1 only (tasks/lib/cluster/kwokctl-config.yaml)',
     });
   }
   log.success(`${listeners.length} listeners of ${pids.size} sandbox processes, all on loopback`);

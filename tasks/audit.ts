@@ -50,8 +50,9 @@ function gitopsRootOf(ctx: TaskContext): string | undefined {
   return flag ?? fromEnv;
 }
 
-export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
-  const { cluster, log } = ctx;
+/** The audit's prediction, written nowhere (rehearse compares Flux's verdict with it). */
+export async function predict(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
+  const { cluster } = ctx;
   const { manifest } = await loadBundle(cluster.name);
   const tree = await readClusterTree(cluster, gitopsRootOf(ctx));
   const [builtin, helmReleases, releases] = await Promise.all([
@@ -68,7 +69,12 @@ export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; t
     platformGroups: cluster.gitops?.platformGroups ?? [],
     bootstrapReleases: releases,
   });
+  return { rehearsal, tree };
+}
 
+export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
+  const { cluster, log } = ctx;
+  const { rehearsal, tree } = await predict(ctx);
   const out = path.join(paths.dist, 'audit', cluster.name);
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'rehearsal.json'), `${JSON.stringify({ cluster: cluster.name, ...rehearsal, files: tree.files }, null, 2)}\n`);

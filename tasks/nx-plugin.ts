@@ -76,6 +76,9 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
       inputs: ['charts', 'clusterValues', 'engine', 'tools', 'gitops', ...externalTree(cluster), { dependentTasksOutputFiles: '**/*', transitive: true }],
       outputs: [`{workspaceRoot}/dist/audit/${cluster}`],
     }),
+    rehearse: phase('rehearse', cluster, 'Flux itself brings the tree up from empty in a throwaway kwok cluster: prereqs, crds, core, then source- and kustomize-controller (helm-controller stood in for); audit beside Flux', {
+      dependsOn: ['render-crds'],
+    }),
     bootstrap: {
       executor: 'nx:noop',
       dependsOn: ['verify'],

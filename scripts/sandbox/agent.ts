@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect } from '../../tasks/lib/cluster/kube.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
 import { contextOf, sandboxClusters } from './clusters.ts';
 import { reconcileSimulations, simulationStages } from './simulations.ts';
 import { sandboxPaths } from './state.ts';
-import { loadOrCreateCa } from './webhook-certs.ts';
-import { reconcileWebhooks, WebhookResponder } from './webhook-responder.ts';
+import { loadOrCreateCa } from '../../tasks/lib/cluster/webhook-certs.ts';
+import { reconcileWebhooks, WebhookResponder } from '../../tasks/lib/cluster/webhook-responder.ts';
 
 export const AGENT_SCRIPT = import.meta.filename;
 
@@ -21,12 +22,15 @@ export async function agentVersion(): Promise<string> {
   const files = [
     ...(await readdir(dir)).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f)),
     ...(await readdir(path.join(dir, 'simulations'))).map((f) => path.join(dir, 'simulations', f)),
+    ...WEBHOOK_MODULES,
   ].sort();
   const hash = createHash('sha256');
   for (const file of files) hash.update(file).update(await readFile(file));
   return hash.digest('hex').slice(0, 16);
 }
 const PASS_INTERVAL_MS = 1000;
+/** The responder lives with the cluster code (the rehearsal runs one too). */
+const WEBHOOK_MODULES = ['webhook-responder.ts', 'webhook-certs.ts'].map((f) => path.join(paths.lib, 'cluster', f));
 
 async function main(): Promise<void> {
   const ca = await loadOrCreateCa(sandboxPaths.agentDir);

@@ -1,15 +1,12 @@
 // One kwok cluster per clusters/<name> with a sandbox section: a real etcd, kube-apiserver,
 // controller-manager and scheduler (built from upstream), and kwok simulating nodes and pods.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { clusterNames, loadCluster, type ClusterConfig } from '../../tasks/lib/model/config.ts';
 import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
-import { runTool } from '../../tasks/lib/tools/run-tool.ts';
+import { createKwokCluster, deleteKwokCluster, kwokctl, kwokError } from '../../tasks/lib/cluster/kwok-cluster.ts';
 import { reachCluster } from '../../tasks/lib/cluster/identity.ts';
 import { connect } from '../../tasks/lib/cluster/kube.ts';
-import { parseManifests } from '../../tasks/lib/runtime/manifests.ts';
-import { applyAll } from '../../tasks/lib/cluster/apply.ts';
 import { paths } from '../../tasks/lib/runtime/workspace.ts';
 import { isPortFree } from './ports.ts';
 import { sandboxEnv, sandboxPaths } from './state.ts';
@@ -53,10 +50,7 @@ export async function clusterHealthy(name: string): Promise<boolean> {
   }
 }
 
-const tool = (name: string) => path.join(paths.toolsBin, name);
-
-/** Loopback-only listeners and addresses for every sandbox cluster (see the file's comments). */
-export const kwokctlConfig = path.join(import.meta.dirname, 'kwokctl-config.yaml');
+const kwokSpec = (name: string) => ({ name, workdir: sandboxPaths.kwokWorkdir, kubeconfig: sandboxPaths.kubeconfig, logCluster: 'sandbox' });
 
 export async function createCluster(cluster: SandboxCluster): Promise<void> {
   const { apiServerPort, nodes } = cluster.sandbox;
@@ -67,20 +61,7 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
       fix: 'stop that process, or pick another port (and update identity.server to match)',
     });
   }
-  const args = [
-    ['--name', cluster.name],
-    ['--runtime', 'binary'],
-    ['--kube-apiserver-binary', tool('kube-apiserver')],
-    ['--kube-controller-manager-binary', tool('kube-controller-manager')],
-    ['--kube-scheduler-binary', tool('kube-scheduler')],
-    ['--kwok-controller-binary', tool('kwok')],
-    ['--etcd-binary', tool('etcd')],
-    ['--kube-apiserver-port', String(apiServerPort)],
-    ['--kubeconfig', sandboxPaths.kubeconfig],
-    ['--enable-crds', 'Stage'],
-    ['--wait', '120s'],
-  ].flat();
-  await kwokctl(['--config', kwokctlConfig, 'create', 'cluster', ...args], cluster.name, 'fix the cause above, then rerun npm run sandbox -- up');
+  await createKwokCluster({ ...kwokSpec(cluster.name), apiServerPort, nodes }, 'fix the cause above, then rerun npm run sandbox -- up');
   if (!(await clusterHealthy(cluster.name))) {
     throw new BootstrapError({
       subject: `sandbox cluster ${cluster.name}`,
@@ -88,44 +69,6 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
       fix: `read the component logs under ${path.relative(process.cwd(), path.join(sandboxPaths.kwokWorkdir, 'clusters', cluster.name, 'logs'))}`,
     });
   }
-  // With Stage objects enabled kwok loads no default Stages: apply node and pod ones ourselves.
-  const stages = parseManifests(await readFile(path.join(import.meta.dirname, 'kwok-default-stages.yaml'), 'utf8'), 'kwok-default-stages.yaml');
-  await applyAll(connect({ kubeconfigPath: sandboxPaths.kubeconfig, context: contextOf(cluster.name) }), stages);
-  // kwokctl's node template defaults to 192.0.2.x node addresses and 10.0.0.x pod CIDRs: keep
-  // both on loopback too (pods take their IPs from their node's podCIDR).
-  const loopbackNodes = ['--param', '.nodeIPs=["127.66.0.1"]', '--param', '.podCIDRs=["127.65.0.0/24"]'];
-  await kwokctl(['scale', 'node', '--name', cluster.name, '--replicas', String(nodes), ...loopbackNodes], cluster.name, 'read the log named above, then rerun npm run sandbox -- up');
-}
-
-/** kwokctl through the one tool runner: its JSON log lines are summarized by their last error. */
-function kwokctl(args: string[], cluster: string, fix: string): Promise<string> {
-  return runTool({
-    tool: 'kwokctl',
-    args,
-    env: sandboxEnv(),
-    cluster: 'sandbox',
-    logName: `kwokctl-${args.find((a) => !a.startsWith('-') && a !== kwokctlConfig)}-${cluster}`,
-    subject: `sandbox cluster ${cluster}`,
-    action: `kwokctl ${args.filter((a) => /^[a-z]+$/.test(a)).slice(0, 2).join(' ')}`,
-    summarize: kwokError,
-    fix,
-  });
-}
-
-/** kwokctl logs JSON lines; the last ERROR line's err (or msg) says what went wrong. */
-export function kwokError(stderr: string): string {
-  const errors = stderr
-    .split('\n')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as { level?: string; msg?: string; err?: string };
-      } catch {
-        return undefined;
-      }
-    })
-    .filter((entry) => entry?.level === 'ERROR');
-  const last = errors.at(-1);
-  return last ? (last.err ?? last.msg ?? 'unknown error') : stderr.trim().split('\n').at(-1) ?? 'unknown error';
 }
 
 /** Restarts a stopped or crashed cluster from its own etcd data: nothing in it is lost. */
@@ -152,11 +95,11 @@ async function waitHealthy(name: string, seconds = 60): Promise<boolean> {
 }
 
 export async function deleteCluster(name: string): Promise<void> {
-  await kwokctl(['delete', 'cluster', '--name', name, '--kubeconfig', sandboxPaths.kubeconfig], name, 'read the log named above; the cluster files are under .sandbox/kwok');
+  await deleteKwokCluster(kwokSpec(name), 'read the log named above; the cluster files are under .sandbox/kwok');
 }
 
 /** kwok clusters in the sandbox's workdir (not the user's ~/.kwok). */
 export async function existingClusters(): Promise<string[]> {
-  const stdout = await kwokctl(['get', 'clusters'], 'list', 'check that kwokctl is built (scripts/build-tools.sh kwok)');
+  const stdout = await kwokctl(kwokSpec('list'), ['get', 'clusters'], 'check that kwokctl is built (scripts/build-tools.sh kwok)');
   return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
 }

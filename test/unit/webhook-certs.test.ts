@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createCa, issueServerCert } from '../../scripts/sandbox/webhook-certs.ts';
+import { createCa, issueServerCert } from '../../tasks/lib/cluster/webhook-certs.ts';
 
 describe('sandbox webhook certificates', () => {
   const ca = createCa();

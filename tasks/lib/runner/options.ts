@@ -24,14 +24,14 @@ export const OPTIONS = {
     tasks: ['verify', 'plan', 'drift', 'upgrade-check'],
   },
   dryRun: { flag: '--dry-run', schema: z.boolean().default(false), help: 'print the plan, write nothing', tasks: ['crds'] },
-  json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit'] },
+  json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'rehearse'] },
   timeout: {
     flag: '--timeout <seconds>',
     // Digits only: Number() would also take 1e3, 0x10 or ' 7 '. Unset: the task's default applies
     // (core leaves helm's wait to helmfile.d's helmDefaults.timeout).
     schema: z.string().regex(/^[1-9]\d*$/, SECONDS).transform(Number).optional(),
     help: 'how long every wait may last (default 180 s; core: helmDefaults.timeout of 01-core)',
-    tasks: ['render-crds', 'verify', 'upgrade-check'],
+    tasks: ['render-crds', 'verify', 'upgrade-check', 'rehearse'],
   },
   allowBreaking: {
     flag: '--allow-breaking',
@@ -46,7 +46,7 @@ export const OPTIONS = {
     flag: '--gitops-root <dir>',
     schema: z.string().min(1).optional(),
     help: 'judge another checkout of the GitOps repository (through Nx: BOOTSTRAP_GITOPS_ROOT)',
-    tasks: ['audit'],
+    tasks: ['audit', 'rehearse'],
   },
   verbose: { flag: '--verbose', schema: z.boolean().default(false), help: 'also list what was not judged and why', tasks: ['audit'] },
   checkObjects: {

@@ -7,10 +7,13 @@ export const workspaceRoot = path.resolve(path.dirname(fileURLToPath(import.meta
 
 export const paths = {
   clusters: path.join(workspaceRoot, 'clusters'),
+  lib: path.join(workspaceRoot, 'tasks', 'lib'),
   helmfileDir: path.join(workspaceRoot, 'helmfile.d'),
   crdsHelmfile: path.join(workspaceRoot, 'helmfile.d', '00-crds.yaml.gotmpl'),
   coreHelmfile: path.join(workspaceRoot, 'helmfile.d', '01-core.yaml.gotmpl'),
   toolsBin: path.join(workspaceRoot, '.tools', 'bin'),
+  /** Flux's CRDs, for the rehearsal (scripts/build-tools.sh flux-crds). */
+  fluxCrds: path.join(workspaceRoot, '.tools', 'flux-crds'),
   toolsVersions: path.join(workspaceRoot, 'scripts', 'tools', 'versions.env'),
   sandbox: path.join(workspaceRoot, '.sandbox'),
   dist: path.join(workspaceRoot, 'dist'),

@@ -1,4 +1,4 @@
-// The sandbox's admission responder. A kwok cluster runs no webhook servers, yet real charts
+// The admission responder of a kwok cluster (the sandbox's and the rehearsal's). A kwok cluster runs no webhook servers, yet real charts
 // (cert-manager, external-secrets) register admission webhooks with failurePolicy: Fail. The
 // kube-apiserver calls a webhook at its Service's ClusterIP, which the sandbox keeps in
 // 127.64.0.0/16: this responder listens on exactly those loopback addresses, presents a
@@ -12,7 +12,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import tls from 'node:tls';
 import type { KubernetesObject, V1Service } from '@kubernetes/client-node';
-import { readObject, type Kube } from '../../tasks/lib/cluster/kube.ts';
+import { readObject, type Kube } from './kube.ts';
 import { issueServerCert, type KeyPair } from './webhook-certs.ts';
 
 export const RESPONDER_LABEL = 'sandbox.cluster-bootstrap.io/responder';

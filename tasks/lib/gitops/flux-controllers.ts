@@ -1,0 +1,77 @@
+// Flux's own source-controller and kustomize-controller (built from the Go module proxy,
+// scripts/build-tools.sh) as host processes against the rehearsal's cluster. Every listener is on
+// 127.0.0.1 (their defaults listen on all interfaces); nothing they dial leaves loopback:
+// source-controller watches only the sources the rehearsal labels (the synced tree, served on
+// loopback), never the tree's chart repositories on public registries; kustomize-controller
+// refuses remote bases. Both stop by the PIDs started here.
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { startChild } from '../runtime/children.ts';
+import { freePort } from '../runtime/free-port.ts';
+import { requireTool } from '../tools/run-tool.ts';
+
+/** The label source-controller's --watch-label-selector matches: only our sources are fetched. */
+export const REHEARSAL_SOURCE_LABEL = 'rehearsal.cluster-bootstrap.io/source';
+
+export interface FluxControllers {
+  /** Every address a controller listens on, for the loopback check. */
+  listeners: string[];
+  logs: { source: string; kustomize: string };
+  /** A controller that exited on its own, with its exit code. */
+  exited(): string | undefined;
+  stop(): Promise<void>;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startFluxControllers(kubeconfig: string, dir: string): Promise<FluxControllers> {
+  await mkdir(path.join(dir, 'storage'), { recursive: true });
+  const [storage, sourceMetrics, sourceHealth, kustomizeMetrics, kustomizeHealth] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const env = { ...process.env, KUBECONFIG: kubeconfig, RUNTIME_NAMESPACE: 'flux-system' };
+  // Fast rehearsal: a dependency is rechecked every 2s (default 30s), no jitter on intervals.
+  const common = ['--enable-leader-election=false', '--log-encoding=console', '--requeue-dependency=2s', '--interval-jitter-percentage=0', '--concurrent=8'];
+  const logs = { source: path.join(dir, 'source-controller.log'), kustomize: path.join(dir, 'kustomize-controller.log') };
+  const start = (tool: string, args: string[], log: string) => {
+    const child = startChild(requireTool(tool), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = createWriteStream(log);
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
+    return child;
+  };
+  const source = start('source-controller', [
+    ...common,
+    `--storage-path=${path.join(dir, 'storage')}`,
+    `--storage-addr=127.0.0.1:${storage}`,
+    `--storage-adv-addr=127.0.0.1:${storage}`,
+    `--metrics-addr=127.0.0.1:${sourceMetrics}`,
+    `--health-addr=127.0.0.1:${sourceHealth}`,
+    `--watch-label-selector=${REHEARSAL_SOURCE_LABEL}=true`,
+  ], logs.source);
+  const kustomize = start('kustomize-controller', [
+    ...common,
+    `--metrics-addr=127.0.0.1:${kustomizeMetrics}`,
+    `--health-addr=127.0.0.1:${kustomizeHealth}`,
+    '--no-remote-bases=true',
+  ], logs.kustomize);
+  const children = { 'source-controller': source, 'kustomize-controller': kustomize };
+  return {
+    listeners: [storage, sourceMetrics, sourceHealth, kustomizeMetrics, kustomizeHealth].map((port) => `127.0.0.1:${port}`),
+    logs,
+    exited: () => {
+      const gone = Object.entries(children).find(([, child]) => child.exitCode !== null);
+      return gone && `${gone[0]} exited with code ${gone[1].exitCode} (log: ${gone[0] === 'source-controller' ? logs.source : logs.kustomize})`;
+    },
+    stop: async () => {
+      await Promise.all([stop(source), stop(kustomize)]);
+    },
+  };
+}

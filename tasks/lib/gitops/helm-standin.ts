@@ -1,0 +1,222 @@
+// The rehearsal's stand-in for Flux's helm-controller, which the Go module proxy does not serve.
+// It does what helm-controller does for a first install, with real helm: resolves the chart from
+// the HelmRelease's live source (through the registry mirror), merges valuesFrom and values,
+// honours dependsOn and install.crds, installs and waits, and writes Ready for the current
+// generation, so that kustomize-controller's dependsOn, wait and health checks see what they would
+// on a real cluster. It also stands in for source-controller on the chart sources it reads (their
+// registries are not reachable from here): a source is Ready once its chart came through the
+// mirror. A chart the mirror does not hold is Stalled with the push that fixes it; never Ready.
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import pLimit from 'p-limit';
+import type { ClusterConfig } from '../model/config.ts';
+import { listObjects, type Kube } from '../cluster/kube.ts';
+import { BootstrapError } from '../runtime/errors.ts';
+import { parseValue } from '../runtime/yaml.ts';
+import { runTool } from '../tools/run-tool.ts';
+
+/** Said wherever the stand-in's work shows: in every condition message it writes. */
+export const STANDIN = 'rehearsal stand-in for helm-controller';
+
+type Obj = KubernetesObject & { spec?: Record<string, any>; status?: Record<string, any>; data?: Record<string, string> };
+interface Condition { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string }
+
+export interface StandinEvent {
+  release: string;
+  ready: boolean;
+  message: string;
+  /** The failure is the rehearsal's limit, not the release's (reported, not counted). */
+  notRehearsed?: boolean;
+}
+
+/** Helm failures that come from the rehearsal's own limits, with what to say instead. */
+function rehearsalLimit(message: string): string | undefined {
+  const ip = /failed to allocate IP ([0-9a-f.:]+): the provided network does not match the current range/.exec(message)?.[1];
+  if (ip) return `not rehearsed: the chart pins a Service clusterIP ${ip}, outside the rehearsal's Service range 127.64.0.0/16 (kept on loopback so that no call leaves this machine)`;
+  return undefined;
+}
+
+export interface HelmStandin {
+  /** HelmReleases being installed now. */
+  inFlight(): number;
+  events: StandinEvent[];
+  stop(): Promise<void>;
+}
+
+const HR = { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', group: 'helm.toolkit.fluxcd.io', version: 'v2', plural: 'helmreleases' };
+const idOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`;
+const readyOf = (o: Obj) => (o.status?.['conditions'] as Condition[] | undefined)?.find((c) => c.type === 'Ready');
+const currentlyReady = (o: Obj) => o.status?.['observedGeneration'] === o.metadata?.generation && readyOf(o)?.status === 'True';
+
+async function writeStatus(kube: Kube, object: Obj, plural: string, conditions: Condition[], extra: Record<string, unknown> = {}): Promise<void> {
+  const [group, version] = object.apiVersion!.split('/') as [string, string];
+  const now = new Date().toISOString();
+  const body = {
+    ...object,
+    status: {
+      ...extra,
+      observedGeneration: object.metadata?.generation,
+      conditions: conditions.map((c) => ({ ...c, lastTransitionTime: now, observedGeneration: object.metadata?.generation })),
+    },
+  };
+  await kube.customObjects.replaceNamespacedCustomObjectStatus({ group, version, plural, namespace: object.metadata!.namespace!, name: object.metadata!.name!, body });
+}
+
+interface Chart { ref: string; version: string; source: Obj; sourcePlural: string }
+
+/** The chart a HelmRelease installs, from its live source: chartRef OCIRepository, or chart.spec with an OCI HelmRepository. */
+async function chartOf(kube: Kube, release: Obj, cluster: ClusterConfig): Promise<Chart | { unresolved: string }> {
+  const namespace = release.metadata!.namespace!;
+  const mirrored = (url: string) => {
+    const mirror = cluster.registryMirror?.host.replace(/\/*$/, '');
+    return mirror ? `oci://${mirror}/${url.replace(/^oci:\/\//, '')}` : url;
+  };
+  const find = async (kind: string, ns: string, name: string) =>
+    (await listObjects(kube, 'source.toolkit.fluxcd.io/v1', kind, ns)).find((o) => o.metadata?.name === name) as Obj | undefined;
+  const ref = release.spec?.['chartRef'];
+  if (ref) {
+    if (ref.kind !== 'OCIRepository') return { unresolved: `chartRef kind ${ref.kind} is not rehearsed (only OCIRepository)` };
+    const source = await find('OCIRepository', ref.namespace ?? namespace, ref.name);
+    if (!source) return { unresolved: `OCIRepository ${ref.namespace ?? namespace}/${ref.name} does not exist (yet)` };
+    const pin = source.spec?.['ref'] ?? {};
+    const version = pin['tag'] ?? pin['semver'];
+    if (!version) return { unresolved: `OCIRepository ${ref.name} pins no ref.tag or ref.semver (a digest only Flux resolves)` };
+    return { ref: mirrored(String(source.spec?.['url'])), version: String(version), source, sourcePlural: 'ocirepositories' };
+  }
+  const chart = release.spec?.['chart']?.['spec'];
+  const sourceRef = chart?.sourceRef ?? {};
+  if (sourceRef.kind !== 'HelmRepository') return { unresolved: `chart.spec.sourceRef kind ${sourceRef.kind} is not rehearsed (only an OCI HelmRepository)` };
+  const source = await find('HelmRepository', sourceRef.namespace ?? namespace, sourceRef.name);
+  if (!source || source.spec?.['type'] !== 'oci') return { unresolved: `HelmRepository ${sourceRef.name} is not an OCI repository in the cluster` };
+  return { ref: mirrored(`${String(source.spec?.['url']).replace(/\/$/, '')}/${chart.chart}`), version: String(chart.version ?? '*'), source, sourcePlural: 'helmrepositories' };
+}
+
+/** valuesFrom (ConfigMap/Secret, valuesKey default values.yaml) in order, then spec.values on top. */
+async function valuesOf(kube: Kube, release: Obj): Promise<Record<string, unknown>> {
+  const namespace = release.metadata!.namespace!;
+  let values: Record<string, unknown> = {};
+  for (const from of (release.spec?.['valuesFrom'] ?? []) as Array<{ kind: string; name: string; valuesKey?: string; optional?: boolean }>) {
+    const source = (await listObjects(kube, 'v1', from.kind, namespace)).find((o) => o.metadata?.name === from.name) as Obj | undefined;
+    const raw = source?.data?.[from.valuesKey ?? 'values.yaml'];
+    if (raw === undefined) {
+      if (from.optional) continue;
+      throw new Error(`valuesFrom ${from.kind} ${namespace}/${from.name} key ${from.valuesKey ?? 'values.yaml'} does not exist`);
+    }
+    const text = from.kind === 'Secret' ? Buffer.from(raw, 'base64').toString() : raw;
+    values = merge(values, parseValue<Record<string, unknown>>(text) ?? {});
+  }
+  return merge(values, release.spec?.['values'] ?? {});
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    const bothObjects = [current, value].every((v) => v && typeof v === 'object' && !Array.isArray(v));
+    out[key] = bothObjects ? merge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
+}
+
+const said = (error: unknown) => {
+  const text = error instanceof BootstrapError ? error.problem : error instanceof Error ? error.message : String(error);
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('(full output')).at(-1) ?? text;
+};
+
+/** Starts reconciling every HelmRelease of the cluster behind `kubeconfig` until stopped. */
+export function startHelmStandin(kube: Kube, kubeconfig: string, context: string, cluster: ClusterConfig, logCluster: string): HelmStandin {
+  const events: StandinEvent[] = [];
+  const running = new Map<string, Promise<void>>();
+  const stalled = new Set<string>();
+  const limit = pLimit(2);
+  let stopped = false;
+  const env = { ...process.env, KUBECONFIG: kubeconfig };
+  const plainHttp = cluster.registryMirror?.plainHttp ? ['--plain-http'] : [];
+
+  const helm = (release: Obj, args: string[]) =>
+    runTool({ tool: 'helm', args: [...args, '--kube-context', context], env, cluster: logCluster, logName: `standin-${release.metadata?.name}`, subject: `HelmRelease ${idOf(release)}`, fix: 'see the message', write: true });
+
+  const install = async (release: Obj) => {
+    const id = idOf(release);
+    const fail = async (reason: string, message: string, terminal: boolean) => {
+      if (terminal) stalled.add(`${id}@${release.metadata?.generation}`);
+      const limit = rehearsalLimit(message);
+      events.push({ release: id, ready: false, message: limit ?? message, ...(limit || message.startsWith('not rehearsed') ? { notRehearsed: true } : {}) });
+      await writeStatus(kube, release, HR.plural, [
+        { type: 'Ready', status: 'False', reason, message: `${message} (${STANDIN})` },
+        ...(terminal ? [{ type: 'Stalled', status: 'True' as const, reason, message }] : []),
+      ]).catch(() => undefined);
+    };
+    for (const dep of (release.spec?.['dependsOn'] ?? []) as Array<{ name: string; namespace?: string }>) {
+      const all = (await listObjects(kube, HR.apiVersion, HR.kind, dep.namespace ?? release.metadata!.namespace)) as Obj[];
+      const found = all.find((o) => o.metadata?.name === dep.name);
+      if (!found || !currentlyReady(found)) {
+        if (readyOf(release)?.reason !== 'DependencyNotReady') await fail('DependencyNotReady', `dependency '${dep.namespace ?? release.metadata!.namespace}/${dep.name}' is not ready`, false);
+        return;
+      }
+    }
+    const chart = await chartOf(kube, release, cluster);
+    if ('unresolved' in chart) return fail('ChartNotResolved', `not rehearsed: ${chart.unresolved}`, !chart.unresolved.endsWith('(yet)'));
+    const scratch = await mkdtemp(path.join(os.tmpdir(), 'standin-'));
+    try {
+      const archiveDir = path.join(scratch, 'chart');
+      await mkdir(archiveDir);
+      try {
+        await helm(release, ['pull', chart.ref, '--version', chart.version, '--destination', archiveDir, ...plainHttp]);
+      } catch (error) {
+        const upstream = chart.ref.replace(/^oci:\/\//, '').split('/').slice(cluster.registryMirror ? 1 : 0);
+        const message = `not rehearsed: chart unreachable: ${said(error)}`;
+        await writeStatus(kube, chart.source, chart.sourcePlural, [{ type: 'Ready', status: 'False', reason: 'ChartUnreachable', message: `${message} (${STANDIN})` }]).catch(() => undefined);
+        return fail('ChartUnreachable', `${message}; fix: npm run sandbox -- push ${upstream.at(-1)}-${chart.version}.tgz --path ${upstream.slice(0, -1).join('/')}`, true);
+      }
+      await writeStatus(kube, chart.source, chart.sourcePlural, [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `chart ${chart.version} pulled through the registry mirror (${STANDIN})` }]).catch(() => undefined);
+      const valuesFile = path.join(scratch, 'values.json');
+      await writeFile(valuesFile, JSON.stringify(await valuesOf(kube, release)));
+      const spec = release.spec ?? {};
+      const namespace = spec['targetNamespace'] ?? release.metadata!.namespace!;
+      const name = spec['releaseName'] ?? (spec['targetNamespace'] ? `${spec['targetNamespace']}-${release.metadata!.name}` : release.metadata!.name!);
+      const archive = path.join(archiveDir, (await readdir(archiveDir)).find((f) => f.endsWith('.tgz'))!);
+      await helm(release, [
+        'upgrade', '--install', name, archive, '--namespace', namespace, '--values', valuesFile,
+        ...(spec['install']?.['createNamespace'] ? ['--create-namespace'] : []),
+        ...(spec['install']?.['crds'] === 'Skip' ? ['--skip-crds'] : []),
+        ...(spec['install']?.['disableWait'] ? [] : ['--wait=watcher']),
+        // helm-controller adopts what already exists (Helm's TakeOwnership) unless told not to:
+        // the CRDs the crds phase applied, the release the core phase installed.
+        ...(spec['install']?.['disableTakeOwnership'] ? [] : ['--take-ownership']),
+        '--timeout', String(spec['timeout'] ?? '5m'),
+      ]);
+      const message = `Helm install succeeded for release ${namespace}/${name} with chart ${chart.ref.split('/').at(-1)}@${chart.version}`;
+      events.push({ release: id, ready: true, message });
+      await writeStatus(kube, release, HR.plural, [{ type: 'Ready', status: 'True', reason: 'InstallSucceeded', message: `${message} (${STANDIN})` }], { lastAttemptedRevision: chart.version });
+    } catch (error) {
+      await fail('InstallFailed', `Helm install failed: ${said(error)}`, true);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  };
+
+  const loop = (async () => {
+    while (!stopped) {
+      const releases = (await listObjects(kube, HR.apiVersion, HR.kind).catch(() => [])) as Obj[];
+      for (const release of releases) {
+        const key = `${idOf(release)}@${release.metadata?.generation}`;
+        if (currentlyReady(release) || stalled.has(key) || running.has(key)) continue;
+        running.set(key, limit(() => install(release)).catch(() => undefined).finally(() => running.delete(key)));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+
+  return {
+    inFlight: () => running.size,
+    events,
+    stop: async () => {
+      stopped = true;
+      await loop;
+      await Promise.all(running.values());
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// Flux's verdict on the tree: watches every Kustomization that kustomize-controller reconciles
+// until all are Ready, or until nothing moves any more (the rest can never become Ready: a missing
+// CRD, a cycle, a failed dependency), and keeps each one's history of Ready conditions with
+// Flux's own messages. Then compares it with the audit's prediction.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { listObjects, type Kube } from '../cluster/kube.ts';
+import { pause } from '../runtime/interrupt.ts';
+import type { Progress } from '../runtime/progress.ts';
+import type { Finding, Rehearsal } from './flux-rehearsal.ts';
+
+interface Condition { type: string; status: string; reason?: string; message?: string }
+type Obj = KubernetesObject & { status?: { observedGeneration?: number; conditions?: Condition[] } };
+
+export type FluxOutcome = 'ready' | 'recovered' | 'not-ready';
+
+export interface FluxVerdict {
+  /** namespace/name */
+  kustomization: string;
+  outcome: FluxOutcome;
+  /** Seconds from the controllers' start to Ready (or to the last change). */
+  seconds: number;
+  /** Flux's first failure message, if it ever failed (a race that a retry healed shows here). */
+  firstFailure?: string;
+  /** Flux's last Ready message. */
+  message: string;
+}
+
+export interface LiveResult {
+  verdicts: FluxVerdict[];
+  /** How the watch ended. */
+  ended: 'all-ready' | 'settled' | 'timeout';
+  seconds: number;
+}
+
+const ready = (o: Obj) => o.status?.conditions?.find((c) => c.type === 'Ready');
+const idOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
+/** Not failures: Flux is still working on it, or waits for a dependency to be Ready. */
+const inProgress = (c: Condition | undefined) => !c || c.status === 'Unknown' || c.reason === 'Progressing' || c.reason === 'ProgressingWithRetry';
+
+interface History { firstSeen: number; readyAt?: number; lastChange: number; firstFailure?: string; last?: Condition; }
+
+export interface WatchOptions {
+  timeoutMs: number;
+  /** How long nothing may change, with no HelmRelease being installed, before the watch ends. */
+  settleMs: number;
+  busy: () => boolean;
+  progress?: Progress;
+}
+
+export async function watchKustomizations(kube: Kube, started: number, { timeoutMs, settleMs, busy, progress }: WatchOptions): Promise<LiveResult> {
+  const history = new Map<string, History>();
+  let lastChange = Date.now();
+  let ended: LiveResult['ended'] = 'timeout';
+  while (Date.now() - started < timeoutMs) {
+    const now = Date.now();
+    const all = (await listObjects(kube, 'kustomize.toolkit.fluxcd.io/v1', 'Kustomization')) as Obj[];
+    for (const k of all) {
+      const id = idOf(k);
+      const entry = history.get(id) ?? { firstSeen: now, lastChange: now };
+      if (!history.has(id)) lastChange = now;
+      const condition = ready(k);
+      const current = k.status?.observedGeneration === k.metadata?.generation;
+      const key = (c?: Condition) => `${c?.status}|${c?.reason}|${c?.message}`;
+      if (key(condition) !== key(entry.last)) {
+        entry.last = condition;
+        entry.lastChange = now;
+        lastChange = now;
+        if (condition?.status === 'False' && !inProgress(condition) && condition.reason !== 'DependencyNotReady' && !entry.firstFailure) entry.firstFailure = condition.message;
+      }
+      if (condition?.status === 'True' && current && entry.readyAt === undefined) entry.readyAt = now;
+      if (condition?.status !== 'True') entry.readyAt = undefined;
+      history.set(id, entry);
+    }
+    const waiting = [...history.entries()].filter(([, h]) => h.readyAt === undefined);
+    progress?.update(waiting.slice(0, 6).map(([id, h]) => ({ key: id, text: h.last?.message?.split('\n')[0]?.slice(0, 140) ?? 'waiting for kustomize-controller' })), now - started);
+    if (history.size > 0 && waiting.length === 0 && !busy()) {
+      ended = 'all-ready';
+      break;
+    }
+    if (history.size > 0 && !busy() && now - lastChange > settleMs) {
+      ended = 'settled';
+      break;
+    }
+    await pause(500, 'Flux to reconcile the tree', started);
+  }
+  progress?.done();
+  const verdicts = [...history.entries()].map(([kustomization, h]): FluxVerdict => {
+    const outcome: FluxOutcome = h.readyAt === undefined ? 'not-ready' : h.firstFailure ? 'recovered' : 'ready';
+    return {
+      kustomization,
+      outcome,
+      seconds: ((h.readyAt ?? h.lastChange) - started) / 1000,
+      ...(h.firstFailure ? { firstFailure: h.firstFailure } : {}),
+      message: h.last?.message ?? 'never reconciled',
+    };
+  });
+  verdicts.sort((a, b) => (a.outcome === 'not-ready' ? 1 : 0) - (b.outcome === 'not-ready' ? 1 : 0) || a.seconds - b.seconds);
+  return { verdicts, ended, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Findings that predict a Kustomization cannot come up by itself from empty. */
+const BLOCKING: Finding['type'][] = ['race', 'missing', 'cycle', 'dependency', 'build', 'substitution'];
+
+export interface Comparison {
+  kustomization: string;
+  audit: string;
+  flux: string;
+  agreed: boolean;
+  /** Why a difference is expected (the sandbox cannot run it), when it is. */
+  accepted?: string;
+}
+
+/**
+ * Audit against Flux, per Kustomization: the audit predicts trouble (a blocking finding) exactly
+ * where Flux failed at least once. A difference is accepted only where the rehearsal cannot be
+ * faithful: kinds an operator registers at run time (no operator runs here), and HelmReleases
+ * whose charts were not rehearsed.
+ */
+export function compareWithAudit(audit: Rehearsal, live: FluxVerdict[]): Comparison[] {
+  const ids = new Set([...audit.layers.map((l) => l.kustomization), ...live.map((v) => v.kustomization)]);
+  return [...ids].sort().map((id) => {
+    const findings = audit.findings.filter((f) => f.kustomization === id);
+    const blocking = findings.filter((f) => BLOCKING.includes(f.type));
+    const verdict = live.find((v) => v.kustomization === id);
+    const auditSays = blocking.length ? blocking.map((f) => `${f.type}${f.kind ? ` ${f.kind}` : ''}`).join(', ') : 'comes up';
+    const fluxSays = !verdict ? 'never reconciled' : verdict.outcome === 'ready' ? 'Ready' : verdict.outcome === 'recovered' ? `Ready after failing: ${verdict.firstFailure}` : `not Ready: ${verdict.firstFailure ?? verdict.message}`;
+    const fluxFailed = !verdict || verdict.outcome !== 'ready';
+    const agreed = blocking.length > 0 === fluxFailed;
+    const runtime = findings.find((f) => f.type === 'operator-runtime' || f.type === 'not-rehearsed');
+    // Flux's "no matches for kind" for a kind the audit counts on an operator to register at run time.
+    const missingKind = /no matches for kind "([^"]+)" in version "([^"]+)"/.exec(verdict?.firstFailure ?? verdict?.message ?? '');
+    const byOperator = missingKind && audit.layers.find((l) => l.kustomization === id)?.kinds.find((k) => k.kind === missingKind[1] && k.apiVersion === missingKind[2] && k.source === 'operator');
+    const accepted = runtime ? `${runtime.type}: ${runtime.message}` : byOperator ? `${byOperator.apiVersion} ${byOperator.kind} is registered ${byOperator.servedBy}, which does not run in a rehearsal` : undefined;
+    return {
+      kustomization: id,
+      audit: auditSays,
+      flux: fluxSays,
+      agreed,
+      ...(!agreed && accepted ? { accepted } : {}),
+    };
+  });
+}
