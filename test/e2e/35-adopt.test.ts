@@ -1,4 +1,4 @@
-// Adopting a cluster bootstrapped the old way, as the README's migration procedure says.
+// Adopting a cluster bootstrapped the old way, as the migration procedure of docs/adoption.md says.
 // external-secrets was installed with installCRDs=true (the real chart's CRDs carry no
 // helm.sh/resource-policy: keep), and its version 2.8.0 had one more CRD than 2.9.0 (a chart
 // bump that drops a CRD). Custom resources of several kinds exist. plan, then bootstrap: every

@@ -59,7 +59,7 @@ describe('cluster.yaml validation', () => {
 
   it('reports a missing required key', () => {
     const error = errorOf(valid.replace('helmfile:\n  environment: infra\n', ''));
-    expect(error.message).toBe('clusters/x/cluster.yaml: helmfile: is required\n  fix: see the cluster.yaml reference in the README');
+    expect(error.message).toBe('clusters/x/cluster.yaml: helmfile: is required\n  fix: see the cluster.yaml reference: docs/cluster-yaml.md');
   });
 
   it('reports a value of the wrong type as such, not as missing', () => {

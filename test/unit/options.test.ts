@@ -1,5 +1,5 @@
 // Options are declared once (tasks/lib/runner/options.ts): the parser, the validation, the usage text
-// and the README's table all come from that table.
+// and the table in docs/options.md all come from that table.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,9 +9,9 @@ import { parseTaskOptions } from '../../tasks/lib/runner/task.ts';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 describe('the option table', () => {
-  it('is what the README shows', async () => {
-    const readme = await readFile(path.join(workspaceRoot, 'README.md'), 'utf8');
-    const shown = /<!-- options-table[^>]*-->\n([\s\S]*?)\n<!-- \/options-table -->/.exec(readme)?.[1];
+  it('is what docs/options.md shows', async () => {
+    const page = await readFile(path.join(workspaceRoot, 'docs', 'options.md'), 'utf8');
+    const shown = /<!-- options-table[^>]*-->\n([\s\S]*?)\n<!-- \/options-table -->/.exec(page)?.[1];
     expect(shown).toBe(optionsTableMarkdown());
   });
 
@@ -21,7 +21,7 @@ describe('the option table', () => {
     expect(optionsOf('gitops-tree')).toEqual([]);
   });
 
-  it('adding an option is one entry: the parser, the validation, the usage and the README table follow', () => {
+  it('adding an option is one entry: the parser, the validation, the usage and the docs table follow', () => {
     const table: OptionTable = {
       ...OPTIONS,
       retries: { flag: '--retries <count>', schema: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).optional(), help: 'how often helm retries', tasks: ['core'] },

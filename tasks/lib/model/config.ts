@@ -106,7 +106,7 @@ export const clusterSchema = z.strictObject({
       sources: z.record(z.string().regex(/^(GitRepository|OCIRepository|Bucket)\/[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be <Kind>/<namespace>/<name>'), z.string().min(1)).default({}),
     })
     .optional(),
-  /** Severities of the CRD change rules (README "The breaking-change guard"). */
+  /** Severities of the CRD change rules (docs/rules.md). */
   crdRules: z
     .strictObject({
       severities: z.partialRecord(z.enum(Object.keys(RULES) as [CrdRule, ...CrdRule[]]), z.enum(['error', 'warn', 'info'])).default({}),
@@ -248,9 +248,9 @@ function fixFor(issue: Issue): string {
     const suggestion = known ? closest(issue.keys[0]!, known) : undefined;
     return suggestion
       ? `did you mean "${suggestion}"? (known keys here: ${known!.join(', ')})`
-      : `remove it; known keys here: ${known?.join(', ') ?? 'see the README'}`;
+      : `remove it; known keys here: ${known?.join(', ') ?? 'see docs/cluster-yaml.md'}`;
   }
-  return 'see the cluster.yaml reference in the README';
+  return 'see the cluster.yaml reference: docs/cluster-yaml.md';
 }
 
 function knownKeysAt(issuePath: PropertyKey[]): string[] | undefined {

@@ -1,6 +1,6 @@
 // Every task option, declared once: its flag, its schema, its help text and the tasks that take
-// it. The parser, the validation, the usage text and the README's option table are derived from
-// this table (a test checks the README against it). A new option is one entry here.
+// it. The parser, the validation, the usage text and the option table of docs/options.md are
+// derived from this table (a test checks the page against it). A new option is one entry here.
 import { z } from 'zod';
 
 export interface OptionSpec {
@@ -73,7 +73,7 @@ export function optionsOf(task: string, { writes = false } = {}, table: OptionTa
     .map(([name]) => name);
 }
 
-/** The README's option table, one row per option: the flag, the tasks that take it, what it does. */
+/** The option table of docs/options.md, one row per option: the flag, the tasks that take it, what it does. */
 export function optionsTableMarkdown(table: OptionTable = OPTIONS): string {
   const rows = Object.entries(table).map(([name, spec]) => {
     const tasks = spec.tasks.map((t) => `\`${t}\``);
