@@ -1,0 +1,155 @@
+// The audit gets an oracle: Flux's own source-controller and kustomize-controller bring the tree
+// up from empty in a throwaway kwok cluster (nx run <cluster>:rehearse), and the audit's
+// prediction is compared with Flux's verdict, per Kustomization, on the example tree and on
+// variants of it (copies in temporary folders, --gitops-root; the checkout is never edited).
+// While a rehearsal runs, every socket its processes listen on is on loopback.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
+import { isLoopback, listenersOf, type Listener } from '../../scripts/sandbox/listeners.ts';
+import { descendants, processes } from '../helpers/process-tree.ts';
+import { testEnv } from '../helpers/sandbox.ts';
+
+interface Verdict { kustomization: string; outcome: 'ready' | 'recovered' | 'not-ready'; firstFailure?: string; message: string }
+interface Comparison { kustomization: string; audit: string; flux: string; agreed: boolean; accepted?: string }
+interface Report {
+  ended: string;
+  verdicts: Verdict[];
+  comparison: Comparison[];
+  customObjects: Record<string, number>;
+  helmReleases: Array<{ release: string; ready: boolean; notRehearsed?: boolean }>;
+  simulated: string[];
+}
+
+const copies: string[] = [];
+afterAll(async () => {
+  for (const root of copies) await rm(root, { recursive: true, force: true });
+});
+
+/** A copy of the example tree with edits (path under kubernetes/ → text → text). */
+async function treeVariant(edits: Record<string, (text: string) => string>): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'rehearse-variant-'));
+  copies.push(root);
+  await cp(path.join(workspaceRoot, 'kubernetes'), path.join(root, 'kubernetes'), { recursive: true });
+  for (const [file, edit] of Object.entries(edits)) {
+    const target = path.join(root, 'kubernetes', file);
+    const before = await readFile(target, 'utf8').catch(() => '');
+    const after = edit(before);
+    if (after === before) throw new Error(`variant edit of ${file} changed nothing`);
+    await writeFile(target, after);
+  }
+  return root;
+}
+
+/** Runs a rehearsal; samples the listening sockets of every process it started while it runs. */
+async function rehearse(args: string[]): Promise<{ code: number | null; report: Report; stderr: string; listeners: Listener[] }> {
+  const child = spawn('node', ['tasks/rehearse.ts', '--cluster', 'infra', '--json', '--timeout', '300', ...args], { cwd: workspaceRoot, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const listeners = new Map<string, Listener>();
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done) {
+    // Its children, and the kwok components kwokctl daemonized (their command lines name its folder).
+    const all = processes();
+    const ours = new Map<number, string>([[child.pid!, 'rehearse']]);
+    for (const p of descendants(child.pid!, all)) ours.set(p.pid, p.comm);
+    for (const p of all.filter((p) => /\/rehearse-infra-/.test(p.cmdline))) ours.set(p.pid, p.comm);
+    for (const l of await listenersOf(ours)) listeners.set(`${l.process} ${l.address}:${l.port}`, l);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const code = await exited;
+  let report: Report;
+  try {
+    report = JSON.parse(stdout) as Report;
+  } catch {
+    throw new Error(`rehearse printed no JSON (exit ${code}):\n${stderr.slice(-3000)}`);
+  }
+  return { code, report, stderr, listeners: [...listeners.values()] };
+}
+
+const verdictOf = (report: Report, id: string) => report.verdicts.find((v) => v.kustomization === id);
+const comparisonOf = (report: Report, id: string) => report.comparison.find((c) => c.kustomization === id);
+
+describe('rehearse: Flux brings the tree up from empty, audit beside it', () => {
+  it('the example tree: every Kustomization Ready, the PrometheusRules and VMRules exist, audit and Flux agree, loopback only', async () => {
+    const { code, report, stderr, listeners } = await rehearse([]);
+    expect(code, stderr.slice(-3000)).toBe(0);
+    expect(report.ended).toBe('all-ready');
+    expect(report.verdicts.length).toBe(17);
+    expect(report.verdicts.filter((v) => v.outcome !== 'ready')).toEqual([]);
+    expect(report.customObjects['PrometheusRule']).toBeGreaterThanOrEqual(9);
+    expect(report.customObjects['VMRule']).toBe(2);
+    expect(report.comparison.filter((c) => !c.agreed)).toEqual([]);
+    // The stand-ins say so wherever they show.
+    expect(report.simulated.join('\n')).toContain('rehearsal stand-in for helm-controller');
+    expect(report.helmReleases.filter((r) => r.ready).length).toBeGreaterThanOrEqual(8);
+    // The controllers, the tree's artifact server, the kwok components and the webhook responder.
+    expect(listeners.some((l) => l.process.includes('source-contr'))).toBe(true);
+    expect(listeners.some((l) => l.process.includes('kustomize-con'))).toBe(true);
+    expect(listeners.filter((l) => !isLoopback(l.address))).toEqual([]);
+  });
+
+  it('race: a Kustomization that no longer waits for the HelmRelease bringing its CRD fails under Flux with Flux’s own message, where the audit says', async () => {
+    const root = await treeVariant({
+      'apps/observability/silence-operator/ks.yaml': (t) => t.replace('  dependsOn:\n    - name: silence-operator\n      namespace: observability\n', ''),
+    });
+    const { code, report, stderr } = await rehearse(['--gitops-root', root]);
+    expect(code, stderr.slice(-3000)).toBe(1);
+    const silences = verdictOf(report, 'observability/silence-operator-silences');
+    expect(silences?.outcome).not.toBe('ready');
+    expect(silences?.firstFailure).toMatch(/no matches for kind "Silence" in version "observability\.giantswarm\.io\/v1alpha2"/);
+    const compared = comparisonOf(report, 'observability/silence-operator-silences');
+    expect(compared?.audit).toContain('race observability.giantswarm.io/v1alpha2 Silence');
+    expect(compared?.agreed).toBe(true);
+    expect(report.comparison.filter((c) => !c.agreed && !c.accepted)).toEqual([]);
+  });
+
+  it('HelmRelease without wait: the dependency is Ready before its chart installed the CRD, and Flux fails the user', async () => {
+    const root = await treeVariant({
+      'apps/observability/silence-operator/ks.yaml': (t) => t.replace('  timeout: 5m\n  wait: true\n', '  timeout: 5m\n  wait: false\n'),
+    });
+    const { report } = await rehearse(['--gitops-root', root]);
+    const compared = comparisonOf(report, 'observability/silence-operator-silences');
+    expect(compared?.audit).toMatch(/race .*Silence/);
+    expect(verdictOf(report, 'observability/silence-operator-silences')?.firstFailure).toMatch(/no matches for kind "Silence"/);
+    expect(compared?.agreed).toBe(true);
+  });
+
+  it('cycle: neither Kustomization of the cycle ever becomes Ready, as the audit says', async () => {
+    const root = await treeVariant({
+      'apps/cert-manager/cert-manager/ks.yaml': (t) =>
+        t.replace('  name: &app cert-manager\nspec:\n', '  name: &app cert-manager\nspec:\n  dependsOn:\n    - name: cert-manager-issuers\n'),
+    });
+    const { code, report } = await rehearse(['--gitops-root', root]);
+    expect(code).toBe(1);
+    expect(report.ended).toBe('settled');
+    for (const id of ['cert-manager/cert-manager', 'cert-manager/cert-manager-issuers']) {
+      expect(verdictOf(report, id)?.outcome).toBe('not-ready');
+      expect(verdictOf(report, id)?.message).toMatch(/dependency '.*' is not ready/);
+      expect(comparisonOf(report, id)?.audit).toContain('cycle');
+      expect(comparisonOf(report, id)?.agreed).toBe(true);
+    }
+  });
+
+  it('missing kind: Flux says no matches for kind, in the Kustomization the audit names', async () => {
+    const route = 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: echo\nspec:\n  hostnames: ["echo.${SECRET_DOMAIN}"]\n';
+    const root = await treeVariant({
+      'apps/default/echo/app/httproute.yaml': () => route,
+      'apps/default/echo/app/kustomization.yaml': (t) => t.replace('  - ./externalsecret.yaml\n', '  - ./externalsecret.yaml\n  - ./httproute.yaml\n'),
+    });
+    const { code, report } = await rehearse(['--gitops-root', root]);
+    expect(code).toBe(1);
+    expect(verdictOf(report, 'default/echo')?.outcome).toBe('not-ready');
+    expect(verdictOf(report, 'default/echo')?.firstFailure).toMatch(/no matches for kind "HTTPRoute" in version "gateway\.networking\.k8s\.io\/v1"/);
+    expect(comparisonOf(report, 'default/echo')?.audit).toContain('missing gateway.networking.k8s.io/v1 HTTPRoute');
+    expect(comparisonOf(report, 'default/echo')?.agreed).toBe(true);
+  });
+});
