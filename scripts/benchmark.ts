@@ -12,6 +12,7 @@
 // 6. Growth from 100 to 1000 CRDs, cold, in throwaway control planes (scripts/benchmark-scale.ts).
 // 7. Fleet (scripts/benchmark-fleet.ts): a no-op run-many bootstrap against the first run on
 //    recreated sandbox clusters, and 1, 2 and 4 clusters at once in throwaway control planes.
+// 8. The live rehearsal (Flux's controllers) beside the audit on the example tree (scripts/benchmark-rehearse.ts).
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,11 +30,12 @@ import { bundleDir } from '../tasks/lib/runtime/workspace.ts';
 import { benchmarkAudit } from './benchmark-audit.ts';
 import { benchmarkFleet } from './benchmark-fleet.ts';
 import { benchmarkPipeline } from './benchmark-pipeline.ts';
+import { benchmarkRehearse } from './benchmark-rehearse.ts';
 import { benchmarkScale } from './benchmark-scale.ts';
 
 const ROUNDS = 5;
 // The long sections (4 to 7) to run, e.g. BENCHMARK_SECTIONS=5,7; all by default.
-const sections = new Set((process.env['BENCHMARK_SECTIONS'] ?? '4,5,6,7').split(','));
+const sections = new Set((process.env['BENCHMARK_SECTIONS'] ?? '4,5,6,7,8').split(','));
 
 async function median(run: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
@@ -137,5 +139,14 @@ if (sections.has('4')) {
     await benchmarkAudit(cluster);
   } catch (error) {
     process.stdout.write(`4. audit of a generated tree: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+  }
+}
+
+if (sections.has('8')) {
+  try {
+    process.stdout.write('8. the live rehearsal beside the audit, example tree (infra)\n');
+    await benchmarkRehearse();
+  } catch (error) {
+    process.stdout.write(`8. rehearse: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
   }
 }
