@@ -7,7 +7,7 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { $ } from 'zx';
+import { measureTree } from './bench/tree-memory.ts';
 import { findYamlFiles, parseManifests } from '../tasks/lib/runtime/manifests.ts';
 import { workspaceRoot } from '../tasks/lib/runtime/workspace.ts';
 
@@ -53,11 +53,15 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 
 export async function benchmarkAudit(cluster: string): Promise<void> {
   const { root, files } = await generateTree();
+  const helmReleases = (await findYamlFiles([path.join(root, 'kubernetes')])).filter((f) => path.basename(f) === 'helmrelease.yaml').length;
   try {
+    let peakMiB = 0;
     const audit = async () => {
-      const result = await $({ quiet: true, nothrow: true, cwd: workspaceRoot })`node tasks/audit.ts --cluster ${cluster} --gitops-root ${root} --json`;
-      if (result.exitCode !== 0) throw new Error(`audit of the generated tree exited ${result.exitCode}: ${result.stderr.split('\n').slice(-3).join(' ')}`);
-      return JSON.parse(result.stdout) as { layers: unknown[] };
+      // The whole process tree's memory: the audit, its flux-build helpers and helm.
+      const result = await measureTree('node', ['tasks/audit.ts', '--cluster', cluster, '--gitops-root', root, '--json'], { cwd: workspaceRoot, env: process.env });
+      peakMiB = Math.max(peakMiB, result.peakMiB);
+      if (result.code !== 0) throw new Error(`audit of the generated tree exited ${result.code}: ${result.stderr.split('\n').slice(-3).join(' ')}`);
+      return JSON.parse(result.stdout) as { layers: unknown[]; helmReleases?: unknown[] };
     };
     let layers = 0;
     const cold = await timed(async () => (layers = (await audit()).layers.length));
@@ -75,6 +79,7 @@ export async function benchmarkAudit(cluster: string): Promise<void> {
       `4. audit (Flux rehearsal) of a generated tree: ${files} YAML files, ${layers} Kustomizations\n` +
         `  cold (first run)                   ${cold.toFixed(1).padStart(9)} ms\n` +
         `  warm (median of 3 reruns)          ${warm.toFixed(1).padStart(9)} ms\n` +
+        `  peak memory of the whole process tree ${peakMiB.toFixed(0)} MiB (${helmReleases} HelmReleases)\n` +
         `  flat parse of every file (no build, no layers) ${flat.toFixed(1)} ms: the rehearsal costs ${(warm / flat).toFixed(1)}x a flat reading\n\n`,
     );
   } finally {
