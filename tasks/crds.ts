@@ -3,8 +3,7 @@
 // Unchanged CRDs are reported up to date and not written at all.
 import { checkFresh, loadBundle } from './lib/bundle/bundle-files.ts';
 import { breakingChangeFix, formatBreakingChange } from './lib/crds/crd-compat.ts';
-import { formatPlan, planCrds } from './lib/crds/crd-plan.ts';
-import { takeOwnership } from './lib/crds/crd-ownership.ts';
+import { formatPlan, planCrds, sharedOwnership } from './lib/crds/crd-plan.ts';
 import { checkUpgradeObjects, formatUpgradeCheck } from './lib/gitops/upgrade-objects.ts';
 import { waitUntilServed } from './lib/crds/crd-status.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
@@ -72,11 +71,10 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   });
   log.success(`all ${bundle.crds.length} CRDs Established, NamesAccepted and served`);
 
-  // Only CRDs the plan saw with other managers: a rerun proven unchanged by hash lists nothing more.
-  const shared = plan.entries.filter((e) => e.foreignManagers?.length).map((e) => e.name);
-  const taken = shared.length ? await takeOwnership(client, shared) : new Map<string, string[]>();
-  for (const [manager, names] of taken) {
-    log.info(`took ownership of the fields ${manager} had on ${names.length} CRD(s) (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): later runs prove them unchanged by hash, without a dry-run`);
+  // Shared, not taken over: Flux (or Helm) applying the same CRDs is the steady state of a GitOps
+  // cluster, and taking their fields would only start a tug of war. Same content is proven by hash.
+  for (const [manager, names] of sharedOwnership(plan)) {
+    log.info(`${names.length} CRD(s) also applied by ${manager} (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): shared; a rerun proves them unchanged by hash`);
   }
 }
 

@@ -38,18 +38,18 @@ export function managedByUs(object: KubernetesObject): boolean {
 }
 
 /**
- * The cheap "unchanged" test: the live CRD carries the hash of the bundle's CRD, its spec still
- * hashes to what the last apply stored, and no other field manager has touched it. Anything else
- * is settled by a server-side dry-run.
+ * The cheap "unchanged" test, proven by content: the live CRD carries the hash of the bundle's
+ * CRD and its spec still hashes to what the last apply stored. Another field manager on it (Flux's
+ * helm-controller or kustomize-controller applying the same chart's CRDs after the bootstrap)
+ * does not matter: whoever applied, the spec is exactly what this tool stored. A spec that differs
+ * by one byte is settled by a server-side dry-run.
  */
 export function provablyUnchanged(live: KubernetesObject & { spec?: unknown }, wanted: Crd): boolean {
   const hash = wanted.metadata.annotations?.[HASH_ANNOTATION];
   if (!hash || live.metadata?.annotations?.[HASH_ANNOTATION] !== hash) return false;
   // The spec itself must still be what the last apply stored: an edit under any field manager
   // (even ours, by hand) changes it, whatever the annotations say.
-  if (live.metadata?.annotations?.[STORED_HASH_ANNOTATION] !== storedSpecHash(live.spec)) return false;
-  // core's keep manager owns one annotation, which the hash already covers.
-  return foreignManagers(live).length === 0;
+  return live.metadata?.annotations?.[STORED_HASH_ANNOTATION] === storedSpecHash(live.spec);
 }
 
 /** `live` is the cluster's CRDs when the caller listed them already (one 4 MB list, not two). */
@@ -64,9 +64,9 @@ export async function planCrds(kube: Kube, { crds, manifest }: Bundle, rules: Ru
         const base: Pick<CrdPlanEntry, 'name' | 'release' | 'bytes' | 'foreignManagers'> = { name, release: meta.get(name)?.release ?? '?', bytes: meta.get(name)?.bytes ?? 0 };
         const current = live.get(name);
         if (!current) return { ...base, action: 'create', breaking: [] };
-        if (provablyUnchanged(current, crd)) return { ...base, action: 'unchanged', breaking: [] };
         const others = foreignManagers(current as KubernetesObject);
         if (others.length) base.foreignManagers = others;
+        if (provablyUnchanged(current, crd)) return { ...base, action: 'unchanged', breaking: [] };
         const changes = withSettings(crdChanges(current as Crd, crd), rules);
         const breaking = changes.filter((c) => c.severity === 'error');
         const notes = changes.filter((c) => c.severity !== 'error');
@@ -83,6 +83,13 @@ export async function planCrds(kube: Kube, { crds, manifest }: Bundle, rules: Ru
   const inBundle = new Set(crds.map((c) => c.metadata.name));
   const orphaned = [...live.values()].filter((c) => !inBundle.has(c.metadata?.name ?? '') && managedByUs(c)).map((c) => c.metadata!.name!);
   return { entries, orphaned: orphaned.sort() };
+}
+
+/** Per other field manager, the CRDs it also applies (same content is proven by hash, never taken over). */
+export function sharedOwnership(plan: CrdPlan): Map<string, string[]> {
+  const shared = new Map<string, string[]>();
+  for (const entry of plan.entries) for (const manager of entry.foreignManagers ?? []) shared.set(manager, [...(shared.get(manager) ?? []), entry.name]);
+  return shared;
 }
 
 const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
@@ -102,6 +109,8 @@ export function formatPlan(plan: CrdPlan): string {
     }
   }
   for (const name of plan.orphaned) out.push(`orphaned  ${name}  (in the cluster, no longer in the bundle: left in place, never deleted)`);
+  const shared = sharedOwnership(plan);
+  for (const [manager, names] of shared) out.push(`shared    ${names.length} CRD(s) also applied by ${manager}: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`);
   const count = (a: CrdAction) => plan.entries.filter((e) => e.action === a).length;
   out.push(`${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged, ${count('breaking')} breaking, ${plan.orphaned.length} orphaned`);
   return out.join('\n');
