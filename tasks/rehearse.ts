@@ -5,8 +5,7 @@
 // (helm-standin.ts). Reports each Kustomization in the order Flux made it Ready, with Flux's own
 // messages, and the audit's prediction beside Flux's verdict. Exit 0 all Ready and agreed,
 // 1 findings, 2 error. Everything runs on loopback and is removed afterwards.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { applyAll } from './lib/cluster/apply.ts';
@@ -23,9 +22,10 @@ import { startFluxControllers, REHEARSAL_SOURCE_LABEL, type FluxControllers } fr
 import { startHelmStandin, STANDIN, type HelmStandin, type StandinEvent } from './lib/gitops/helm-standin.ts';
 import { compareWithAudit, watchKustomizations, type Comparison, type LiveResult } from './lib/gitops/live-rehearsal.ts';
 import { PLACEHOLDER, serveTree, type ServedTree } from './lib/gitops/tree-artifact.ts';
+import { createRehearsalDir, sweepOrphanedRehearsals } from './lib/gitops/rehearsal-workdir.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
 import { freePort } from './lib/runtime/free-port.ts';
-import { pause } from './lib/runtime/interrupt.ts';
+import { duringWrite, pause } from './lib/runtime/interrupt.ts';
 import { createProgress } from './lib/runtime/progress.ts';
 import { loadMachineWritten } from './lib/runtime/yaml.ts';
 import { paths, workspaceRoot } from './lib/runtime/workspace.ts';
@@ -105,8 +105,8 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
   }
   const started = Date.now();
   const { rehearsal: prediction, tree } = await predict(ctx);
-  const dir = await mkdtemp(path.join(os.tmpdir(), `rehearse-${cluster.name}-`));
-  const plane = { name: `rehearse-${cluster.name}-${process.pid}`, workdir: path.join(dir, 'kwok'), kubeconfig: path.join(dir, 'kubeconfig'), logCluster: cluster.name };
+  for (const orphan of await sweepOrphanedRehearsals(cluster.name)) log.warning(`removed the cluster of a rehearsal that was killed: ${orphan}`);
+  const { dir, plane } = await createRehearsalDir(cluster.name);
   const cleanup: Array<() => Promise<void>> = [];
   let live: LiveResult | undefined;
   let controllers: FluxControllers | undefined;
@@ -175,8 +175,12 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
       text: formatLive(live, comparison, counts, timings, standin.events),
     };
   } finally {
-    for (const step of cleanup.reverse()) await step().catch((error: unknown) => log.warning(`cleanup: ${error instanceof Error ? error.message : String(error)}`));
-    await rm(dir, { recursive: true, force: true });
+    // Counted as a write: on Ctrl-C the cleanup finishes (kwokctl's components are daemons that
+    // would outlive us); a second signal, or SIGKILL, leaves them to the next rehearsal's sweep.
+    await duringWrite(async () => {
+      for (const step of cleanup.reverse()) await step().catch((error: unknown) => log.warning(`cleanup: ${error instanceof Error ? error.message : String(error)}`));
+      await rm(dir, { recursive: true, force: true });
+    });
   }
 }
 

@@ -78,10 +78,32 @@ async function rehearse(args: string[]): Promise<{ code: number | null; report: 
 const verdictOf = (report: Report, id: string) => report.verdicts.find((v) => v.kustomization === id);
 const comparisonOf = (report: Report, id: string) => report.comparison.find((c) => c.kustomization === id);
 
+/** Starts a rehearsal and SIGKILLs it once its throwaway cluster runs; returns the folder it left. */
+async function killedRehearsal(): Promise<string> {
+  const child = spawn('node', ['tasks/rehearse.ts', '--cluster', 'infra'], { cwd: workspaceRoot, env: testEnv(), stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  for (let waited = 0; waited < 120; waited++) {
+    // kwokctl runs each component from a copy in the cluster's folder: <dir>/kwok/clusters/<name>/bin/.
+    const component = processes().find((p) => /\/rehearse-infra-[^/ ]+\/kwok\/clusters\/[^/]+\/bin\/kube-apiserver/.test(p.cmdline));
+    if (component) {
+      child.kill('SIGKILL');
+      await exited;
+      return /(\/tmp\/rehearse-infra-[^/ ]+)/.exec(component.cmdline)![1]!;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  child.kill('SIGKILL');
+  throw new Error('the rehearsal never started its throwaway cluster');
+}
+
 describe('rehearse: Flux brings the tree up from empty, audit beside it', () => {
-  it('the example tree: every Kustomization Ready, the PrometheusRules and VMRules exist, audit and Flux agree, loopback only', async () => {
+  it('the example tree: every Kustomization Ready, the PrometheusRules and VMRules exist, audit and Flux agree, loopback only; a killed rehearsal is cleaned up by the next', async () => {
+    const left = await killedRehearsal();
+    expect(processes().filter((p) => p.cmdline.includes(left)).length).toBeGreaterThan(0);
     const { code, report, stderr, listeners } = await rehearse([]);
     expect(code, stderr.slice(-3000)).toBe(0);
+    expect(stderr).toContain(`removed the cluster of a rehearsal that was killed: ${left}`);
+    expect(processes().filter((p) => p.cmdline.includes(left))).toEqual([]);
     expect(report.ended).toBe('all-ready');
     expect(report.verdicts.length).toBe(17);
     expect(report.verdicts.filter((v) => v.outcome !== 'ready')).toEqual([]);
