@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { startChild } from '../runtime/children.ts';
+import { startChild, stopChild } from '../runtime/children.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { pause } from '../runtime/interrupt.ts';
 import { freePort } from '../runtime/free-port.ts';
@@ -45,15 +45,6 @@ function readyz(server: string, token: string): Promise<boolean> {
     request.on('error', () => resolve(false));
     request.on('timeout', () => request.destroy());
   });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Starts etcd and kube-apiserver on free loopback ports; resolves once /readyz answers. */

@@ -4,11 +4,10 @@
 // source-controller watches only the sources the rehearsal labels (the synced tree, served on
 // loopback), never the tree's chart repositories on public registries; kustomize-controller
 // refuses remote bases. Both stop by the PIDs started here.
-import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { startChild } from '../runtime/children.ts';
+import { startChild, stopChild } from '../runtime/children.ts';
 import { freePort } from '../runtime/free-port.ts';
 import { requireTool } from '../tools/run-tool.ts';
 
@@ -22,15 +21,6 @@ export interface FluxControllers {
   /** A controller that exited on its own, with its exit code. */
   exited(): string | undefined;
   stop(): Promise<void>;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export async function startFluxControllers(kubeconfig: string, dir: string): Promise<FluxControllers> {
@@ -71,7 +61,7 @@ export async function startFluxControllers(kubeconfig: string, dir: string): Pro
       return gone && `${gone[0]} exited with code ${gone[1].exitCode} (log: ${gone[0] === 'source-controller' ? logs.source : logs.kustomize})`;
     },
     stop: async () => {
-      await Promise.all([stop(source), stop(kustomize)]);
+      await Promise.all([stopChild(source), stopChild(kustomize)]);
     },
   };
 }

@@ -16,6 +16,7 @@ import { listObjects, type Kube } from '../cluster/kube.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { parseValue } from '../runtime/yaml.ts';
 import { runTool } from '../tools/run-tool.ts';
+import { mergeValues } from './helm-values.ts';
 
 /** Said wherever the stand-in's work shows: in every condition message it writes. */
 export const STANDIN = 'rehearsal stand-in for helm-controller';
@@ -105,19 +106,9 @@ async function valuesOf(kube: Kube, release: Obj): Promise<Record<string, unknow
       throw new Error(`valuesFrom ${from.kind} ${namespace}/${from.name} key ${from.valuesKey ?? 'values.yaml'} does not exist`);
     }
     const text = from.kind === 'Secret' ? Buffer.from(raw, 'base64').toString() : raw;
-    values = merge(values, parseValue<Record<string, unknown>>(text) ?? {});
+    values = mergeValues(values, parseValue<Record<string, unknown>>(text) ?? {});
   }
-  return merge(values, release.spec?.['values'] ?? {});
-}
-
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const current = out[key];
-    const bothObjects = [current, value].every((v) => v && typeof v === 'object' && !Array.isArray(v));
-    out[key] = bothObjects ? merge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
-  }
-  return out;
+  return mergeValues(values, release.spec?.['values'] ?? {});
 }
 
 const said = (error: unknown) => {

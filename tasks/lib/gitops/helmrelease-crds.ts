@@ -15,6 +15,7 @@ import { BootstrapError } from '../runtime/errors.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { loadMachineWritten, parseValue } from '../runtime/yaml.ts';
+import { mergeValues } from './helm-values.ts';
 
 export interface CrdKind {
   group: string;
@@ -103,19 +104,9 @@ function valuesOf(spec: Record<string, any>, namespace: string, find: (k: string
   for (const from of (spec['valuesFrom'] ?? []) as Array<{ kind: string; name: string; valuesKey?: string }>) {
     const source = from.kind === 'ConfigMap' ? find('ConfigMap', namespace, from.name) : undefined;
     const text = source?.data?.[from.valuesKey ?? 'values.yaml'];
-    if (text) values = merge(values, parseValue<Record<string, unknown>>(text) ?? {});
+    if (text) values = mergeValues(values, parseValue<Record<string, unknown>>(text) ?? {});
   }
-  return merge(values, spec['values'] ?? {});
-}
-
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const current = out[key];
-    const bothObjects = [current, value].every((v) => v && typeof v === 'object' && !Array.isArray(v));
-    out[key] = bothObjects ? merge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
-  }
-  return out;
+  return mergeValues(values, spec['values'] ?? {});
 }
 
 /**

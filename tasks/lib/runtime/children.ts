@@ -78,3 +78,13 @@ export function endChildren(signal: NodeJS.Signals, { writes }: { writes?: boole
   }
   return ended;
 }
+
+/** Stops a child: SIGTERM, SIGKILL after 5 s; resolves once it has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
