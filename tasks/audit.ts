@@ -9,28 +9,23 @@ import { BootstrapError } from './lib/runtime/errors.ts';
 import { GITOPS_ROOT_ENV } from './lib/gitops/gitops-digest.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
 import { rehearse, type BootstrapRelease, type Rehearsal } from './lib/gitops/flux-rehearsal.ts';
-import { formatRehearsal } from './lib/gitops/flux-report.ts';
+import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree } from './lib/gitops/flux-tree.ts';
 import { readClusterTree } from './lib/gitops/cluster-tree.ts';
-import { listReleases } from './lib/tools/helmfile.ts';
+import { statePins } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds } from './lib/gitops/helmrelease-crds.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
 import { runReport, type TaskContext } from './lib/runner/task.ts';
-import { paths, relative } from './lib/runtime/workspace.ts';
+import { paths } from './lib/runtime/workspace.ts';
 
 async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> {
-  const mirror = ctx.cluster.registryMirror?.host.replace(/\/*$/, '/');
-  const upstream = (chart: string) => {
-    const bare = chart.replace(/^oci:\/\//, '');
-    return mirror && bare.startsWith(mirror) ? bare.slice(mirror.length) : bare;
-  };
   const target = { cluster: ctx.cluster, context: ctx.context };
   const states = [
     { file: paths.crdsHelmfile, installed: false },
     { file: paths.coreHelmfile, installed: true },
   ];
-  const lists = await Promise.all(states.map(async ({ file, installed }) => (await listReleases(target, file)).map((r) => ({ r, file, installed }))));
-  return lists.flat().map(({ r, file, installed }) => ({ name: r.name, chart: upstream(r.chart), version: r.version, stateFile: relative(file), installed }));
+  const lists = await Promise.all(states.map(async ({ file, installed }) => (await statePins(target, file)).map((pin) => ({ pin, installed }))));
+  return lists.flat().map(({ pin, installed }) => ({ name: pin.release, chart: pin.chart, version: pin.version, stateFile: pin.file, line: pin.line, installed }));
 }
 
 /**
@@ -67,14 +62,14 @@ export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; t
     operators: operatorsFor(cluster.gitops?.operators ?? []),
     platformGroups: cluster.gitops?.platformGroups ?? [],
     bootstrapReleases: releases,
+    pinSkew: cluster.gitops?.pinSkew,
   });
 
   const out = path.join(paths.dist, 'audit', cluster.name);
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'rehearsal.json'), `${JSON.stringify({ cluster: cluster.name, ...rehearsal, files: tree.files }, null, 2)}\n`);
-  (rehearsal.findings.length ? log.failure : log.success)(
-    `rehearsal: ${tree.kustomizations.length} Kustomizations, ${rehearsal.findings.length} findings`,
-  );
+  const failing = failingFindings(rehearsal).length;
+  (failing ? log.failure : log.success)(`rehearsal: ${tree.kustomizations.length} Kustomizations, ${failing} findings`);
   return { rehearsal, tree };
 }
 
@@ -86,7 +81,7 @@ if (import.meta.main) {
       return {
         json: { ...rehearsal, files: tree.files },
         text: formatRehearsal(rehearsal, tree.files, ctx.options.verbose),
-        clean: rehearsal.findings.length === 0,
+        clean: failingFindings(rehearsal).length === 0,
       };
     },
     {},

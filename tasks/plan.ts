@@ -8,8 +8,11 @@ import { planCore } from './lib/core/core-plan.ts';
 import { formatPlan, planCrds, type CrdPlan } from './lib/crds/crd-plan.ts';
 import { listCrds } from './lib/cluster/kube.ts';
 import { runReport, type TaskContext } from './lib/runner/task.ts';
+import { assertOnePinPerChart } from './lib/tools/chart-pins.ts';
 
 export async function plan({ cluster, context, kube }: TaskContext): Promise<{ result: CrdPlan & { adopt: ReleaseAdoption[] }; text: string; context: string }> {
+  // The bundle may predate a hand edit of 01-core: the pins are checked again, not trusted.
+  await assertOnePinPerChart({ cluster, context });
   const client = kube();
   const bundle = await loadBundle(cluster.name);
   const live = await listCrds(client);
