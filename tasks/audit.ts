@@ -8,14 +8,16 @@ import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
 import { GITOPS_ROOT_ENV } from './lib/gitops/gitops-digest.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
-import { rehearse, type BootstrapRelease, type Rehearsal } from './lib/gitops/flux-rehearsal.ts';
+import { rehearse, type BootstrapRelease, type Finding, type Rehearsal } from './lib/gitops/flux-rehearsal.ts';
+import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
 import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
-import type { FluxTree } from './lib/gitops/flux-tree.ts';
+import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
 import { readClusterTree } from './lib/gitops/cluster-tree.ts';
 import { statePins } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds } from './lib/gitops/helmrelease-crds.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
-import { runReport, type TaskContext } from './lib/runner/task.ts';
+import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { code, fenced, lines, md } from './lib/runtime/markdown.ts';
 import { paths } from './lib/runtime/workspace.ts';
 
 async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> {
@@ -73,17 +75,28 @@ export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; t
   return { rehearsal, tree };
 }
 
-if (import.meta.main) {
-  await runReport(
-    'audit',
-    async (ctx) => {
-      const { rehearsal, tree } = await audit(ctx);
-      return {
-        json: { ...rehearsal, files: tree.files },
-        text: formatRehearsal(rehearsal, tree.files, ctx.options.verbose),
-        clean: failingFindings(rehearsal).length === 0,
-      };
+/** The audit as every report prints it; pr-check builds it from dist/audit/<cluster>/rehearsal.json. */
+export function auditReport(rehearsal: Rehearsal, files: TreeFiles, verbose: boolean): ReportResult {
+  const failing = failingFindings(rehearsal);
+  const warnings = rehearsal.findings.length - failing.length;
+  const finding = (f: Finding) =>
+    lines(`**${f.severity === 'warn' ? 'warning: ' : ''}${f.type}** ${md(f.message)}`, `Kustomization ${code(f.kustomization)}, ${code(f.file)}`, `fix: ${md(f.fix)}`);
+  return {
+    json: { ...rehearsal, files },
+    text: formatRehearsal(rehearsal, files, verbose),
+    clean: failing.length === 0,
+    markdown: {
+      summary: `${rehearsal.layers.length} Kustomizations, ${failing.length} findings${warnings ? `, ${warnings} warnings` : ''}`,
+      // Failing findings first, then warnings; the graph shows the from-empty order.
+      findings: [...failing, ...rehearsal.findings.filter((f) => f.severity === 'warn')].map(finding),
+      sections: [fenced(rehearsalMermaid(rehearsal), 'mermaid')],
     },
-    {},
-  );
+  };
+}
+
+if (import.meta.main) {
+  await runReport('audit', async (ctx) => {
+    const { rehearsal, tree } = await audit(ctx);
+    return auditReport(rehearsal, tree.files, ctx.options.verbose);
+  });
 }

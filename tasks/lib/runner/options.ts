@@ -24,7 +24,13 @@ export const OPTIONS = {
     tasks: ['verify', 'plan', 'drift', 'upgrade-check'],
   },
   dryRun: { flag: '--dry-run', schema: z.boolean().default(false), help: 'print the plan, write nothing', tasks: ['crds'] },
-  json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit'] },
+  json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'compare-bundles'] },
+  format: {
+    flag: '--format <text|markdown>',
+    schema: z.enum(['text', 'markdown']).default('text'),
+    help: 'markdown: the verdict and findings first, then the full report folded away (a pull-request comment)',
+    tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'compare-bundles'],
+  },
   timeout: {
     flag: '--timeout <seconds>',
     // Digits only: Number() would also take 1e3, 0x10 or ' 7 '. Unset: the task's default applies
@@ -47,6 +53,12 @@ export const OPTIONS = {
     schema: z.string().min(1).optional(),
     help: 'judge another checkout of the GitOps repository (through Nx: BOOTSTRAP_GITOPS_ROOT)',
     tasks: ['audit'],
+  },
+  base: {
+    flag: '--base <git ref>',
+    schema: z.string().min(1).optional(),
+    help: "against the bundle at a git ref (rendered in a throwaway worktree); upgrade-check then reads no cluster, only the tree's objects",
+    tasks: ['compare-bundles', 'upgrade-check'],
   },
   verbose: { flag: '--verbose', schema: z.boolean().default(false), help: 'also list what was not judged and why', tasks: ['audit'] },
   checkObjects: {
