@@ -9,7 +9,6 @@ import { formatPlan, planCrds, type CrdPlan } from './lib/crds/crd-plan.ts';
 import { listCrds } from './lib/cluster/kube.ts';
 import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { changeMarkdown } from './lib/crds/crd-compat.ts';
-import { code } from './lib/runtime/markdown.ts';
 import { assertOnePinPerChart } from './lib/tools/chart-pins.ts';
 
 export async function plan({ cluster, context, kube }: TaskContext): Promise<{ result: CrdPlan & { adopt: ReleaseAdoption[] }; text: string; context: string }> {
@@ -35,7 +34,7 @@ export function planReport(result: CrdPlan & { adopt: ReleaseAdoption[] }, text:
     clean: breaking.length === 0,
     markdown: {
       summary: `${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged, ${breaking.length} breaking`,
-      findings: [...breaking.flatMap((e) => e.breaking.map(changeMarkdown)), ...result.orphaned.map((name) => `**orphaned** ${code(name)}: in the cluster, no longer in the bundle (left in place)`)],
+      findings: breaking.flatMap((e) => e.breaking.map(changeMarkdown)),
     },
   };
 }

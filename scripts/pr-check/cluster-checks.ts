@@ -16,7 +16,7 @@ import { withBundleAtRef } from '../../tasks/lib/bundle/bundle-at-ref.ts';
 import { checkTreeUpgrade } from '../../tasks/lib/gitops/upgrade-objects.ts';
 import type { Rehearsal } from '../../tasks/lib/gitops/flux-rehearsal.ts';
 import type { TreeFiles } from '../../tasks/lib/gitops/flux-tree.ts';
-import { loadCluster } from '../../tasks/lib/model/config.ts';
+import { loadCluster, type ClusterConfig } from '../../tasks/lib/model/config.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type ReportResult } from '../../tasks/lib/runner/task.ts';
 import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
 import type { Logger } from '../../tasks/lib/runtime/log.ts';
@@ -37,43 +37,59 @@ export function failureOf(output: string): string {
   return lines.slice(first, end < 0 ? undefined : end).join('\n');
 }
 
-/** render-crds, then audit (it depends on the render), through Nx: cached, maybe remotely. */
-async function renderAndAudit(cluster: string, log: Logger): Promise<Check[]> {
+/**
+ * render-crds, then audit (it depends on the render) when the cluster has a GitOps tree, through
+ * Nx: cached, maybe remotely.
+ */
+async function renderAndAudit(config: ClusterConfig, log: Logger): Promise<Check[]> {
+  const cluster = config.name;
   // A failed task leaves an older output in place: remove them, so what is read is this run's.
   await Promise.all([rm(bundleDir(cluster), { recursive: true, force: true }), rm(path.dirname(rehearsalFile(cluster)), { recursive: true, force: true })]);
-  log.action(`nx run ${cluster}:audit (render-crds first)`);
-  const run = await $({ cwd: workspaceRoot, nothrow: true, quiet: true, env: { ...process.env, NX_DAEMON: 'false' } })`nx run ${`${cluster}:audit`} --outputStyle=stream-without-prefixes`;
+  const target = config.gitops ? 'audit' : 'render-crds';
+  log.action(`nx run ${cluster}:${target}${config.gitops ? ' (render-crds first)' : ' (cluster.yaml sets no gitops: no audit)'}`);
+  const run = await $({ cwd: workspaceRoot, nothrow: true, quiet: true, env: { ...process.env, NX_DAEMON: 'false' } })`nx run ${`${cluster}:${target}`} --outputStyle=stream-without-prefixes`;
   const output = `${run.stdout}\n${run.stderr}`;
   if (!existsSync(path.join(bundleDir(cluster), 'manifest.json'))) return [{ title: `render-crds ${cluster}`, error: failureOf(output) }];
+  if (!config.gitops) return [];
   if (!existsSync(rehearsalFile(cluster))) return [{ title: `audit ${cluster}`, error: failureOf(output) }];
   const saved = JSON.parse(await readFile(rehearsalFile(cluster), 'utf8')) as Rehearsal & { files: TreeFiles };
   return [{ title: `audit ${cluster}`, result: auditReport(saved, saved.files, false) }];
 }
 
 /** compare-bundles and upgrade-check against the base's bundle, rendered once for both. */
-async function againstBase(cluster: string, base: string, log: Logger): Promise<Check[]> {
-  const config = await loadCluster(cluster);
-  log.action(`rendering ${cluster}'s bundle at ${base} in a throwaway worktree`);
-  try {
-    return await withBundleAtRef(cluster, base, async (baseDir) => {
-      const comparison = await compareBundles(baseDir, bundleDir(cluster), config.crdRules);
-      log.action(`upgrade-check ${cluster}: the tree's objects against the CRDs changed since ${base}`);
-      const [baseBundle, headBundle] = await Promise.all([loadBundle('base', baseDir), loadBundle(cluster)]);
-      const upgrade = await checkTreeUpgrade(config, baseBundle, headBundle, DEFAULT_TIMEOUT_SECONDS * 1000);
-      return [
-        { title: `compare-bundles ${cluster}`, result: comparisonReport(comparison) },
-        { title: `upgrade-check ${cluster}`, result: upgradeReport(upgrade) },
-      ];
-    });
-  } catch (error) {
-    if (!(error instanceof BootstrapError)) throw error;
-    return [{ title: `compare-bundles ${cluster}`, error: error.message }];
+async function againstBase(config: ClusterConfig, base: string, log: Logger): Promise<Check[]> {
+  const cluster = config.name;
+  const atBase = await $({ cwd: workspaceRoot, nothrow: true, quiet: true })`git cat-file -e ${`${base}:clusters/${cluster}/cluster.yaml`}`;
+  if (atBase.exitCode !== 0) {
+    // A cluster the change adds has no objects a CRD change could break yet.
+    log.info(`${cluster} is new since ${base}: no base bundle to compare with`);
+    return [];
   }
+  log.action(`rendering ${cluster}'s bundle at ${base} in a throwaway worktree`);
+  return withBundleAtRef(cluster, base, async (baseDir) => {
+    const comparison = await compareBundles(baseDir, bundleDir(cluster), config.crdRules);
+    log.action(`upgrade-check ${cluster}: the tree's objects against the CRDs changed since ${base}`);
+    const [baseBundle, headBundle] = await Promise.all([loadBundle('base', baseDir), loadBundle(cluster)]);
+    const upgrade = await checkTreeUpgrade(config, baseBundle, headBundle, DEFAULT_TIMEOUT_SECONDS * 1000);
+    return [
+      { title: `compare-bundles ${cluster}`, result: comparisonReport(comparison) },
+      { title: `upgrade-check ${cluster}`, result: upgradeReport(upgrade) },
+    ];
+  });
 }
 
 export async function checkCluster(cluster: string, base: string, log: Logger): Promise<Check[]> {
-  const rendered = await renderAndAudit(cluster, log);
-  // Without this change's bundle there is nothing to compare with the base.
-  if (rendered.some((check) => 'error' in check && check.title.startsWith('render-crds'))) return rendered;
-  return [...rendered, ...(await againstBase(cluster, base, log))];
+  const checks: Check[] = [];
+  try {
+    const config = await loadCluster(cluster);
+    checks.push(...(await renderAndAudit(config, log)));
+    // Without this change's bundle there is nothing to compare with the base.
+    if (checks.some((check) => 'error' in check && check.title.startsWith('render-crds'))) return checks;
+    checks.push(...(await againstBase(config, base, log)));
+  } catch (error) {
+    // A broken cluster.yaml, a base that does not render: this cluster's check could not run.
+    if (!(error instanceof BootstrapError)) throw error;
+    checks.push({ title: `pr-check ${cluster}`, error: error.message });
+  }
+  return checks;
 }
