@@ -1,7 +1,7 @@
 // audit's layers as a Mermaid flowchart for a pull-request comment (GitHub renders Mermaid):
 // Kustomizations as nodes, an edge from each dependsOn to the Kustomization that waits for it, so
 // the from-empty order reads top to bottom; a Kustomization with a finding is red, one with only
-// a warning amber. test/unit/audit-markdown.test.ts checks the text with mermaid's own parser.
+// a warning amber. test/unit/report-markdown.test.ts checks the text with mermaid's own parser.
 import type { LayerRow, Rehearsal } from './flux-rehearsal.ts';
 
 /** A quoted node label: Mermaid ends it at a double quote, which it writes as #quot;. */

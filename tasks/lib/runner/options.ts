@@ -26,9 +26,10 @@ export const OPTIONS = {
   dryRun: { flag: '--dry-run', schema: z.boolean().default(false), help: 'print the plan, write nothing', tasks: ['crds'] },
   json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'compare-bundles'] },
   format: {
-    flag: '--format <text|markdown>',
+    // No "|" in the placeholder: the README's option table is a Markdown table.
+    flag: '--format <format>',
     schema: z.enum(['text', 'markdown']).default('text'),
-    help: 'markdown: the verdict and findings first, then the full report folded away (a pull-request comment)',
+    help: 'text (default), or markdown: the verdict and findings first, then the full report folded away (a pull-request comment)',
     tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'compare-bundles'],
   },
   timeout: {
