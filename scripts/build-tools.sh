@@ -6,7 +6,7 @@
 # The repository's ignored .tools/bin/ gets symlinks to the pinned versions; put it first on PATH.
 #
 # Usage: scripts/build-tools.sh [family ...]
-#   (families: helm helmfile yq kubernetes etcd kwok flux-build source-controller kustomize-controller flux-crds)
+#   (families: helm helmfile yq kubernetes etcd kwok flux-build source-controller kustomize-controller flux-crds actionlint)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -121,6 +121,11 @@ tool go.etcd.io/etcd/server/v3" "" go.etcd.io/etcd/server/v3
   mv "$out/server" "$out/etcd"
 }
 
+# go install stamps the module version into the binary (actionlint -version reads it).
+build_actionlint() {
+  build_with_install actionlint "$ACTIONLINT_VERSION" "" github.com/rhysd/actionlint/cmd/actionlint
+}
+
 build_kwok() {
   build_with_install kwok "$KWOK_VERSION" \
     "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION" \
@@ -215,7 +220,8 @@ version_of() {
     kustomize-controller) echo "$FLUX_KUSTOMIZE_CONTROLLER_VERSION" ;;
     source-controller) echo "$FLUX_SOURCE_CONTROLLER_VERSION" ;;
     flux-crds) flux_crds_version ;;
-    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok flux-build kustomize-controller source-controller flux-crds" ;;
+    actionlint) echo "$ACTIONLINT_VERSION" ;;
+    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok flux-build kustomize-controller source-controller flux-crds actionlint" ;;
   esac
 }
 
@@ -242,7 +248,7 @@ ensure() {
 }
 
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes flux-build source-controller kustomize-controller flux-crds)
+[ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes flux-build source-controller kustomize-controller flux-crds actionlint)
 for family in "${families[@]}"; do version_of "$family" >/dev/null; done
 for family in "${families[@]}"; do ensure "$family"; done
 echo "build-tools: tools ready in $links" >&2

@@ -8,29 +8,26 @@ import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
 import { GITOPS_ROOT_ENV } from './lib/gitops/gitops-digest.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
-import { rehearse, type BootstrapRelease, type Rehearsal } from './lib/gitops/flux-rehearsal.ts';
-import { formatRehearsal } from './lib/gitops/flux-report.ts';
-import type { FluxTree } from './lib/gitops/flux-tree.ts';
+import { rehearse, type BootstrapRelease, type Finding, type Rehearsal } from './lib/gitops/flux-rehearsal.ts';
+import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
+import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
+import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
 import { readClusterTree } from './lib/gitops/cluster-tree.ts';
-import { listReleases } from './lib/tools/helmfile.ts';
+import { statePins } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds } from './lib/gitops/helmrelease-crds.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
-import { runReport, type TaskContext } from './lib/runner/task.ts';
-import { paths, relative } from './lib/runtime/workspace.ts';
+import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { code, fenced, lines, md } from './lib/runtime/markdown.ts';
+import { paths } from './lib/runtime/workspace.ts';
 
 async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> {
-  const mirror = ctx.cluster.registryMirror?.host.replace(/\/*$/, '/');
-  const upstream = (chart: string) => {
-    const bare = chart.replace(/^oci:\/\//, '');
-    return mirror && bare.startsWith(mirror) ? bare.slice(mirror.length) : bare;
-  };
   const target = { cluster: ctx.cluster, context: ctx.context };
   const states = [
     { file: paths.crdsHelmfile, installed: false },
     { file: paths.coreHelmfile, installed: true },
   ];
-  const lists = await Promise.all(states.map(async ({ file, installed }) => (await listReleases(target, file)).map((r) => ({ r, file, installed }))));
-  return lists.flat().map(({ r, file, installed }) => ({ name: r.name, chart: upstream(r.chart), version: r.version, stateFile: relative(file), installed }));
+  const lists = await Promise.all(states.map(async ({ file, installed }) => (await statePins(target, file)).map((pin) => ({ pin, installed }))));
+  return lists.flat().map(({ pin, installed }) => ({ name: pin.release, chart: pin.chart, version: pin.version, stateFile: pin.file, line: pin.line, installed }));
 }
 
 /**
@@ -68,6 +65,7 @@ export async function predict(ctx: TaskContext): Promise<{ rehearsal: Rehearsal;
     operators: operatorsFor(cluster.gitops?.operators ?? []),
     platformGroups: cluster.gitops?.platformGroups ?? [],
     bootstrapReleases: releases,
+    pinSkew: cluster.gitops?.pinSkew,
   });
   return { rehearsal, tree };
 }
@@ -78,23 +76,33 @@ export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; t
   const out = path.join(paths.dist, 'audit', cluster.name);
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'rehearsal.json'), `${JSON.stringify({ cluster: cluster.name, ...rehearsal, files: tree.files }, null, 2)}\n`);
-  (rehearsal.findings.length ? log.failure : log.success)(
-    `rehearsal: ${tree.kustomizations.length} Kustomizations, ${rehearsal.findings.length} findings`,
-  );
+  const failing = failingFindings(rehearsal).length;
+  (failing ? log.failure : log.success)(`rehearsal: ${tree.kustomizations.length} Kustomizations, ${failing} findings`);
   return { rehearsal, tree };
 }
 
-if (import.meta.main) {
-  await runReport(
-    'audit',
-    async (ctx) => {
-      const { rehearsal, tree } = await audit(ctx);
-      return {
-        json: { ...rehearsal, files: tree.files },
-        text: formatRehearsal(rehearsal, tree.files, ctx.options.verbose),
-        clean: rehearsal.findings.length === 0,
-      };
+/** The audit as every report prints it; pr-check builds it from dist/audit/<cluster>/rehearsal.json. */
+export function auditReport(rehearsal: Rehearsal, files: TreeFiles, verbose: boolean): ReportResult {
+  const failing = failingFindings(rehearsal);
+  const warnings = rehearsal.findings.length - failing.length;
+  const finding = (f: Finding) =>
+    lines(`**${f.severity === 'warn' ? 'warning: ' : ''}${f.type}** ${md(f.message)}`, `Kustomization ${code(f.kustomization)}, ${code(f.file)}`, `fix: ${md(f.fix)}`);
+  return {
+    json: { ...rehearsal, files },
+    text: formatRehearsal(rehearsal, files, verbose),
+    clean: failing.length === 0,
+    markdown: {
+      summary: `${rehearsal.layers.length} Kustomizations, ${failing.length} findings${warnings ? `, ${warnings} warnings` : ''}`,
+      // Failing findings first, then warnings; the graph shows the from-empty order.
+      findings: [...failing, ...rehearsal.findings.filter((f) => f.severity === 'warn')].map(finding),
+      sections: [fenced(rehearsalMermaid(rehearsal), 'mermaid')],
     },
-    {},
-  );
+  };
+}
+
+if (import.meta.main) {
+  await runReport('audit', async (ctx) => {
+    const { rehearsal, tree } = await audit(ctx);
+    return auditReport(rehearsal, tree.files, ctx.options.verbose);
+  });
 }

@@ -1,16 +1,18 @@
 // Breaking changes between two rendered bundles, without a cluster: e.g. the bundle at the git
 // base of a pull request and the one its chart bump renders.
-//   node tasks/compare-bundles.ts <base-bundle-dir> <head-bundle-dir> [--json]
-//   node tasks/compare-bundles.ts --cluster <name> --base <git ref> [--json]
+//   node tasks/compare-bundles.ts <base-bundle-dir> <head-bundle-dir> [--json | --format markdown]
+//   node tasks/compare-bundles.ts --cluster <name> --base <git ref> [--json | --format markdown]
 //     (renders the base in a throwaway worktree; the head is dist/crds/<name>: render it first)
 // Exit 0 nothing breaking, 1 breaking changes or CRDs dropped, 2 error.
 import { parseArgs } from 'node:util';
 import { loadBundle } from './lib/bundle/bundle-files.ts';
-import { crdChanges, formatBreakingChange, withSettings, type BreakingChange, type RuleSettings } from './lib/crds/crd-compat.ts';
+import { changeMarkdown, crdChanges, formatBreakingChange, withSettings, type BreakingChange, type RuleSettings } from './lib/crds/crd-compat.ts';
 import { loadCluster } from './lib/model/config.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
 import { withBundleAtRef } from './lib/bundle/bundle-at-ref.ts';
-import { printReport, ReportExit, runCommand } from './lib/runner/task.ts';
+import { checkReportOutput, printReport, ReportExit, runCommand, type ReportOutput, type ReportResult } from './lib/runner/task.ts';
+import { OPTIONS } from './lib/runner/options.ts';
+import { code } from './lib/runtime/markdown.ts';
 import { bundleDir } from './lib/runtime/workspace.ts';
 
 export interface BundleComparison {
@@ -45,16 +47,35 @@ function formatComparison(result: BundleComparison): string {
     ...result.notes.map((change) => `${change.severity === 'warn' ? '!' : '·'} ${formatBreakingChange(change)}`),
     ...result.dropped.map((name) => `✗ ${name}: dropped from the bundle (stays in clusters, never deleted)`),
     ...result.added.map((name) => `+ ${name}: new`),
-    `${result.breaking.length} breaking, ${result.dropped.length} dropped, ${result.added.length} added`,
+    comparisonSummary(result),
   ].join('\n');
+}
+
+const comparisonSummary = (result: BundleComparison) => `${result.breaking.length} breaking, ${result.dropped.length} dropped, ${result.added.length} added`;
+
+/** The comparison as every report prints it: breaking changes and dropped CRDs are the findings. */
+export function comparisonReport(result: BundleComparison): ReportResult {
+  return {
+    json: result,
+    text: formatComparison(result),
+    clean: !result.breaking.length && !result.dropped.length,
+    markdown: {
+      summary: comparisonSummary(result),
+      findings: [...result.breaking.map(changeMarkdown), ...result.dropped.map((name) => `**dropped** ${code(name)}: no chart defines it any more (clusters keep it, never deleted)`)],
+    },
+  };
 }
 
 if (import.meta.main) {
   await runCommand('compare-bundles', ReportExit.error, async () => {
     const { values, positionals } = parseArgs({
-      options: { json: { type: 'boolean' }, cluster: { type: 'string' }, base: { type: 'string' } },
+      options: { json: { type: 'boolean' }, format: { type: 'string' }, cluster: { type: 'string' }, base: { type: 'string' } },
       allowPositionals: true,
     });
+    const format = OPTIONS.format.schema.safeParse(values.format);
+    if (!format.success) throw new BootstrapError({ subject: 'option --format', problem: format.error.issues[0]!.message, fix: 'pass --format text or --format markdown' });
+    const output: ReportOutput = { json: values.json ?? false, format: format.data, title: `compare-bundles${values.cluster ? ` ${values.cluster}` : ''}` };
+    checkReportOutput(output);
     let result: BundleComparison;
     if (values.cluster && values.base) {
       const head = bundleDir(values.cluster);
@@ -69,6 +90,6 @@ if (import.meta.main) {
         fix: 'node tasks/compare-bundles.ts <base-dir> <head-dir>, or --cluster infra --base main',
       });
     }
-    return printReport({ json: result, text: formatComparison(result), clean: !result.breaking.length && !result.dropped.length }, values.json ?? false);
+    return printReport(comparisonReport(result), output);
   });
 }

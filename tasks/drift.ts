@@ -8,7 +8,8 @@ import { listCrds } from './lib/cluster/kube.ts';
 import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/crds/crd-drift.ts';
 import { guardIdentity } from './lib/cluster/identity.ts';
 import { connect } from './lib/cluster/kube.ts';
-import { runReport, type TaskContext } from './lib/runner/task.ts';
+import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { code, md } from './lib/runtime/markdown.ts';
 
 /** Live CRD sources of every other cluster that answers; one that does not is skipped with a warning. */
 async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<string, string>>> {
@@ -39,9 +40,15 @@ export async function drift(ctx: TaskContext): Promise<DriftFinding[]> {
   return findings;
 }
 
+export function driftReport(cluster: string, findings: DriftFinding[]): ReportResult {
+  return {
+    json: { findings },
+    text: formatDrift(cluster, findings),
+    clean: findings.length === 0,
+    markdown: { summary: `${findings.length} finding(s)`, findings: findings.map((f) => `**${f.kind}** ${code(f.crd)}: ${md(f.detail)}`) },
+  };
+}
+
 if (import.meta.main) {
-  await runReport('drift', async (ctx) => {
-    const findings = await drift(ctx);
-    return { json: { findings }, text: formatDrift(ctx.cluster.name, findings), clean: findings.length === 0 };
-  }, { guarded: true });
+  await runReport('drift', async (ctx) => driftReport(ctx.cluster.name, await drift(ctx)), { guarded: true });
 }

@@ -7,9 +7,13 @@ import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { planCore } from './lib/core/core-plan.ts';
 import { formatPlan, planCrds, type CrdPlan } from './lib/crds/crd-plan.ts';
 import { listCrds } from './lib/cluster/kube.ts';
-import { runReport, type TaskContext } from './lib/runner/task.ts';
+import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { changeMarkdown } from './lib/crds/crd-compat.ts';
+import { assertOnePinPerChart } from './lib/tools/chart-pins.ts';
 
 export async function plan({ cluster, context, kube }: TaskContext): Promise<{ result: CrdPlan & { adopt: ReleaseAdoption[] }; text: string; context: string }> {
+  // The bundle may predate a hand edit of 01-core: the pins are checked again, not trusted.
+  await assertOnePinPerChart({ cluster, context });
   const client = kube();
   const bundle = await loadBundle(cluster.name);
   const live = await listCrds(client);
@@ -20,9 +24,24 @@ export async function plan({ cluster, context, kube }: TaskContext): Promise<{ r
   return { result, text, context: client.context };
 }
 
+/** The plan as every report prints it: breaking changes are the findings. */
+export function planReport(result: CrdPlan & { adopt: ReleaseAdoption[] }, text: string, context: string): ReportResult {
+  const breaking = result.entries.filter((e) => e.action === 'breaking');
+  const count = (action: string) => result.entries.filter((e) => e.action === action).length;
+  return {
+    json: { context, ...result },
+    text,
+    clean: breaking.length === 0,
+    markdown: {
+      summary: `${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged, ${breaking.length} breaking`,
+      findings: breaking.flatMap((e) => e.breaking.map(changeMarkdown)),
+    },
+  };
+}
+
 if (import.meta.main) {
   await runReport('plan', async (ctx) => {
     const { result, text, context } = await plan(ctx);
-    return { json: { context, ...result }, text, clean: result.entries.every((e) => e.action !== 'breaking') };
+    return planReport(result, text, context);
   }, { guarded: true });
 }

@@ -27,6 +27,7 @@ import { BootstrapError } from './lib/runtime/errors.ts';
 import { freePort } from './lib/runtime/free-port.ts';
 import { duringWrite, pause } from './lib/runtime/interrupt.ts';
 import { createProgress } from './lib/runtime/progress.ts';
+import { code, md } from './lib/runtime/markdown.ts';
 import { loadMachineWritten } from './lib/runtime/yaml.ts';
 import { paths, workspaceRoot } from './lib/runtime/workspace.ts';
 import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
@@ -173,6 +174,14 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
       clean,
       json: { cluster: cluster.name, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, listeners: [...controllers.listeners, served.url.replace(/^oci:\/\/|\/tree$/g, '')], timings, simulated: SIMULATED },
       text: formatLive(live, comparison, counts, timings, standin.events),
+      markdown: {
+        summary: `${live.verdicts.filter((v) => v.outcome === 'ready').length} of ${live.verdicts.length} Kustomizations Ready under Flux (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted).length} difference(s) from the audit`,
+        findings: [
+          ...live.verdicts.filter((v) => v.outcome !== 'ready').map((v) => `**${v.outcome}** ${code(v.kustomization)}: ${md((v.firstFailure ?? v.message).split('\n')[0]!)}`),
+          ...comparison.filter((c) => !c.agreed && !c.accepted).map((c) => `**differs from the audit** ${code(c.kustomization)}: audit ${md(c.audit)}; Flux ${md(c.flux.split('\n')[0]!)}`),
+          ...releasesFailed.map((e) => `**HelmRelease failed** ${code(e.release)}: ${md(e.message)}`),
+        ],
+      },
     };
   } finally {
     // Counted as a write: on Ctrl-C the cleanup finishes (kwokctl's components are daemons that

@@ -10,6 +10,7 @@ import { sha256 } from './lib/runtime/input-hash.ts';
 import { renderInputsHash } from './lib/bundle/bundle-files.ts';
 import { renderSharable, sharedBundle, withRenderLock } from './lib/bundle/render-share.ts';
 import { renderState } from './lib/bundle/render.ts';
+import { assertOnePinPerChart } from './lib/tools/chart-pins.ts';
 import { runPhase, type TaskContext } from './lib/runner/task.ts';
 import { bundleDir, paths, relative } from './lib/runtime/workspace.ts';
 
@@ -70,7 +71,8 @@ async function reuse({ cluster, log }: TaskContext, from: string, source: Bundle
 }
 
 export async function renderCrds(ctx: TaskContext): Promise<BundleManifest> {
-  const [inputsSha256, sharable] = await Promise.all([renderInputsHash(ctx.cluster), renderSharable()]);
+  // A CRD bundle of one version under a controller of another is refused before it is rendered.
+  const [inputsSha256, sharable] = await Promise.all([renderInputsHash(ctx.cluster), renderSharable(), assertOnePinPerChart(ctx)]);
   if (!sharable) return summarize(ctx, await render(ctx, inputsSha256));
   const renderOrReuse = async () => {
     const shared = await sharedBundle(ctx.cluster, inputsSha256);

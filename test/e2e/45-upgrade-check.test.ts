@@ -4,20 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { serverSideApply } from '../../tasks/lib/cluster/kube.ts';
 import { kubeFor, run } from '../helpers/sandbox.ts';
-import { pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
-
-const VMRULES = 'templates/_helpers.tpl';
-const ruleItems = '        rules:\n          type: array\n          items:\n            description: Rule describes an alerting or recording rule.\n';
-const keyedList = (text: string) => {
-  const at = text.indexOf('define "vmcrds.spec.VMRule"');
-  const head = text.slice(0, at);
-  const body = text
-    .slice(at)
-    .replace(ruleItems, ruleItems.replace('          items:\n', '          x-kubernetes-list-type: map\n          x-kubernetes-list-map-keys:\n            - record\n            - alert\n          items:\n'))
-    .replace('              alert:\n                type: string\n', '              alert:\n                type: string\n                default: ""\n')
-    .replace('              record:\n                type: string\n', '              record:\n                type: string\n                default: ""\n');
-  return head + body;
-};
+import { pin, publishVariant, VMRULES, vmKeyedList, withCrdsHelmfile } from '../helpers/variants.ts';
 
 const liveRule = {
   apiVersion: 'operator.victoriametrics.com/v1beta1',
@@ -42,7 +29,7 @@ describe('upgrade-check: kube-apiserver judges the objects of the changed CRDs',
   });
 
   it('rejects them under the keyed-list CRD with the API server’s own message, and crds --check-objects writes nothing', async () => {
-    await publishVariant({ chart: 'victoria-metrics-operator-crds', from: '0.14.0', to: '0.16.0-e2e', edit: { [VMRULES]: keyedList } });
+    await publishVariant({ chart: 'victoria-metrics-operator-crds', from: '0.14.0', to: '0.16.0-e2e', edit: { [VMRULES]: vmKeyedList } });
     await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.16.0-e2e'), async () => {
       expect((await run`nx run infra:render-crds --outputStyle=stream`).exitCode).toBe(0);
       const result = await run`node tasks/upgrade-check.ts --cluster infra`;

@@ -58,3 +58,22 @@ export const pin = (chart: string, from: string, to: string) => (text: string) =
 
 export const dropRelease = (release: string) => (text: string) =>
   text.replace(new RegExp(`\\n(?:  #[^\\n]*\\n)*  - name: ${release}\\n(?:    [^\\n]*\\n|\\n(?=    ))*`), '\n');
+
+/** Where the VictoriaMetrics stand-in chart defines its CRD schemas. */
+export const VMRULES = 'templates/_helpers.tpl';
+
+const ruleItems = '        rules:\n          type: array\n          items:\n            description: Rule describes an alerting or recording rule.\n';
+/**
+ * VictoriaMetrics operator CRDs 0.13.0's change: VMRule spec.groups[].rules became a keyed list
+ * (keys record and alert), which rejects a group with two alerts of one name.
+ */
+export const vmKeyedList = (text: string) => {
+  const at = text.indexOf('define "vmcrds.spec.VMRule"');
+  const head = text.slice(0, at);
+  const body = text
+    .slice(at)
+    .replace(ruleItems, ruleItems.replace('          items:\n', '          x-kubernetes-list-type: map\n          x-kubernetes-list-map-keys:\n            - record\n            - alert\n          items:\n'))
+    .replace('              alert:\n                type: string\n', '              alert:\n                type: string\n                default: ""\n')
+    .replace('              record:\n                type: string\n', '              record:\n                type: string\n                default: ""\n');
+  return head + body;
+};

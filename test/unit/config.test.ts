@@ -51,10 +51,17 @@ describe('cluster.yaml validation', () => {
   });
 
   it('reads the gitops section and refuses paths that climb out of the repository', () => {
-    expect(parseClusterYaml(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n`, 'c').gitops).toEqual({ root: '.', entry: 'kubernetes/flux/cluster', operators: [], platformGroups: [], sources: {} });
+    expect(parseClusterYaml(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n`, 'c').gitops).toEqual({ root: '.', entry: 'kubernetes/flux/cluster', operators: [], platformGroups: [], pinSkew: 'warn', sources: {} });
     const error = errorOf(`${valid}gitops:\n  entry: ../other-repo/flux\n`);
     expect(error.subject).toBe('clusters/x/cluster.yaml: gitops.entry');
     expect(error.problem).toBe('must be a relative path without ".."');
+  });
+
+  it('takes gitops.pinSkew error or warn, nothing else', () => {
+    expect(parseClusterYaml(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n  pinSkew: error\n`, 'c').gitops?.pinSkew).toBe('error');
+    const error = errorOf(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n  pinSkew: fail\n`);
+    expect(error.subject).toBe('clusters/x/cluster.yaml: gitops.pinSkew');
+    expect(error.problem).toBe('Invalid option: expected one of "warn"|"error"');
   });
 
   it('reports a missing required key', () => {

@@ -4,6 +4,10 @@ import { rehearse, type BootstrapRelease, type RehearsalInput } from '../../task
 import type { FluxKustomization } from '../../tasks/lib/gitops/flux-tree.ts';
 import type { HelmReleaseCrds } from '../../tasks/lib/gitops/helmrelease-crds.ts';
 import { DEFAULT_OPERATORS } from '../../tasks/lib/gitops/operators.ts';
+import { failingFindings, formatRehearsal } from '../../tasks/lib/gitops/flux-report.ts';
+import type { TreeFiles } from '../../tasks/lib/gitops/flux-tree.ts';
+
+const files: TreeFiles = { applied: [], buildInputs: [], unreferenced: [] };
 
 const obj = (apiVersion: string, kind: string, name: string) => ({ file: `apps/${name}.yaml`, object: { apiVersion, kind, metadata: { name } } });
 
@@ -106,6 +110,21 @@ describe('rehearse', () => {
     expect(rehearse(input(tree, { bootstrapReleases: [pin('0.19.1')] })).findings).toEqual([
       expect.objectContaining({ type: 'version-skew', file: 'apps/silence-operator/ocirepository.yaml', message: expect.stringContaining('pins silence-operator 0.19.1 for the bootstrap, the tree pins 0.20.0') }),
     ]);
+  });
+
+  it('version-skew is a warning, and fails the audit with gitops.pinSkew: error, naming the state file’s line', () => {
+    const skewed: BootstrapRelease = { name: 'silence-operator', chart: 'gsoci.azurecr.io/charts/giantswarm/silence-operator', version: '0.19.1', stateFile: 'helmfile.d/01-core.yaml.gotmpl', line: 57, installed: true };
+    const warned = rehearse(input([operatorKs], { bootstrapReleases: [skewed] }));
+    expect(warned.findings[0]).toMatchObject({ severity: 'warn', message: expect.stringMatching(/^helmfile\.d\/01-core\.yaml\.gotmpl:57 pins silence-operator 0\.19\.1/) });
+    expect(failingFindings(warned)).toEqual([]);
+    expect(formatRehearsal(warned, files, false)).toContain('  ! version-skew: helmfile.d/01-core.yaml.gotmpl:57 pins silence-operator 0.19.1');
+    expect(formatRehearsal(warned, files, false)).toMatch(/, 0 findings, 1 warnings\n/);
+
+    const failed = rehearse(input([operatorKs], { bootstrapReleases: [skewed], pinSkew: 'error' }));
+    expect(failed.findings[0]!.severity).toBeUndefined();
+    expect(failingFindings(failed)).toHaveLength(1);
+    expect(formatRehearsal(failed, files, false)).toContain('  ✗ version-skew: helmfile.d/01-core.yaml.gotmpl:57 pins');
+    expect(formatRehearsal(failed, files, false)).toMatch(/, 1 findings\n/);
   });
 
   it('a race whose dependency gates on a healthCheck says so in its fix (never "has no wait")', () => {

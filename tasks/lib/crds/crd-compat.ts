@@ -6,6 +6,7 @@
 import type { Crd, CrdVersion, JsonSchema } from '../model/crd-bundle.ts';
 import { storageVersion } from '../model/crd-bundle.ts';
 import { RULES, type CrdRule, type Severity } from '../model/crd-rules.ts';
+import { code, md } from '../runtime/markdown.ts';
 
 export interface CrdChange {
   crd: string;
@@ -233,6 +234,12 @@ export function changeLocation(change: CrdChange): string {
 export function formatBreakingChange(change: CrdChange): string {
   const where = changeLocation(change);
   return `${change.crd}${where ? ` (${where})` : ''}: ${change.rule}: ${change.detail}`;
+}
+
+/** One change as a Markdown list item (plan's and compare-bundles' --format markdown). */
+export function changeMarkdown(change: CrdChange): string {
+  const where = changeLocation(change);
+  return `**${change.rule}** ${code(change.crd)}${where ? ` (${md(where)})` : ''}: ${md(change.detail)}`;
 }
 
 export const breakingChangeFix =

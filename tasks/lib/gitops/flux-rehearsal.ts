@@ -9,6 +9,7 @@ import type { OperatorSpec } from '../model/config.ts';
 import type { ManifestEntry } from '../model/crd-bundle.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 import type { CrdKind, HelmReleaseCrds } from './helmrelease-crds.ts';
+import { sameVersion } from '../tools/chart-pins.ts';
 
 export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed';
 
@@ -20,6 +21,8 @@ export interface Finding {
   kind?: string;
   message: string;
   fix: string;
+  /** Listed, but the audit stays clean: a version skew unless cluster.yaml sets gitops.pinSkew: error. */
+  severity?: 'warn';
 }
 
 /** Where a kind's definition comes from at the point a Kustomization applies it. */
@@ -51,6 +54,8 @@ export interface BootstrapRelease {
   chart: string;
   version: string;
   stateFile: string;
+  /** The line of its version: in the state file (0: not found). */
+  line?: number;
   /** Installed by the core phase (an operator it runs is up before any Kustomization). */
   installed: boolean;
 }
@@ -65,6 +70,8 @@ export interface RehearsalInput {
   /** API groups the platform serves itself (cluster.yaml gitops.platformGroups): never missing. */
   platformGroups?: string[];
   bootstrapReleases: BootstrapRelease[];
+  /** cluster.yaml gitops.pinSkew: whether a bootstrap pin the tree disagrees with fails the audit. */
+  pinSkew?: 'warn' | 'error';
 }
 
 export interface Rehearsal {
@@ -74,7 +81,6 @@ export interface Rehearsal {
 
 const splitApiVersion = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion]) as [string, string];
 const serves = (crd: CrdKind, group: string, version: string, kind: string) => crd.group === group && crd.kind === kind && crd.versions.includes(version);
-const sameVersion = (a: string, b: string) => a.replace(/^v/, '') === b.replace(/^v/, '');
 
 export function rehearse(input: RehearsalInput): Rehearsal {
   const byId = new Map(input.kustomizations.map((k) => [k.id, k]));
@@ -275,7 +281,10 @@ function layersOf(kustomizations: FluxKustomization[], byId: Map<string, FluxKus
   return layer;
 }
 
-/** A chart pinned by the bootstrap at one version and by the tree at another. */
+/**
+ * A chart pinned by the bootstrap at one version and by the tree at another. A warning unless
+ * gitops.pinSkew is error: a team may bootstrap from an older pin on purpose.
+ */
 function versionSkew(input: RehearsalInput): Finding[] {
   const findings: Finding[] = [];
   for (const hr of input.helmReleases) {
@@ -284,12 +293,14 @@ function versionSkew(input: RehearsalInput): Finding[] {
     // A semver range is compared by the version it resolved to, as Flux installs that one.
     const version = hr.resolvedVersion ?? hr.chart.version;
     for (const pin of input.bootstrapReleases.filter((r) => r.chart === chart && !sameVersion(r.version, version))) {
+      const at = pin.line ? `${pin.stateFile}:${pin.line}` : pin.stateFile;
       findings.push({
         type: 'version-skew',
         kustomization: hr.kustomization,
         file: hr.chart.file,
-        message: `${pin.stateFile} pins ${pin.name} ${pin.version} for the bootstrap, the tree pins ${version} for HelmRelease ${hr.namespace}/${hr.name}: right after the bootstrap Flux moves the release to ${version}${hr.crds.length > 0 ? `, its operator against CRDs of ${pin.version}` : ''}`,
-        fix: `pin one version in both places (${pin.stateFile} and ${hr.chart.file}); one Renovate rule can bump both`,
+        message: `${at} pins ${pin.name} ${pin.version} for the bootstrap, the tree pins ${version} for HelmRelease ${hr.namespace}/${hr.name}: right after the bootstrap Flux moves the release to ${version}${hr.crds.length > 0 ? `, its operator against CRDs of ${pin.version}` : ''}`,
+        fix: `pin one version in both places (${at} and ${hr.chart.file}); renovate.json5 groups them, so one pull request moves both`,
+        ...(input.pinSkew === 'error' ? {} : { severity: 'warn' as const }),
       });
     }
   }

@@ -1,7 +1,10 @@
 // The rehearsal as a person reads it: layer by layer, each Kustomization with the kinds it
 // applies and who serves them, then the findings with their fixes.
-import type { Rehearsal } from './flux-rehearsal.ts';
+import type { Finding, Rehearsal } from './flux-rehearsal.ts';
 import type { TreeFiles } from './flux-tree.ts';
+
+/** The findings that fail the audit: all but warnings (a version skew under gitops.pinSkew: warn). */
+export const failingFindings = ({ findings }: Rehearsal): Finding[] => findings.filter((f) => f.severity !== 'warn');
 
 export function formatRehearsal({ layers, findings }: Rehearsal, files: TreeFiles, verbose: boolean): string {
   const out: string[] = [];
@@ -19,16 +22,18 @@ export function formatRehearsal({ layers, findings }: Rehearsal, files: TreeFile
   if (findings.length) {
     out.push('', 'Findings');
     for (const f of findings) {
-      out.push(`  ✗ ${f.type}: ${f.message}`);
+      out.push(`  ${f.severity === 'warn' ? '!' : '✗'} ${f.type}: ${f.message}`);
       out.push(`      Kustomization ${f.kustomization}, ${f.file}`);
       out.push(`      fix: ${f.fix}`);
     }
   }
   const kinds = new Set(layers.flatMap((l) => l.kinds.map((k) => `${k.apiVersion} ${k.kind}`))).size;
   const depth = Math.max(-1, ...layers.map((l) => l.layer ?? -1)) + 1;
+  const failing = failingFindings({ layers, findings }).length;
+  const warnings = findings.length - failing ? `, ${findings.length - failing} warnings` : '';
   out.push(
     '',
-    `${layers.length} Kustomizations in ${depth} layers, ${kinds} kinds, ${findings.length} findings`,
+    `${layers.length} Kustomizations in ${depth} layers, ${kinds} kinds, ${failing} findings${warnings}`,
     `files: ${files.applied.length} applied, ${files.buildInputs.length} build inputs (kustomization.yaml, generator data), ${files.unreferenced.length} reached by no Kustomization (not judged)`,
   );
   if (verbose) {

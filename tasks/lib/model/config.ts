@@ -99,6 +99,11 @@ export const clusterSchema = z.strictObject({
       /** API groups the platform itself serves, from no release (e.g. talos.dev on Talos). */
       platformGroups: z.array(z.string().min(1)).default([]),
       /**
+       * A chart helmfile.d pins at one version and the tree at another (audit's version-skew):
+       * warn lists it, error fails the audit (docs/pull-requests.md).
+       */
+      pinSkew: z.enum(['warn', 'error']).default('warn'),
+      /**
        * Flux sources other than the one the FluxInstance syncs, as local checkouts:
        * "GitRepository/<namespace>/<name>" → a folder (relative to the workspace root, or absolute).
        * A Kustomization from an unmapped source is reported as not rehearsed.

@@ -24,7 +24,14 @@ export const OPTIONS = {
     tasks: ['verify', 'plan', 'drift', 'upgrade-check'],
   },
   dryRun: { flag: '--dry-run', schema: z.boolean().default(false), help: 'print the plan, write nothing', tasks: ['crds'] },
-  json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'rehearse'] },
+  json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'compare-bundles', 'rehearse'] },
+  format: {
+    // No "|" in the placeholder: the README's option table is a Markdown table.
+    flag: '--format <format>',
+    schema: z.enum(['text', 'markdown']).default('text'),
+    help: 'text (default), or markdown: the verdict and findings first, then the full report folded away (a pull-request comment)',
+    tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'compare-bundles', 'rehearse'],
+  },
   timeout: {
     flag: '--timeout <seconds>',
     // Digits only: Number() would also take 1e3, 0x10 or ' 7 '. Unset: the task's default applies
@@ -47,6 +54,12 @@ export const OPTIONS = {
     schema: z.string().min(1).optional(),
     help: 'judge another checkout of the GitOps repository (through Nx: BOOTSTRAP_GITOPS_ROOT)',
     tasks: ['audit', 'rehearse'],
+  },
+  base: {
+    flag: '--base <git ref>',
+    schema: z.string().min(1).optional(),
+    help: "against the bundle at a git ref (rendered in a throwaway worktree); upgrade-check then reads no cluster, only the tree's objects",
+    tasks: ['compare-bundles', 'upgrade-check'],
   },
   verbose: { flag: '--verbose', schema: z.boolean().default(false), help: 'also list what was not judged and why', tasks: ['audit'] },
   checkObjects: {

@@ -7,6 +7,7 @@ import { CLUSTER_NAME, loadCluster, type ClusterConfig } from '../model/config.t
 import { AggregateBootstrapError, BootstrapError } from '../runtime/errors.ts';
 import { connect, type Kube } from '../cluster/kube.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';
+import { markdownReport, type MarkdownReport } from '../runtime/markdown.ts';
 import { flagName, OPTIONS, optionsOf, type OptionName, type OptionSpec, type OptionTable } from './options.ts';
 import { guardIdentity } from '../cluster/identity.ts';
 import { endChildren } from '../runtime/children.ts';
@@ -156,6 +157,23 @@ export interface ReportResult {
   json: object;
   text: string;
   clean: boolean;
+  /** For --format markdown: the summary line, the findings as list items, sections before the details. */
+  markdown: Pick<MarkdownReport, 'summary' | 'findings' | 'sections'>;
+}
+
+/** How a report prints: --json, or --format text|markdown. */
+export interface ReportOutput {
+  json: boolean;
+  format: 'text' | 'markdown';
+  /** The Markdown title, e.g. "audit infra". */
+  title: string;
+}
+
+/** Refused before the report runs: a report prints one way. */
+export function checkReportOutput({ json, format }: ReportOutput): void {
+  if (json && format === 'markdown') {
+    throw new BootstrapError({ subject: 'options --json and --format markdown', problem: 'ask for two outputs at once', fix: 'pass one of them' });
+  }
 }
 
 /**
@@ -165,12 +183,15 @@ export interface ReportResult {
 export async function runReport(
   name: string,
   report: (ctx: TaskContext) => Promise<ReportResult>,
-  { guarded = false }: { guarded?: boolean } = {},
+  /** A function decides from the options (upgrade-check --base reads no cluster). */
+  { guarded = false }: { guarded?: boolean | ((ctx: TaskContext) => boolean) } = {},
 ): Promise<void> {
   await runCli(name, ReportExit.error, optionsOf(name), async (ctx) => {
     // A report that reads a cluster reads the pinned one: the same guard as for writes.
-    if (guarded) await guardIdentity(ctx.kube(), ctx.cluster);
-    return printReport(await report(ctx), ctx.options.json, { cluster: ctx.cluster.name });
+    const output: ReportOutput = { json: ctx.options.json, format: ctx.options.format, title: `${name} ${ctx.cluster.name}` };
+    checkReportOutput(output);
+    if (typeof guarded === 'function' ? guarded(ctx) : guarded) await guardIdentity(ctx.kube(), ctx.cluster);
+    return printReport(await report(ctx), output, { cluster: ctx.cluster.name });
   });
 }
 
@@ -204,8 +225,13 @@ export async function runCommand(name: string, errorExit: number, body: () => Pr
   if (interruption()) process.exit(process.exitCode);
 }
 
-/** Prints a report as JSON or text and returns its exit code (0 clean, 1 findings). */
-export function printReport(result: ReportResult, json: boolean, extra: object = {}): number {
-  process.stdout.write(json ? `${JSON.stringify({ ...extra, ...result.json }, null, 2)}\n` : `${result.text}\n`);
+/** Prints a report as JSON, Markdown or text and returns its exit code (0 clean, 1 findings). */
+export function printReport(result: ReportResult, { json, format, title }: ReportOutput, extra: object = {}): number {
+  const body = json
+    ? JSON.stringify({ ...extra, ...result.json }, null, 2)
+    : format === 'markdown'
+      ? markdownReport({ title, clean: result.clean, text: result.text, ...result.markdown })
+      : result.text;
+  process.stdout.write(`${body}\n`);
   return result.clean ? ReportExit.clean : ReportExit.findings;
 }
