@@ -16,7 +16,7 @@ import { readClusterTree } from './lib/gitops/cluster-tree.ts';
 import { statePins } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds } from './lib/gitops/helmrelease-crds.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
-import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { code, fenced, lines, md } from './lib/runtime/markdown.ts';
 import { paths } from './lib/runtime/workspace.ts';
 
@@ -100,9 +100,9 @@ export function auditReport(rehearsal: Rehearsal, files: TreeFiles, verbose: boo
   };
 }
 
-if (import.meta.main) {
-  await runReport('audit', async (ctx) => {
-    const { rehearsal, tree } = await audit(ctx);
-    return auditReport(rehearsal, tree.files, ctx.options.verbose);
-  });
-}
+export const target = reportTarget('audit', async (ctx) => {
+  const { rehearsal, tree } = await audit(ctx);
+  return auditReport(rehearsal, tree.files, ctx.options.verbose);
+});
+
+if (import.meta.main) await target.cli();

@@ -22,7 +22,7 @@ import { isPending, pendingError, planRecovery, recover } from './lib/core/helm-
 import { describe, type Kube } from './lib/cluster/kube.ts';
 import { countDrops, countObjects, formatDrop, kindRefOf } from './lib/core/object-count.ts';
 import type { ReleasePlan } from './lib/core/release-plan.ts';
-import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
 import { paths } from './lib/runtime/workspace.ts';
 
 /** Keeps every live CRD that a sync would delete, and says so per release. */
@@ -179,4 +179,6 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   log.success(`core releases synced: ${names.join(', ')}`);
 }
 
-if (import.meta.main) await runPhase('core', installCore, { writes: true });
+export const target = phaseTarget('core', installCore, { writes: true });
+
+if (import.meta.main) await target.cli();

@@ -10,7 +10,7 @@ import { BootstrapError } from './lib/runtime/errors.ts';
 import { interruptExitCode } from './lib/runtime/interrupt.ts';
 import { listCrds } from './lib/cluster/kube.ts';
 import { writeCrds } from './lib/crds/crd-writes.ts';
-import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
 
 export async function applyCrds({ cluster, log, kube, options, timeoutMs }: TaskContext): Promise<void> {
   const bundle = await loadBundle(cluster.name);
@@ -78,4 +78,6 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   }
 }
 
-if (import.meta.main) await runPhase('crds', applyCrds, { writes: true });
+export const target = phaseTarget('crds', applyCrds, { writes: true });
+
+if (import.meta.main) await target.cli();

@@ -8,7 +8,7 @@ import { listCrds } from './lib/cluster/kube.ts';
 import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/crds/crd-drift.ts';
 import { guardIdentity } from './lib/cluster/identity.ts';
 import { connect } from './lib/cluster/kube.ts';
-import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { code, md } from './lib/runtime/markdown.ts';
 
 /** Live CRD sources of every other cluster that answers; one that does not is skipped with a warning. */
@@ -49,6 +49,6 @@ export function driftReport(cluster: string, findings: DriftFinding[]): ReportRe
   };
 }
 
-if (import.meta.main) {
-  await runReport('drift', async (ctx) => driftReport(ctx.cluster.name, await drift(ctx)), { guarded: true });
-}
+export const target = reportTarget('drift', async (ctx) => driftReport(ctx.cluster.name, await drift(ctx)), { guarded: true });
+
+if (import.meta.main) await target.cli();

@@ -4,7 +4,7 @@
 import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { listCrds } from './lib/cluster/kube.ts';
 import { migrateObjects, migrationsNeeded, pruneStoredVersions } from './lib/crds/storage-migration.ts';
-import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
 
 export async function migrateStorage({ cluster, kube, log }: TaskContext): Promise<void> {
   const client = kube();
@@ -24,4 +24,6 @@ export async function migrateStorage({ cluster, kube, log }: TaskContext): Promi
   log.info(`now apply the bundle: nx run ${cluster.name}:crds`);
 }
 
-if (import.meta.main) await runPhase('migrate-storage', migrateStorage, { writes: true });
+export const target = phaseTarget('migrate-storage', migrateStorage, { writes: true });
+
+if (import.meta.main) await target.cli();

@@ -5,13 +5,14 @@ import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from
 import { CLUSTER_NAME } from './lib/model/config.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
 import { GITOPS_ROOT_ENV } from './lib/gitops/gitops-digest.ts';
-import { PHASE_ENV, PHASE_NODE_FLAGS } from './lib/runtime/phase-process.ts';
 
 export const name = 'cluster-bootstrap';
 
+// Our executor (tasks/executor): one target runs `node tasks/<script>.ts --cluster <name>`; a run of
+// several (nx run-many, a target with dependsOn) runs them in one process, in Nx's batch mode.
 const phase = (script: string, cluster: string, description: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration => ({
-  executor: 'nx:run-commands',
-  options: { command: `node ${PHASE_NODE_FLAGS} tasks/${script}.ts --cluster ${cluster}`, cwd: '{workspaceRoot}', env: PHASE_ENV },
+  executor: './tasks/executor:phase',
+  options: { script, cluster },
   // Side-effecting phases are never served from the cache: a rebuilt cluster with the same
   // inputs would be skipped. They are made cheap to rerun instead.
   cache: false,

@@ -7,7 +7,7 @@ import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { planCore } from './lib/core/core-plan.ts';
 import { formatPlan, planCrds, type CrdPlan } from './lib/crds/crd-plan.ts';
 import { listCrds } from './lib/cluster/kube.ts';
-import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { changeMarkdown } from './lib/crds/crd-compat.ts';
 import { assertOnePinPerChart } from './lib/tools/chart-pins.ts';
 
@@ -39,9 +39,9 @@ export function planReport(result: CrdPlan & { adopt: ReleaseAdoption[] }, text:
   };
 }
 
-if (import.meta.main) {
-  await runReport('plan', async (ctx) => {
-    const { result, text, context } = await plan(ctx);
-    return planReport(result, text, context);
-  }, { guarded: true });
-}
+export const target = reportTarget('plan', async (ctx) => {
+  const { result, text, context } = await plan(ctx);
+  return planReport(result, text, context);
+}, { guarded: true });
+
+if (import.meta.main) await target.cli();

@@ -7,7 +7,7 @@ import { readObject } from './lib/cluster/kube.ts';
 import { readManifests } from './lib/runtime/manifests.ts';
 import { namespaceReadiness, type Readiness } from './lib/cluster/readiness.ts';
 import { buildSecret } from './lib/cluster/secrets.ts';
-import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
 import { checkTools } from './lib/tools/tools.ts';
 import { relative } from './lib/runtime/workspace.ts';
 import { waitUntilReady } from './lib/cluster/wait.ts';
@@ -64,4 +64,6 @@ async function waitForNamespaces(names: string[], { log, kube, timeoutMs }: Task
   );
 }
 
-if (import.meta.main) await runPhase('prereqs', prereqs, { writes: true });
+export const target = phaseTarget('prereqs', prereqs, { writes: true });
+
+if (import.meta.main) await target.cli();

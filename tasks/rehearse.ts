@@ -30,7 +30,7 @@ import { createProgress } from './lib/runtime/progress.ts';
 import { code, md } from './lib/runtime/markdown.ts';
 import { loadMachineWritten } from './lib/runtime/yaml.ts';
 import { paths, workspaceRoot } from './lib/runtime/workspace.ts';
-import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { predict } from './audit.ts';
 import { applyCrds } from './crds.ts';
 import { installCore } from './core.ts';
@@ -219,4 +219,6 @@ function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<s
   return lines.join('\n');
 }
 
-if (import.meta.main) await runReport('rehearse', rehearseLive);
+export const target = reportTarget('rehearse', rehearseLive);
+
+if (import.meta.main) await target.cli();

@@ -11,7 +11,7 @@ import { renderInputsHash } from './lib/bundle/bundle-files.ts';
 import { renderSharable, sharedBundle, withRenderLock } from './lib/bundle/render-share.ts';
 import { renderState } from './lib/bundle/render.ts';
 import { assertOnePinPerChart } from './lib/tools/chart-pins.ts';
-import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
 import { bundleDir, paths, relative } from './lib/runtime/workspace.ts';
 
 interface BundleText {
@@ -96,4 +96,6 @@ function summarize(ctx: TaskContext, manifest: BundleManifest): BundleManifest {
   return manifest;
 }
 
-if (import.meta.main) await runPhase('render-crds', async (ctx) => void (await renderCrds(ctx)), {});
+export const target = phaseTarget('render-crds', async (ctx) => void (await renderCrds(ctx)), {});
+
+if (import.meta.main) await target.cli();

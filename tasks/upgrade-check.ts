@@ -6,7 +6,7 @@
 import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { withBundleAtRef } from './lib/bundle/bundle-at-ref.ts';
 import { checkTreeUpgrade, checkUpgradeObjects, formatUpgradeCheck, type UpgradeCheck } from './lib/gitops/upgrade-objects.ts';
-import { runReport, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { code, lines, md } from './lib/runtime/markdown.ts';
 
 export function upgradeReport(check: UpgradeCheck): ReportResult {
@@ -28,6 +28,6 @@ async function upgradeCheck({ cluster, kube, timeoutMs, options }: TaskContext):
   return withBundleAtRef(cluster.name, options.base, async (dir) => checkTreeUpgrade(cluster, await loadBundle('base', dir), head, timeoutMs));
 }
 
-if (import.meta.main) {
-  await runReport('upgrade-check', async (ctx) => upgradeReport(await upgradeCheck(ctx)), { guarded: (ctx) => !ctx.options.base });
-}
+export const target = reportTarget('upgrade-check', async (ctx) => upgradeReport(await upgradeCheck(ctx)), { guarded: (ctx) => !ctx.options.base });
+
+if (import.meta.main) await target.cli();

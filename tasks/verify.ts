@@ -17,7 +17,7 @@ import { conditionReadiness, workloadReadiness } from './lib/cluster/readiness.t
 import { chartLabel, deploymentGap, findDeployed } from './lib/core/release-plan.ts';
 import { pause } from './lib/runtime/interrupt.ts';
 import { createProgress } from './lib/runtime/progress.ts';
-import { runPhase, type TaskContext } from './lib/runner/task.ts';
+import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
 import { builtTree } from './lib/gitops/cluster-tree.ts';
 import { dryRunFirstLayer, firstLayerObjects } from './lib/gitops/gitops-dry-run.ts';
@@ -172,4 +172,6 @@ export async function verify(ctx: TaskContext): Promise<CheckResult[]> {
   return results;
 }
 
-if (import.meta.main) await runPhase('verify', async (ctx) => void (await verify(ctx)), { guarded: true });
+export const target = phaseTarget('verify', async (ctx) => void (await verify(ctx)), { guarded: true });
+
+if (import.meta.main) await target.cli();

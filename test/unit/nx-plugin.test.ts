@@ -47,7 +47,8 @@ describe('nx plugin', () => {
     expect(targets.core.dependsOn).toEqual(['crds']);
     expect(targets.verify.dependsOn).toEqual(['core', 'gitops-tree']);
     expect(targets.bootstrap.dependsOn).toEqual(['verify']);
-    expect(targets['render-crds'].options.command).toBe('node --max-semi-space-size=2 tasks/render-crds.ts --cluster edge');
+    expect(targets['render-crds'].executor).toBe('./tasks/executor:phase');
+    expect(targets['render-crds'].options).toEqual({ script: 'render-crds', cluster: 'edge' });
     for (const target of Object.values(targets) as any[]) expect(target.metadata.description.length).toBeGreaterThan(20);
   });
 

@@ -123,10 +123,27 @@ export interface PhaseSpec {
   guarded?: boolean;
 }
 
-/** Runs a phase as a CLI: failures print one readable message (never a stack or raw API dump). */
-export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec): Promise<void> {
+/**
+ * A target (tasks/<name>.ts): run as its own process (`cli`, what `node tasks/<name>.ts` does) or
+ * inside the batch executor's process (`execute`, tasks/executor/batch.ts), the same body either way.
+ */
+export interface Target {
+  name: string;
+  /** Runs with these arguments in this process; resolves to the exit code, never throws. */
+  execute(argv: string[]): Promise<number>;
+  /** As the process's command: argv from the command line, the exit code set. */
+  cli(): Promise<void>;
+}
+
+function target(name: string, errorExit: number, options: string[], body: (ctx: TaskContext) => Promise<number>): Target {
+  const execute = (argv: string[]) => executeCommand(name, errorExit, async () => body(await createTaskContext(argv, options, name)));
+  return { name, execute, cli: () => runCommand(name, errorExit, async () => body(await createTaskContext(process.argv.slice(2), options, name)), { stopsSafely: true }) };
+}
+
+/** A phase: failures print one readable message (never a stack or raw API dump). */
+export function phaseTarget(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec): Target {
   // The options it takes besides --cluster come from the table; any other is an error naming these.
-  await runCli(name, 1, optionsOf(name, { writes: spec.writes }), async (ctx) => {
+  return target(name, 1, optionsOf(name, { writes: spec.writes }), async (ctx) => {
     const started = Date.now();
     let hold: LeaseHold | undefined;
     if (spec.writes || spec.guarded) await guardIdentity(ctx.kube(), ctx.cluster);
@@ -147,6 +164,11 @@ export async function runPhase(name: string, phase: (ctx: TaskContext) => Promis
     await recordTiming(ctx.cluster.name, name, seconds);
     return 0;
   });
+}
+
+/** Runs a phase as the process's command. */
+export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec): Promise<void> {
+  await phaseTarget(name, phase, spec).cli();
 }
 
 /** Report exit codes (plan, audit, drift): 0 clean, 1 findings, 2 error. */
@@ -180,13 +202,13 @@ export function checkReportOutput({ json, format }: ReportOutput): void {
  * Runs a read-only report as a CLI. The runner prints it (JSON with --json, else the text, on
  * stdout) and maps it to the exit code: 0 clean, 1 findings, 2 error.
  */
-export async function runReport(
+export function reportTarget(
   name: string,
   report: (ctx: TaskContext) => Promise<ReportResult>,
   /** A function decides from the options (upgrade-check --base reads no cluster). */
   { guarded = false }: { guarded?: boolean | ((ctx: TaskContext) => boolean) } = {},
-): Promise<void> {
-  await runCli(name, ReportExit.error, optionsOf(name), async (ctx) => {
+): Target {
+  return target(name, ReportExit.error, optionsOf(name), async (ctx) => {
     // A report that reads a cluster reads the pinned one: the same guard as for writes.
     const output: ReportOutput = { json: ctx.options.json, format: ctx.options.format, title: `${name} ${ctx.cluster.name}` };
     checkReportOutput(output);
@@ -195,8 +217,9 @@ export async function runReport(
   });
 }
 
-async function runCli(name: string, errorExit: number, options: string[], body: (ctx: TaskContext) => Promise<number>): Promise<void> {
-  await runCommand(name, errorExit, async () => body(await createTaskContext(process.argv.slice(2), options, name)), { stopsSafely: true });
+/** Runs a report as the process's command. */
+export async function runReport(...args: Parameters<typeof reportTarget>): Promise<void> {
+  await reportTarget(...args).cli();
 }
 
 /**
@@ -209,20 +232,27 @@ export async function runCommand(name: string, errorExit: number, body: () => Pr
   // Only tasks that check for an interruption between writes defer Ctrl-C; others stop at once.
   watchInterrupts({ deferWrites: stopsSafely });
   try {
-    process.exitCode = await body();
-  } catch (error) {
-    process.exitCode = (error instanceof BootstrapError ? error.exitCode : undefined) ?? errorExit;
-    if (error instanceof BootstrapError || error instanceof AggregateBootstrapError) {
-      process.stderr.write(`✗ ${name} failed: ${error.message}\n`);
-    } else {
-      process.stderr.write(`✗ ${name} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    }
+    process.exitCode = await executeCommand(name, errorExit, body);
   } finally {
     // A failure leaves no child behind (a parallel render or pull still running, say).
     endChildren('SIGKILL');
   }
   // Stopped by a signal: exit now rather than wait for open connections to close.
   if (interruption()) process.exit(process.exitCode);
+}
+
+/** The body's exit code; an error is printed (the one rule above) and becomes its exit code. */
+export async function executeCommand(name: string, errorExit: number, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof BootstrapError || error instanceof AggregateBootstrapError) {
+      process.stderr.write(`✗ ${name} failed: ${error.message}\n`);
+    } else {
+      process.stderr.write(`✗ ${name} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    return (error instanceof BootstrapError ? error.exitCode : undefined) ?? errorExit;
+  }
 }
 
 /** Prints a report as JSON, Markdown or text and returns its exit code (0 clean, 1 findings). */
