@@ -1,7 +1,6 @@
 // The bootstrap pipeline end to end in the sandbox: both clusters bootstrap, a rerun changes
 // nothing, affected tasks follow the inputs, the identity guard refuses the wrong cluster,
 // and a failed core phase resumes with the render served from the Nx cache.
-import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -10,6 +9,7 @@ import { readManifests } from '../../tasks/lib/runtime/manifests.ts';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { affectedTasks } from '../helpers/nx.ts';
 import { kubeFor, registry, run } from '../helpers/sandbox.ts';
+import { withWorkspaceCopy } from '../helpers/workspace-copy.ts';
 
 const prometheusRule = path.join(workspaceRoot, 'kubernetes/apps/kube-system/coredns/app/prometheusrule.yaml');
 const crdHeader = (name: string): KubernetesObject => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
@@ -112,18 +112,15 @@ describe('bootstrap pipeline', () => {
   });
 
   it('a bad release value fails core naming the release; after the fix bootstrap resumes with the render from cache', async () => {
-    const valuesFile = path.join(workspaceRoot, 'clusters/infra/values.yaml');
-    const original = await readFile(valuesFile, 'utf8');
-    try {
-      await writeFile(valuesFile, original.replace(/replicas: \d+/, 'replicas: -1'));
-      const failed = await run`nx run infra:bootstrap --outputStyle=stream`;
+    // The bad value lives in a copy of the workspace; the fix is going back to the checkout.
+    await withWorkspaceCopy(async (copy) => {
+      await copy.edit('clusters/infra/values.yaml', (text) => text.replace(/replicas: \d+/, 'replicas: -1'));
+      const failed = await copy.run`nx run infra:bootstrap --outputStyle=stream`;
       const failedOutput = failed.stdout + failed.stderr;
       expect(failed.exitCode).not.toBe(0);
       expect(failedOutput).toContain('core failed: release "coredns" in helmfile.d/01-core.yaml.gotmpl: helmfile sync failed');
       expect(failedOutput).toContain('[infra] ✔ crds done in');
-    } finally {
-      await writeFile(valuesFile, original);
-    }
+    });
     const resumed = await run`nx run infra:bootstrap --outputStyle=stream`;
     const output = resumed.stdout + resumed.stderr;
     expect(resumed.exitCode, output).toBe(0);

@@ -1,12 +1,13 @@
 // Bad input gets a clear error that names the file, field or resource, and changes nothing.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { readObject } from '../../tasks/lib/cluster/kube.ts';
 import { paths, workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { kubeFor, registry, run, runWith } from '../helpers/sandbox.ts';
+import { withWorkspaceCopy, type WorkspaceCopy } from '../helpers/workspace-copy.ts';
 
 /** resourceVersions of the prerequisites of apps: equal before and after means nothing was written. */
 async function prerequisiteVersions(): Promise<Array<string | undefined>> {
@@ -18,15 +19,13 @@ async function prerequisiteVersions(): Promise<Array<string | undefined>> {
   return Promise.all(objects.map(async (o) => (await readObject(kube, o))?.metadata?.resourceVersion));
 }
 
-async function withCluster<T>(name: string, clusterYaml: string, body: () => Promise<T>): Promise<T> {
-  const dir = path.join(paths.clusters, name);
-  await mkdir(path.join(dir, 'prerequisites'), { recursive: true });
-  await writeFile(path.join(dir, 'cluster.yaml'), clusterYaml);
-  try {
-    return await body();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** Runs `body` in a copy of the workspace with one more cluster folder, clusters/<name>/. */
+async function withCluster<T>(name: string, clusterYaml: string, body: (copy: WorkspaceCopy) => Promise<T>): Promise<T> {
+  return withWorkspaceCopy(async (copy) => {
+    await mkdir(copy.file(`clusters/${name}/prerequisites`), { recursive: true });
+    await copy.write(`clusters/${name}/cluster.yaml`, clusterYaml);
+    return body(copy);
+  });
 }
 
 describe('faults and bad input', () => {
@@ -52,18 +51,18 @@ describe('faults and bad input', () => {
 
   it('a misspelled key in cluster.yaml fails that cluster\'s tasks, naming file and key, and leaves the graph whole', async () => {
     const original = await readFile(path.join(paths.clusters, 'apps', 'cluster.yaml'), 'utf8');
-    await withCluster('e2e-typo', original.replace(/^context:/m, 'contxt:'), async () => {
-      const task = await run`node tasks/prereqs.ts --cluster e2e-typo`;
+    await withCluster('e2e-typo', original.replace(/^context:/m, 'contxt:'), async (copy) => {
+      const task = await copy.run`node tasks/prereqs.ts --cluster e2e-typo`;
       expect(task.exitCode).toBe(1);
       expect(task.stderr).toBe(
         '✗ prereqs failed: clusters/e2e-typo/cluster.yaml: contxt: unknown key "contxt"\n' +
           '  fix: did you mean "context"? (known keys here: kubeconfig, context, identity, helmfile, kubernetesVersion, registryMirror, prerequisites, verify, gitops, crdRules, drift, sandbox)\n',
       );
       // The broken file fails its own cluster's targets; the graph, and every other cluster, still work.
-      const graph = await run`nx show projects`;
+      const graph = await copy.run`nx show projects`;
       expect(graph.exitCode, graph.stderr).toBe(0);
       expect(graph.stdout.split('\n')).toEqual(expect.arrayContaining(['apps', 'infra', 'e2e-typo']));
-      const target = await run`nx run e2e-typo:prereqs --outputStyle=stream`;
+      const target = await copy.run`nx run e2e-typo:prereqs --outputStyle=stream`;
       expect(target.exitCode).not.toBe(0);
       expect(target.stdout + target.stderr).toContain('clusters/e2e-typo/cluster.yaml: contxt: unknown key "contxt"');
     });
@@ -79,8 +78,8 @@ describe('faults and bad input', () => {
       '  environment: e2e-other',
       '',
     ].join('\n');
-    await withCluster('e2e-other', yaml, async () => {
-      const result = await run`node tasks/prereqs.ts --cluster e2e-other`;
+    await withCluster('e2e-other', yaml, async (copy) => {
+      const result = await copy.run`node tasks/prereqs.ts --cluster e2e-other`;
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toMatch(
         /clusters\/e2e-other\/cluster\.yaml: identity\.kubeSystemUID: context "kwok-apps" reaches a cluster whose kube-system UID is [0-9a-f-]+, but cluster "e2e-other" pins 00000000-0000-0000-0000-000000000000; refusing to touch it/,
@@ -98,9 +97,9 @@ describe('faults and bad input', () => {
       '',
     ].join('\n');
     const yaml = ['kubeconfig: kubeconfig', 'context: gone', 'identity:', '  server: https://127.0.0.1:65530', 'helmfile:', '  environment: e2e-gone', ''].join('\n');
-    await withCluster('e2e-gone', yaml, async () => {
-      await writeFile(path.join(paths.clusters, 'e2e-gone', 'kubeconfig'), kubeconfig);
-      const result = await run`node tasks/prereqs.ts --cluster e2e-gone`;
+    await withCluster('e2e-gone', yaml, async (copy) => {
+      await copy.write('clusters/e2e-gone/kubeconfig', kubeconfig);
+      const result = await copy.run`node tasks/prereqs.ts --cluster e2e-gone`;
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toContain('✗ prereqs failed: context "gone" (https://127.0.0.1:65530): the API server does not answer: fetch failed (ECONNREFUSED)');
       expect(result.stderr).toContain('fix: check that the API server is reachable from this machine');
@@ -114,29 +113,28 @@ describe('faults and bad input', () => {
   });
 
   it('shell metacharacters in a folder name, a context name or a value run nothing', async () => {
-    const pwned = path.join(workspaceRoot, 'pwned');
-    await rm(pwned, { force: true });
+    // `touch pwned` would run in the workspace the command runs in: the checkout, or a copy.
+    const pwned = (root: string) => path.join(root, 'pwned');
+    await rm(pwned(workspaceRoot), { force: true });
     const original = await readFile(path.join(paths.clusters, 'apps', 'cluster.yaml'), 'utf8');
-    await withCluster('x;touch pwned;y', original, async () => {
-      const graph = await run`nx run-many -t render-crds --outputStyle=stream`;
+    await withCluster('x;touch pwned;y', original, async (copy) => {
+      const graph = await copy.run`nx run-many -t render-crds --outputStyle=stream`;
       expect(graph.exitCode).not.toBe(0);
       expect(graph.stdout + graph.stderr).toContain('clusters/x;touch pwned;y/cluster.yaml: the folder name "x;touch pwned;y" is not a valid cluster name');
+      expect(existsSync(pwned(copy.root))).toBe(false);
     });
     const context = await run`node tasks/prereqs.ts --cluster apps --context ${'kwok-apps;touch pwned'}`;
     expect(context.exitCode).toBe(1);
     expect(context.stderr).toContain('context "kwok-apps;touch pwned": not found in kubeconfig');
     // A value reaches helm as data: the render succeeds and carries the text verbatim.
-    const values = path.join(paths.clusters, 'apps', 'values.yaml');
-    const before = await readFile(values, 'utf8');
-    try {
-      await writeFile(values, before.replace(/clusterName: .*/, 'clusterName: "$(touch pwned)`touch pwned`"'));
-      const rendered = await run`helmfile --file helmfile.d/01-core.yaml.gotmpl --environment apps --state-values-set registryMirror=127.0.0.1:15000/ --state-values-set registryPlainHttp=true --selector name=cilium template`;
+    await withWorkspaceCopy(async (copy) => {
+      await copy.edit('clusters/apps/values.yaml', (text) => text.replace(/clusterName: .*/, 'clusterName: "$(touch pwned)`touch pwned`"'));
+      const rendered = await copy.run`helmfile --file helmfile.d/01-core.yaml.gotmpl --environment apps --state-values-set registryMirror=127.0.0.1:15000/ --state-values-set registryPlainHttp=true --selector name=cilium template`;
       expect(rendered.exitCode, rendered.stderr).toBe(0);
       expect(rendered.stdout).toContain("cluster-name: \"$(touch pwned)`touch pwned`\"");
-    } finally {
-      await writeFile(values, before);
-    }
-    expect(existsSync(pwned)).toBe(false);
+      expect(existsSync(pwned(copy.root))).toBe(false);
+    });
+    expect(existsSync(pwned(workspaceRoot))).toBe(false);
   });
 
   it('a release left pending-upgrade by a killed helm is refused with its recovery command, and --recover recovers it', async () => {
@@ -184,8 +182,8 @@ describe('faults and bad input', () => {
 
   it('a helmfile environment that is not the folder name is refused: it would render another cluster\'s values', async () => {
     const original = await readFile(path.join(paths.clusters, 'apps', 'cluster.yaml'), 'utf8');
-    await withCluster('e2e-env', original, async () => {
-      const result = await run`node tasks/render-crds.ts --cluster e2e-env`;
+    await withCluster('e2e-env', original, async (copy) => {
+      const result = await copy.run`node tasks/render-crds.ts --cluster e2e-env`;
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toContain(
         'clusters/e2e-env/cluster.yaml: helmfile.environment: is "apps", but the cluster folder is "e2e-env" (helmfile.d reads clusters/<environment>/values.yaml)\n  fix: set helmfile.environment: e2e-env',

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listCrds } from '../../tasks/lib/cluster/kube.ts';
 import { bundleYaml, type Crd } from '../../tasks/lib/model/crd-bundle.ts';
-import { bundleDir, paths } from '../../tasks/lib/runtime/workspace.ts';
+import { bundleDir, paths, relative } from '../../tasks/lib/runtime/workspace.ts';
 import { loadMachineWritten } from '../../tasks/lib/runtime/yaml.ts';
 import { kubeFor, run } from '../helpers/sandbox.ts';
 import { pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
@@ -89,9 +89,9 @@ describe('bundle faults', () => {
       edit: { 'templates/crd-podmonitors.yaml': (text) => `${text.trimEnd()}${extra('e2egoods', 'monitoring.coreos.com')}${extra('e2ebads', 'wrong.example.com')}` },
     });
     const before = await crdVersions();
-    await withCrdsHelmfile(pin('prometheus-operator-crds', '31.0.1', '31.0.9-e2e-invalid'), async () => {
-      expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
-      const result = await run`node tasks/crds.ts --cluster apps`;
+    await withCrdsHelmfile(pin('prometheus-operator-crds', '31.0.1', '31.0.9-e2e-invalid'), async (copy) => {
+      expect((await copy.run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+      const result = await copy.run`node tasks/crds.ts --cluster apps`;
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toContain("CRD phase of apps: 1 CRD(s) to create fail the API server's dry-run; nothing was applied:");
       expect(result.stderr).toContain('CustomResourceDefinition e2ebads.monitoring.coreos.com: server-side dry-run failed:');
@@ -102,9 +102,9 @@ describe('bundle faults', () => {
 
   it('a template error in helmfile.d is reported at the line of the file, not of helmfile\'s part', async () => {
     const broken = (text: string) => text.replace('    version: 31.0.1', '    version: {{ .Values.nope.missing }}');
-    await withCrdsHelmfile(broken, async () => {
-      const line = (await readFile(paths.crdsHelmfile, 'utf8')).split('\n').findIndex((l) => l.includes('.Values.nope.missing')) + 1;
-      const result = await run`node tasks/render-crds.ts --cluster apps`;
+    await withCrdsHelmfile(broken, async (copy) => {
+      const line = (await readFile(copy.file(relative(paths.crdsHelmfile)), 'utf8')).split('\n').findIndex((l) => l.includes('.Values.nope.missing')) + 1;
+      const result = await copy.run`node tasks/render-crds.ts --cluster apps`;
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toContain(`✗ render-crds failed: helmfile.d/00-crds.yaml.gotmpl:${line} (version: {{ .Values.nope.missing }}): helmfile list failed`);
       expect(result.stderr).toContain('map has no entry for key "nope"');

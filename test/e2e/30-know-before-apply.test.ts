@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { readObject } from '../../tasks/lib/cluster/kube.ts';
-import { bundleDir } from '../../tasks/lib/runtime/workspace.ts';
+import { bundleDir, relative } from '../../tasks/lib/runtime/workspace.ts';
 import { kubeFor, run, runWith } from '../helpers/sandbox.ts';
 import { dropRelease, pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 
@@ -30,27 +30,27 @@ describe('know before you apply', () => {
       edit: { 'templates/crds.yaml': (t) => t.replace('"kind" "VMRule" "plural" "vmrules" "singular" "vmrule" "version" "v1beta1"', '"kind" "VMRule" "plural" "vmrules" "singular" "vmrule" "version" "v1"') },
     });
     const before = await readObject(kubeFor('infra'), crdHeader('vmrules.operator.victoriametrics.com'));
-    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.0-e2e'), async () => {
-      const rendered = await run`nx run infra:render-crds --outputStyle=stream`;
+    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.0-e2e'), async (copy) => {
+      const rendered = await copy.run`nx run infra:render-crds --outputStyle=stream`;
       expect(rendered.exitCode, rendered.stderr).toBe(0);
 
-      const breakingPlan = await run`node tasks/plan.ts --cluster infra`;
+      const breakingPlan = await copy.run`node tasks/plan.ts --cluster infra`;
       expect(breakingPlan.exitCode).toBe(1);
       expect(breakingPlan.stdout).toMatch(/^breaking\s+vmrules\.operator\.victoriametrics\.com\s+\d+ KiB\s+victoria-metrics-operator-crds$/m);
       expect(breakingPlan.stdout).toContain('    ✗ version v1beta1: served-version-removed: version v1beta1 is no longer served');
       expect(breakingPlan.stdout).toContain('    ✗ version v1beta1: stored-version-removed: version v1beta1 is in status.storedVersions but removed');
 
-      const json = await run`node tasks/plan.ts --cluster infra --json`;
+      const json = await copy.run`node tasks/plan.ts --cluster infra --json`;
       const parsed = JSON.parse(json.stdout) as { entries: Array<{ name: string; action: string }> };
       expect(parsed.entries.find((e) => e.name === 'vmrules.operator.victoriametrics.com')?.action).toBe('breaking');
 
-      const refused = await run`node tasks/crds.ts --cluster infra`;
+      const refused = await copy.run`node tasks/crds.ts --cluster infra`;
       expect(refused.exitCode).toBe(1);
       expect(refused.stderr).toContain('✗ crds failed: CRD phase of infra: refusing 3 breaking change(s); nothing was applied:');
       expect(refused.stderr).toContain('vmrules.operator.victoriametrics.com (version v1beta1): served-version-removed');
       expect(refused.stderr).toContain('fix: read the chart’s upgrade notes and migrate stored objects first (nx run <cluster>:upgrade-check shows which objects the API server would reject); to apply anyway, rerun with --allow-breaking');
 
-      const dryRun = await run`node tasks/crds.ts --cluster infra --dry-run`;
+      const dryRun = await copy.run`node tasks/crds.ts --cluster infra --dry-run`;
       expect(dryRun.exitCode).toBe(0);
       expect(dryRun.stdout).toContain('1 breaking');
     });
@@ -60,9 +60,9 @@ describe('know before you apply', () => {
 
   it('compares two bundles without a cluster', async () => {
     const head = path.join(await mkdtemp(path.join(os.tmpdir(), 'bundle-head-')), 'apps');
-    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.0-e2e'), async () => {
-      expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
-      await cp(bundleDir('apps'), head, { recursive: true });
+    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.0-e2e'), async (copy) => {
+      expect((await copy.run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+      await cp(copy.file(relative(bundleDir('apps'))), head, { recursive: true });
     });
     expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
     const compared = await run`node tasks/compare-bundles.ts dist/crds/apps ${head}`;
@@ -76,9 +76,10 @@ describe('know before you apply', () => {
   });
 
   it('checks a chart bump against the git base without a cluster (the pull-request check)', async () => {
-    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.0-e2e'), async () => {
-      expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
-      const checked = await run`node tasks/compare-bundles.ts --cluster apps --base HEAD --json`;
+    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.0-e2e'), async (copy) => {
+      expect((await copy.run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+      // HEAD of the copy's repository is the workspace before the pin was edited.
+      const checked = await copy.run`node tasks/compare-bundles.ts --cluster apps --base HEAD --json`;
       expect(checked.exitCode, checked.stderr).toBe(1);
       const result = JSON.parse(checked.stdout) as { breaking: Array<{ crd: string; rule: string }>; dropped: string[]; added: string[] };
       expect(result.breaking.map((b) => `${b.crd} ${b.rule}`)).toEqual([
@@ -87,6 +88,7 @@ describe('know before you apply', () => {
         'vmrules.operator.victoriametrics.com version-removed',
         'vmrules.operator.victoriametrics.com storage-version-changed',
       ]);
+      expect((await copy.run`git worktree list`).stdout.trim().split('\n')).toHaveLength(1);
     });
     expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
     const unchanged = await run`node tasks/compare-bundles.ts --cluster apps --base HEAD`;
@@ -98,8 +100,8 @@ describe('know before you apply', () => {
   it('render fails naming cert-manager when its CRD switch is off (E3)', async () => {
     await withCrdsHelmfile(
       (text) => text.replace('    values:\n      - crds:\n          enabled: true\n', ''),
-      async () => {
-        const result = await run`node tasks/render-crds.ts --cluster apps`;
+      async (copy) => {
+        const result = await copy.run`node tasks/render-crds.ts --cluster apps`;
         expect(result.exitCode).toBe(1);
         expect(result.stderr).toContain(
           '✗ render-crds failed: release "cert-manager" in helmfile.d/00-crds.yaml.gotmpl: renders no CustomResourceDefinition',
@@ -121,8 +123,8 @@ describe('know before you apply', () => {
     );
     await publishVariant({ chart: 'prometheus-operator-crds', from: '31.0.1', to: '31.0.2-e2e' });
     try {
-      await withCrdsHelmfile(pin('prometheus-operator-crds', '31.0.1', '31.0.2-e2e'), async () => {
-        const applied = await run`nx run infra:crds --outputStyle=stream`;
+      await withCrdsHelmfile(pin('prometheus-operator-crds', '31.0.1', '31.0.2-e2e'), async (copy) => {
+        const applied = await copy.run`nx run infra:crds --outputStyle=stream`;
         expect(applied.exitCode, applied.stdout + applied.stderr).toBe(0);
       });
       const result = await run`node tasks/drift.ts --cluster apps`;

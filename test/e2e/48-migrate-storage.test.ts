@@ -35,35 +35,35 @@ describe('migrate-storage', () => {
 
     await publishVariant({ chart: 'victoria-metrics-operator-crds', from: '0.14.0', to: '0.14.1-e2e', edit: { [CRDS]: twoVersions } });
     await publishVariant({ chart: 'victoria-metrics-operator-crds', from: '0.14.0', to: '0.15.1-e2e', edit: { [CRDS]: v1Only } });
-    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.14.1-e2e'), async () => {
-      expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
-      const moved = await run`node tasks/crds.ts --cluster apps`;
+    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.14.1-e2e'), async (copy) => {
+      expect((await copy.run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+      const moved = await copy.run`node tasks/crds.ts --cluster apps`;
       expect(moved.exitCode, moved.stderr).toBe(0);
     });
     const crd = await kube.apiextensions.readCustomResourceDefinition({ name: 'vmrules.operator.victoriametrics.com' });
     expect(crd.status?.storedVersions).toEqual(['v1beta1', 'v1']);
 
-    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.1-e2e'), async () => {
-      expect((await run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
-      const refused = await run`node tasks/crds.ts --cluster apps`;
+    await withCrdsHelmfile(pin('victoria-metrics-operator-crds', '0.14.0', '0.15.1-e2e'), async (copy) => {
+      expect((await copy.run`node tasks/render-crds.ts --cluster apps`).exitCode).toBe(0);
+      const refused = await copy.run`node tasks/crds.ts --cluster apps`;
       expect(refused.exitCode).toBe(1);
       expect(refused.stderr).toContain('stored-version-removed: version v1beta1 is in status.storedVersions but removed (nx run <cluster>:migrate-storage rewrites the objects, then prunes it)');
 
       // Even when told to apply anyway, the API server refuses a CRD that drops a stored version.
-      const forced = await run`node tasks/crds.ts --cluster apps --allow-breaking`;
+      const forced = await copy.run`node tasks/crds.ts --cluster apps --allow-breaking`;
       expect(forced.exitCode).not.toBe(0);
       expect(forced.stderr).toMatch(/storedVersions/);
 
-      const migrated = await run`node tasks/migrate-storage.ts --cluster apps`;
+      const migrated = await copy.run`node tasks/migrate-storage.ts --cluster apps`;
       expect(migrated.exitCode, migrated.stderr).toBe(0);
       expect(migrated.stderr).toMatch(/vmrules\.operator\.victoriametrics\.com: 12 objects rewritten in v1; status\.storedVersions \[v1beta1, v1\] → \[v1\]/);
 
       // What remains is the clients' problem, not the stored objects': v1beta1 is no longer served.
-      const refusedAgain = await run`node tasks/crds.ts --cluster apps`;
+      const refusedAgain = await copy.run`node tasks/crds.ts --cluster apps`;
       expect(refusedAgain.exitCode).toBe(1);
       expect(refusedAgain.stderr).toContain('refusing 1 breaking change(s)');
       expect(refusedAgain.stderr).toContain('served-version-removed');
-      const applied = await run`node tasks/crds.ts --cluster apps --allow-breaking`;
+      const applied = await copy.run`node tasks/crds.ts --cluster apps --allow-breaking`;
       expect(applied.exitCode, applied.stderr).toBe(0);
     });
     const after = await kube.apiextensions.readCustomResourceDefinition({ name: 'vmrules.operator.victoriametrics.com' });

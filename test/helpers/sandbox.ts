@@ -24,6 +24,7 @@ export function testEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs a command in the workspace without throwing; tests assert on exit code and output. */
-export const run = $({ quiet: true, nothrow: true, cwd: workspaceRoot, env: testEnv() });
-export const runWith = (env: NodeJS.ProcessEnv) => $({ quiet: true, nothrow: true, cwd: workspaceRoot, env: testEnv(env) });
+/** Runs commands in `cwd` (the workspace, or a copy of it) without throwing; tests assert on exit code and output. */
+export const shellIn = (cwd: string, env: NodeJS.ProcessEnv = {}) => $({ quiet: true, nothrow: true, cwd, env: testEnv(env) });
+export const run = shellIn(workspaceRoot);
+export const runWith = (env: NodeJS.ProcessEnv) => shellIn(workspaceRoot, env);

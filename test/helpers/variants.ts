@@ -1,11 +1,12 @@
 // Builds and publishes a variant of a stand-in chart (a new version with an edit), and pins it
-// in helmfile.d for the duration of a test. The working tree is always restored.
+// in helmfile.d of a workspace copy for the duration of a test.
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dropHelmfileCache, fixtureCharts, mirrorEntries } from '../../scripts/sandbox/charts.ts';
-import { paths } from '../../tasks/lib/runtime/workspace.ts';
+import { paths, relative } from '../../tasks/lib/runtime/workspace.ts';
 import { registry, run } from './sandbox.ts';
+import { withWorkspaceCopy, type WorkspaceCopy } from './workspace-copy.ts';
 
 export interface Variant {
   chart: string;
@@ -40,17 +41,12 @@ export async function publishVariant({ chart, from, to, edit = {} }: Variant): P
   }
 }
 
-/** Runs `body` with helmfile.d/00-crds edited, restoring the file afterwards. */
-export async function withCrdsHelmfile<T>(change: (text: string) => string, body: () => Promise<T>): Promise<T> {
-  const original = await readFile(paths.crdsHelmfile, 'utf8');
-  const changed = change(original);
-  if (changed === original) throw new Error('the helmfile.d edit changed nothing');
-  await writeFile(paths.crdsHelmfile, changed);
-  try {
-    return await body();
-  } finally {
-    await writeFile(paths.crdsHelmfile, original);
-  }
+/** Runs `body` in a copy of the workspace whose helmfile.d/00-crds is edited; the checkout's is never touched. */
+export async function withCrdsHelmfile<T>(change: (text: string) => string, body: (copy: WorkspaceCopy) => Promise<T>): Promise<T> {
+  return withWorkspaceCopy(async (copy) => {
+    await copy.edit(relative(paths.crdsHelmfile), change);
+    return body(copy);
+  });
 }
 
 export const pin = (chart: string, from: string, to: string) => (text: string) =>
