@@ -24,13 +24,21 @@ async function noopAgainstFirstRun(names: string[]): Promise<string> {
   const clusters = await Promise.all(names.map((n) => loadCluster(n)));
   if (clusters.some((c) => !c.sandbox)) throw new Error('the no-op line recreates the clusters: sandbox clusters only');
   const { env } = withThrowawaySecrets(clusters, { ...process.env, NX_DAEMON: 'false' });
-  const bootstrap = `npx nx run-many -t bootstrap -p ${names.join(',')} --outputStyle=stream >/dev/null 2>&1`;
+  const bootstrap = (flags: string) => `npx nx run-many -t bootstrap -p ${names.join(',')} --outputStyle=stream ${flags} >/dev/null 2>&1`;
   await $({ quiet: true, cwd: workspaceRoot })`node scripts/sandbox.ts up --recreate`;
-  const first = await measure(`${bootstrap} --skip-nx-cache`, env);
+  const first = await measure(bootstrap('--skip-nx-cache'), env);
+  // Side by side, alternating: a process per phase (the default) and Nx's batch mode (one process).
   const noop: Measure[] = [];
-  for (let i = 0; i < 3; i++) noop.push(await measure(bootstrap, env));
-  const seconds = median(noop.map((m) => m.seconds));
-  return `  a no-op nx run-many -t bootstrap -p ${names.join(',')}: ${seconds.toFixed(1)} s (median of 3) against ${first.seconds.toFixed(1)} s for the first run on recreated clusters: ${((100 * seconds) / first.seconds).toFixed(0)}%`;
+  const batched: Measure[] = [];
+  for (let i = 0; i < 3; i++) {
+    noop.push(await measure(bootstrap(''), env));
+    batched.push(await measure(bootstrap('--batch'), env));
+  }
+  const line = (what: string, runs: Measure[]) => {
+    const seconds = median(runs.map((m) => m.seconds));
+    return `  a no-op nx run-many -t bootstrap -p ${names.join(',')}${what}: ${seconds.toFixed(1)} s (median of 3, peak ${median(runs.map((m) => m.peakMiB)).toFixed(0)} MiB) against ${first.seconds.toFixed(1)} s for the first run on recreated clusters: ${((100 * seconds) / first.seconds).toFixed(0)}%`;
+  };
+  return `${line(', a process per phase', noop)}\n${line(' --batch, one process', batched)}`;
 }
 
 async function parallelClusters(cluster: ClusterConfig, sizes: number[]): Promise<string[]> {
