@@ -174,4 +174,16 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(comparisonOf(report, 'default/echo')?.audit).toContain('missing gateway.networking.k8s.io/v1 HTTPRoute');
     expect(comparisonOf(report, 'default/echo')?.agreed).toBe(true);
   });
+
+  it('operator-runtime kinds: cilium-config without its dependsOn still comes up, because core runs cilium before any Kustomization; audit and Flux agree, and the registration is said to be simulated', async () => {
+    const root = await treeVariant({
+      'apps/kube-system/cilium/ks.yaml': (t) => t.replace('  dependsOn:\n    - name: cilium\n      namespace: kube-system\n', ''),
+    });
+    const { code, report, stderr } = await rehearse(['--gitops-root', root]);
+    expect(code, stderr.slice(-3000)).toBe(0);
+    expect(verdictOf(report, 'kube-system/cilium-config')?.outcome).toBe('ready');
+    expect(comparisonOf(report, 'kube-system/cilium-config')).toMatchObject({ audit: 'comes up', agreed: true });
+    expect(stderr).toMatch(/simulated cilium-operator: registered cilium\.io CiliumL2AnnouncementPolicy, cilium\.io CiliumLoadBalancerIPPool once release cilium was deployed/);
+    expect(report.simulated.join('\n')).toContain('rehearsal.cluster-bootstrap.io/simulated-operator');
+  });
 });
