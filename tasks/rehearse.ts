@@ -146,6 +146,7 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
       log.info(`simulated ${operator.name}: registered ${kinds.join(', ')} once release ${operator.release} was deployed`);
     });
     cleanup.push(() => operators.stop());
+    await operators.firstPass;
     controllers = await startFluxControllers(plane.kubeconfig, dir);
     cleanup.push(() => controllers!.stop());
     standin = startHelmStandin(kube, plane.kubeconfig, context, cluster, cluster.name);

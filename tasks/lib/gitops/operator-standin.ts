@@ -57,9 +57,16 @@ async function deployed(kube: Kube, release: string): Promise<boolean> {
   return secrets.items.length > 0;
 }
 
-export function startOperatorStandin(kube: Kube, simulated: SimulatedKinds[], onRegistered: (operator: OperatorSpec, kinds: string[]) => void): { stop(): Promise<void> } {
+/**
+ * Registers each operator's kinds once its release is deployed, until stopped. `firstPass`
+ * resolves after the first look: an operator the core phase installed is up before any
+ * Kustomization runs, as it is on a cluster.
+ */
+export function startOperatorStandin(kube: Kube, simulated: SimulatedKinds[], onRegistered: (operator: OperatorSpec, kinds: string[]) => void): { firstPass: Promise<void>; stop(): Promise<void> } {
   const pending = new Set(simulated);
   let stopped = false;
+  let passed: () => void = () => undefined;
+  const firstPass = new Promise<void>((resolve) => (passed = resolve));
   const loop = (async () => {
     while (!stopped && pending.size > 0) {
       for (const entry of [...pending]) {
@@ -68,10 +75,13 @@ export function startOperatorStandin(kube: Kube, simulated: SimulatedKinds[], on
         pending.delete(entry);
         onRegistered(entry.operator, entry.crds.map((c) => `${(c as { spec: { group: string } }).spec.group} ${(c as { spec: { names: { kind: string } } }).spec.names.kind}`));
       }
+      passed();
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
+    passed();
   })();
   return {
+    firstPass,
     stop: async () => {
       stopped = true;
       await loop;
