@@ -6,7 +6,8 @@
 # The repository's ignored .tools/bin/ gets symlinks to the pinned versions; put it first on PATH.
 #
 # Usage: scripts/build-tools.sh [family ...]
-#   (families: helm helmfile yq kubernetes etcd kwok flux-build source-controller kustomize-controller flux-crds actionlint)
+#   (families: helm helmfile yq kubernetes etcd kwok flux-build source-controller kustomize-controller flux-crds actionlint;
+#    on demand only, for scripts/generate-builtin-kinds.ts: builtin-kinds-1.33 … builtin-kinds-1.37)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -80,15 +81,25 @@ cri-api cri-client cri-streaming csi-translation-lib dynamic-resource-allocation
 externaljwt kms kube-aggregator kube-controller-manager kube-proxy kube-scheduler kubectl kubelet
 metrics mount-utils pod-security-admission sample-apiserver sample-cli-plugin sample-controller streaming"
 
-build_kubernetes() {
-  local v=$KUBERNETES_VERSION staging=v0${KUBERNETES_VERSION#v1} replaces="" m
-  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
-  for m in $kubernetes_staging_modules; do replaces+=$'\t'"k8s.io/$m => k8s.io/$m $staging"$'\n'; done
-  local ldflags="" pkg
-  # Without these the server reports v0.0.0 and Helm refuses charts with a kubeVersion constraint.
+# k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local folders:
+# a wrapper replaces each with the release's own version. $1 a k8s.io/kubernetes version.
+kubernetes_replaces() {
+  local staging=v0${1#v1} m
+  for m in $kubernetes_staging_modules; do printf '\tk8s.io/%s => k8s.io/%s %s\n' "$m" "$m" "$staging"; done
+}
+
+# Without these a binary reports v0.0.0: the server then tells Helm so (which refuses charts with a
+# kubeVersion constraint) and judges API lifecycles by 0.0. $1 a k8s.io/kubernetes version.
+kubernetes_ldflags() {
+  local minor=${1#v1.} pkg
+  minor=${minor%%.*}
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    printf ' -X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean' "$pkg" "$1" "$pkg" "$pkg" "$minor" "$pkg"
   done
+}
+
+build_kubernetes() {
+  local v=$KUBERNETES_VERSION
   build_with_wrapper kubernetes "$v" "module tools/kubernetes
 
 go 1.26
@@ -102,9 +113,9 @@ tool (
 	k8s.io/kubernetes/cmd/kubectl
 )
 
-// k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local folders.
 replace (
-$replaces)" "$ldflags" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+$(kubernetes_replaces "$v")
+)" "$(kubernetes_ldflags "$v")" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 }
 
@@ -212,6 +223,38 @@ tool sigs.k8s.io/controller-tools/cmd/controller-gen" >"$src/go.mod"
   mkdir -p "$cache/flux-crds/$version/bin"
 }
 
+# Our lister of the kinds a kube-apiserver serves by default (scripts/tools/builtin-kinds), one build
+# per pinned minor ($BUILTIN_KINDS_1_33 …), keyed by that release and a hash of the lister.
+builtin_kinds_release() {
+  local pin=BUILTIN_KINDS_${1//./_}
+  [ -n "${!pin:-}" ] || fail "no pin $pin in scripts/tools/versions.env for builtin-kinds-$1"
+  echo "${!pin}"
+}
+
+builtin_kinds_version() {
+  local sum
+  sum=$(sha256sum <"$repo/scripts/tools/builtin-kinds/main.go" | cut -c1-12)
+  echo "$(builtin_kinds_release "$1")-$sum"
+}
+
+build_builtin_kinds() {
+  local minor=$1 v version
+  v=$(builtin_kinds_release "$minor") version=$(builtin_kinds_version "$minor")
+  local src=$cache/builtin-kinds-$minor/$version/src
+  mkdir -p "$src"
+  cp "$repo/scripts/tools/builtin-kinds/main.go" "$src/"
+  build_with_wrapper "builtin-kinds-$minor" "$version" "module tools/builtin-kinds
+
+go 1.26
+
+require k8s.io/kubernetes $v
+
+replace (
+$(kubernetes_replaces "$v")
+)" "$(kubernetes_ldflags "$v")" .
+  mv "$cache/builtin-kinds-$minor/$version/bin/builtin-kinds" "$cache/builtin-kinds-$minor/$version/bin/builtin-kinds-$minor"
+}
+
 version_of() {
   case $1 in
     helm) echo "$HELM_VERSION" ;; helmfile) echo "$HELMFILE_VERSION" ;; yq) echo "$YQ_VERSION" ;;
@@ -221,7 +264,8 @@ version_of() {
     source-controller) echo "$FLUX_SOURCE_CONTROLLER_VERSION" ;;
     flux-crds) flux_crds_version ;;
     actionlint) echo "$ACTIONLINT_VERSION" ;;
-    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok flux-build kustomize-controller source-controller flux-crds actionlint" ;;
+    builtin-kinds-1.*) builtin_kinds_version "${1#builtin-kinds-}" ;;
+    *) fail "unknown tool family '$1'. Known: helm helmfile yq kubernetes etcd kwok flux-build kustomize-controller source-controller flux-crds actionlint builtin-kinds-<minor>" ;;
   esac
 }
 
@@ -237,7 +281,10 @@ ensure() {
     local start=$SECONDS
     # Build into a fresh folder; .built is written last so an interrupted build is redone.
     rm -rf "$dir/bin"
-    "build_$family" >&2
+    case $family in
+      builtin-kinds-*) build_builtin_kinds "${family#builtin-kinds-}" >&2 ;;
+      *) "build_$family" >&2 ;;
+    esac
     touch "$dir/.built"
     echo "build-tools: built $family $version in $((SECONDS - start))s" >&2
   fi

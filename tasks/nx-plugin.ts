@@ -77,6 +77,12 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
       inputs: ['charts', 'clusterValues', 'engine', 'tools', 'gitops', ...externalTree(cluster), { dependentTasksOutputFiles: '**/*', transitive: true }],
       outputs: [`{workspaceRoot}/dist/audit/${cluster}`],
     }),
+    // No dependsOn on render-crds (the README's picture shows every edge): it reads the bundle
+    // render-crds wrote and refuses one rendered from other inputs than the tree's. Its inputs
+    // make it affected by a pull request that changes cluster.yaml, a chart or the tree.
+    'kube-upgrade-check': phase('kube-upgrade-check', cluster, 'Offline, before a Kubernetes upgrade (--to <minor>, --from <minor>): built-in API versions of the tree the new minor does not serve, charts whose kubeVersion refuses it, CRDs that need a newer kube-apiserver', {
+      inputs: ['charts', 'cluster', 'engine', 'gitops'],
+    }),
     rehearse: phase('rehearse', cluster, 'Flux itself brings the tree up from empty in a throwaway kwok cluster: prereqs, crds, core, then source- and kustomize-controller (helm-controller stood in for); audit beside Flux', {
       dependsOn: ['render-crds'],
     }),

@@ -42,7 +42,7 @@ describe('nx plugin', () => {
     const project = result.projects['clusters/edge'];
     expect(project.name).toBe('edge');
     const targets = project.targets;
-    expect(Object.keys(targets)).toEqual(['prereqs', 'render-crds', 'crds', 'core', 'gitops-tree', 'verify', 'plan', 'drift', 'upgrade-check', 'migrate-storage', 'audit', 'rehearse', 'bootstrap']);
+    expect(Object.keys(targets)).toEqual(['prereqs', 'render-crds', 'crds', 'core', 'gitops-tree', 'verify', 'plan', 'drift', 'upgrade-check', 'migrate-storage', 'audit', 'kube-upgrade-check', 'rehearse', 'bootstrap']);
     expect(targets.crds.dependsOn).toEqual(['prereqs', 'render-crds']);
     expect(targets.core.dependsOn).toEqual(['crds']);
     expect(targets.verify.dependsOn).toEqual(['core', 'gitops-tree']);

@@ -1,21 +1,29 @@
-// The kinds a Kubernetes minor version serves without any CRD ("apiVersion Kind"), generated
-// from a real API server by scripts/generate-builtin-kinds.ts into builtin-kinds/<version>.json.
-import { existsSync } from 'node:fs';
+// The kinds a Kubernetes minor version serves without any CRD ("apiVersion Kind"), as a
+// kube-apiserver of that version serves them by default. Generated from k8s.io/kubernetes itself
+// by scripts/generate-builtin-kinds.ts into builtin-kinds/<minor>.json (one file per minor of
+// KUBERNETES_MINORS).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterConfig } from '../model/config.ts';
-import { BootstrapError } from '../runtime/errors.ts';
-import { relative } from '../runtime/workspace.ts';
+import { KUBERNETES_MINORS } from '../model/kubernetes-versions.ts';
 
-export async function builtinKinds(cluster: ClusterConfig): Promise<Set<string>> {
-  const version = cluster.kubernetesVersion;
-  const file = path.join(import.meta.dirname, 'builtin-kinds', `${version}.json`);
-  if (!existsSync(file)) {
-    throw new BootstrapError({
-      subject: `${relative(cluster.file)}: kubernetesVersion`,
-      problem: `no built-in kind list for Kubernetes ${version}`,
-      fix: `generate it against a ${version} API server: node scripts/generate-builtin-kinds.ts <context>`,
-    });
-  }
+export function builtinKinds(cluster: ClusterConfig): Promise<Set<string>> {
+  return builtinKindsOf(cluster.kubernetesVersion);
+}
+
+/** cluster.yaml's schema admits only KUBERNETES_MINORS, and a unit test checks each has its file. */
+export async function builtinKindsOf(minor: string): Promise<Set<string>> {
+  const file = path.join(import.meta.dirname, 'builtin-kinds', `${minor}.json`);
   return new Set((JSON.parse(await readFile(file, 'utf8')) as { kinds: string[] }).kinds);
+}
+
+/** Every API group some known minor serves built in ("" for the core group): Kubernetes' own groups. */
+export async function builtinGroups(): Promise<Set<string>> {
+  const lists = await Promise.all(KUBERNETES_MINORS.map(builtinKindsOf));
+  return new Set(lists.flatMap((kinds) => [...kinds].map((entry) => groupOf(entry.split(' ')[0]!))));
+}
+
+/** "apps/v1" → "apps"; "v1" → "" (the core group). */
+export function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
 }

@@ -174,13 +174,17 @@ function helmRun(release: HelmReleaseSource, cluster: ClusterConfig) {
     });
 }
 
+/** Where helm finds an upstream oci:// chart: under the registry mirror, which keeps the upstream path. */
+export function throughMirror(url: string, cluster: ClusterConfig): string {
+  const mirror = cluster.registryMirror;
+  return mirror ? `oci://${mirror.host.replace(/\/*$/, '')}/${url.replace(/^oci:\/\//, '')}` : url;
+}
+
 /** Pulls the chart (through the mirror) into dir; returns the archive's path. */
 async function pullChart(release: HelmReleaseSource, cluster: ClusterConfig, dir: string): Promise<string> {
   const { url, version } = release.chart as { url: string; version: string };
-  const mirror = cluster.registryMirror;
-  const ref = mirror ? `oci://${mirror.host.replace(/\/*$/, '')}/${url.replace(/^oci:\/\//, '')}` : url;
   await mkdir(dir, { recursive: true });
-  await helmRun(release, cluster)(['pull', ref, '--version', version, '--destination', dir, ...(mirror?.plainHttp ? ['--plain-http'] : [])]);
+  await helmRun(release, cluster)(['pull', throughMirror(url, cluster), '--version', version, '--destination', dir, ...(cluster.registryMirror?.plainHttp ? ['--plain-http'] : [])]);
   const [archive] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
   return path.join(dir, archive!);
 }
@@ -196,7 +200,7 @@ function reachFix(chart: { url: string; version: string }, cluster: ClusterConfi
 }
 
 /** The tool's own words for a failed pull or render, on one line. */
-function toolSaid(error: unknown): string {
+export function toolSaid(error: unknown): string {
   const problem = error instanceof BootstrapError ? error.problem : String(error);
   const lines = problem.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('(full output'));
   return lines.at(-1) ?? problem;

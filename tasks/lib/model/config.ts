@@ -5,6 +5,7 @@ import path from 'node:path';
 import { closest as closestMatch, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { RULES, type CrdRule } from './crd-rules.ts';
+import { DEFAULT_KUBERNETES_MINOR, KUBERNETES_MINORS } from './kubernetes-versions.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { clusterDir, paths, relative } from '../runtime/workspace.ts';
 import { parseHandWrittenDocument } from '../runtime/yaml.ts';
@@ -64,7 +65,9 @@ export const clusterSchema = z.strictObject({
     }),
   helmfile: z.strictObject({ environment: z.string().min(1) }),
   /** The cluster's Kubernetes minor version: which built-in kinds the coverage audit accepts. */
-  kubernetesVersion: z.string().regex(/^1\.\d+$/, 'must be a minor version such as "1.36"').default('1.36'),
+  kubernetesVersion: z
+    .enum(KUBERNETES_MINORS, { error: `must be a Kubernetes minor version with a built-in kind list: ${KUBERNETES_MINORS.map((m) => `"${m}"`).join(', ')}` })
+    .default(DEFAULT_KUBERNETES_MINOR),
   /** Pull every chart from a mirror that keeps the upstream path (air-gapped clusters, the sandbox). */
   registryMirror: z
     .strictObject({

@@ -2,6 +2,7 @@
 // it. The parser, the validation, the usage text and the option table of docs/options.md are
 // derived from this table (a test checks the page against it). A new option is one entry here.
 import { z } from 'zod';
+import { KUBERNETES_MINORS } from '../model/kubernetes-versions.ts';
 
 export interface OptionSpec {
   /** The flag as typed, with its value's placeholder: "--timeout <seconds>", "--dry-run". */
@@ -15,6 +16,7 @@ export interface OptionSpec {
 }
 
 const SECONDS = 'must be a whole number of seconds';
+const MINOR = z.enum(KUBERNETES_MINORS, { error: `must be a Kubernetes minor with a built-in kind list: ${KUBERNETES_MINORS.join(', ')}` }).optional();
 
 export const OPTIONS = {
   context: {
@@ -24,7 +26,7 @@ export const OPTIONS = {
     tasks: ['verify', 'plan', 'drift', 'upgrade-check'],
   },
   dryRun: { flag: '--dry-run', schema: z.boolean().default(false), help: 'print the plan, write nothing', tasks: ['crds'] },
-  json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'compare-bundles', 'rehearse'] },
+  json: { flag: '--json', schema: z.boolean().default(false), help: 'the report as JSON on stdout', tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'compare-bundles', 'rehearse', 'kube-upgrade-check'] },
   format: {
     // No "|" in the placeholder: the README's option table is a Markdown table.
     flag: '--format <format>',
@@ -53,7 +55,7 @@ export const OPTIONS = {
     flag: '--gitops-root <dir>',
     schema: z.string().min(1).optional(),
     help: 'judge another checkout of the GitOps repository (through Nx: BOOTSTRAP_GITOPS_ROOT)',
-    tasks: ['audit', 'rehearse'],
+    tasks: ['audit', 'rehearse', 'kube-upgrade-check'],
   },
   base: {
     flag: '--base <git ref>',
@@ -67,6 +69,18 @@ export const OPTIONS = {
     schema: z.boolean().default(false),
     help: 'have kube-apiserver judge every object of the changed CRDs before anything is written',
     tasks: ['crds'],
+  },
+  from: {
+    flag: '--from <minor>',
+    schema: MINOR,
+    help: "the Kubernetes minor the cluster runs now (default: cluster.yaml's kubernetesVersion)",
+    tasks: ['kube-upgrade-check'],
+  },
+  to: {
+    flag: '--to <minor>',
+    schema: MINOR,
+    help: "the Kubernetes minor to judge the tree, charts and CRDs against (default: cluster.yaml's kubernetesVersion)",
+    tasks: ['kube-upgrade-check'],
   },
 } satisfies Record<string, OptionSpec>;
 
