@@ -3,7 +3,7 @@
 // Exit 0 no drift, 1 drift found, 2 error.
 import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { clusterNames, loadCluster } from './lib/model/config.ts';
-import { managedByUs, planCrds } from './lib/crds/crd-plan.ts';
+import { managedByUs, planCrds, sharedOwnership } from './lib/crds/crd-plan.ts';
 import { listCrds } from './lib/cluster/kube.ts';
 import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/crds/crd-drift.ts';
 import { guardIdentity } from './lib/cluster/identity.ts';
@@ -27,28 +27,43 @@ async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<st
   return sources;
 }
 
-export async function drift(ctx: TaskContext): Promise<DriftFinding[]> {
+export interface Drift {
+  findings: DriftFinding[];
+  /** Per other field manager, the bundle CRDs it also applies, same content proven by hash: not drift. */
+  shared: Record<string, string[]>;
+}
+
+export async function drift(ctx: TaskContext): Promise<Drift> {
   const { cluster, kube } = ctx;
   const client = kube();
   const bundle = await loadBundle(cluster.name);
   const ignored = new Set(cluster.drift.ignoreCrds);
   const live = [...(await listCrds(client)).values()].filter((crd) => !ignored.has(crd.metadata?.name ?? ''));
-  const findings = clusterDrift(await planCrds(client, bundle), live, new Set(bundle.crds.map((c) => c.metadata.name)), managedByUs);
+  const plan = await planCrds(client, bundle);
+  const findings = clusterDrift(plan, live, new Set(bundle.crds.map((c) => c.metadata.name)), managedByUs);
   const sources = await otherClusterSources(ctx);
   sources.set(cluster.name, liveSources(live));
   findings.push(...versionSkew(cluster.name, sources));
-  return findings;
+  return { findings, shared: Object.fromEntries(sharedOwnership(plan)) };
 }
 
-export function driftReport(cluster: string, findings: DriftFinding[]): ReportResult {
+export function driftReport(cluster: string, findings: DriftFinding[], shared: Record<string, string[]> = {}): ReportResult {
+  const sharedLines = Object.entries(shared).map(([manager, names]) => `shared: ${names.length} CRD(s) also applied by ${manager} with the same content (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}), not drift`);
   return {
-    json: { findings },
-    text: formatDrift(cluster, findings),
+    json: { findings, shared },
+    text: [formatDrift(cluster, findings), ...sharedLines].join('\n'),
     clean: findings.length === 0,
     markdown: { summary: `${findings.length} finding(s)`, findings: findings.map((f) => `**${f.kind}** ${code(f.crd)}: ${md(f.detail)}`) },
   };
 }
 
-export const target = reportTarget('drift', async (ctx) => driftReport(ctx.cluster.name, await drift(ctx)), { guarded: true });
+export const target = reportTarget(
+  'drift',
+  async (ctx) => {
+    const { findings, shared } = await drift(ctx);
+    return driftReport(ctx.cluster.name, findings, shared);
+  },
+  { guarded: true },
+);
 
 if (import.meta.main) await target.cli();

@@ -110,11 +110,12 @@ describe('know before you apply', () => {
     );
   });
 
-  it('drift finds a CRD edited by hand and a version skew between the clusters', async () => {
+  it('drift finds a CRD whose spec was edited by hand and a version skew between the clusters', async () => {
     const kube = kubeFor('apps');
     const name = 'prometheusrules.monitoring.coreos.com';
+    // A spec edit: another manager with the same content is shared ownership, not drift (#24).
     await kube.objects.patch(
-      { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name, labels: { 'app.kubernetes.io/name': 'edited-by-hand' } } },
+      { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name }, spec: { names: { shortNames: ['edited-by-hand'] } } } as KubernetesObject,
       undefined,
       undefined,
       'kubectl-edit',

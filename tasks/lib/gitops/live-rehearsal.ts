@@ -120,9 +120,11 @@ export function compareWithAudit(audit: Rehearsal, live: FluxVerdict[]): Compari
   const ids = new Set([...audit.layers.map((l) => l.kustomization), ...live.map((v) => v.kustomization)]);
   return [...ids].sort().map((id) => {
     const findings = audit.findings.filter((f) => f.kustomization === id);
-    const blocking = findings.filter((f) => BLOCKING.includes(f.type));
+    const blocking = findings.filter((f) => BLOCKING.includes(f.type)).map((f) => `${f.type}${f.kind ? ` ${f.kind}` : ''}`);
+    // The cycle finding names the cycle once; every Kustomization in or behind it has no layer.
+    if (audit.layers.find((l) => l.kustomization === id)?.layer === null && !blocking.some((b) => b.startsWith('cycle'))) blocking.push('cycle (in or behind a dependsOn cycle: never starts)');
     const verdict = live.find((v) => v.kustomization === id);
-    const auditSays = blocking.length ? blocking.map((f) => `${f.type}${f.kind ? ` ${f.kind}` : ''}`).join(', ') : 'comes up';
+    const auditSays = blocking.length ? blocking.join(', ') : 'comes up';
     const fluxSays = !verdict ? 'never reconciled' : verdict.outcome === 'ready' ? 'Ready' : verdict.outcome === 'recovered' ? `Ready after failing: ${verdict.firstFailure}` : `not Ready: ${verdict.firstFailure ?? verdict.message}`;
     const fluxFailed = !verdict || verdict.outcome !== 'ready';
     const agreed = blocking.length > 0 === fluxFailed;

@@ -1,0 +1,46 @@
+// The audit against Flux's verdict, per Kustomization (pure): trouble predicted exactly where Flux
+// failed; every member of a dependsOn cycle counts as predicted; an operator's run-time kind that
+// Flux could not find is an accepted difference, said why.
+import { describe, expect, it } from 'vitest';
+import type { LayerRow, Rehearsal } from '../../tasks/lib/gitops/flux-rehearsal.ts';
+import { compareWithAudit, type FluxVerdict } from '../../tasks/lib/gitops/live-rehearsal.ts';
+
+const row = (kustomization: string, layer: number | null, kinds: LayerRow['kinds'] = []): LayerRow => ({ layer, kustomization, file: `${kustomization}.yaml`, dependsOn: [], wait: false, kinds });
+const ready = (kustomization: string): FluxVerdict => ({ kustomization, outcome: 'ready', seconds: 1, message: 'Applied revision' });
+const failed = (kustomization: string, message: string): FluxVerdict => ({ kustomization, outcome: 'not-ready', seconds: 1, firstFailure: message, message });
+
+describe('compareWithAudit', () => {
+  it('agrees where both see a race, and where both see nothing', () => {
+    const audit: Rehearsal = {
+      layers: [row('a/ok', 0), row('a/racy', 0)],
+      findings: [{ type: 'race', kustomization: 'a/racy', file: 'x', kind: 'example.io/v1 Thing', message: 'race', fix: 'dependsOn' }],
+    };
+    const result = compareWithAudit(audit, [ready('a/ok'), failed('a/racy', 'no matches for kind "Thing" in version "example.io/v1"')]);
+    expect(result.map((c) => [c.kustomization, c.agreed])).toEqual([['a/ok', true], ['a/racy', true]]);
+    expect(result[1]!.audit).toBe('race example.io/v1 Thing');
+  });
+
+  it('counts every Kustomization in or behind a cycle as predicted, not only the one the finding names', () => {
+    const audit: Rehearsal = {
+      layers: [row('c/one', null), row('c/two', null)],
+      findings: [{ type: 'cycle', kustomization: 'c/one', file: 'x', message: 'dependsOn cycle', fix: 'remove one' }],
+    };
+    const result = compareWithAudit(audit, [failed('c/one', "dependency 'c/two' is not ready"), failed('c/two', "dependency 'c/one' is not ready")]);
+    expect(result.every((c) => c.agreed)).toBe(true);
+    expect(result[1]!.audit).toContain('cycle');
+  });
+
+  it('accepts, and says why, a run-time kind of an operator that does not run in a rehearsal', () => {
+    const kinds: LayerRow['kinds'] = [{ apiVersion: 'cilium.io/v2', kind: 'CiliumLoadBalancerIPPool', files: [], ok: true, source: 'operator', servedBy: 'at run time by cilium-operator (bootstrap release cilium)' }];
+    const audit: Rehearsal = { layers: [row('k/cilium-config', 1, kinds)], findings: [] };
+    const [result] = compareWithAudit(audit, [failed('k/cilium-config', 'CiliumLoadBalancerIPPool/k/pool dry-run failed: no matches for kind "CiliumLoadBalancerIPPool" in version "cilium.io/v2"')]);
+    expect(result!.agreed).toBe(false);
+    expect(result!.accepted).toContain('registered at run time by cilium-operator');
+  });
+
+  it('a difference with no reason to accept it stays a difference', () => {
+    const [result] = compareWithAudit({ layers: [row('d/echo', 0)], findings: [] }, [failed('d/echo', 'health check failed')]);
+    expect(result).toMatchObject({ agreed: false, audit: 'comes up' });
+    expect(result!.accepted).toBeUndefined();
+  });
+});
