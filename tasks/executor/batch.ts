@@ -16,7 +16,8 @@ import type { PhaseOptions } from './phase.ts';
 
 interface TaskGraph {
   tasks: Record<string, { id: string }>;
-  dependencies: Record<string, string[]>;
+  /** Nx 24 hands a batch its dependencies as { id } objects (pruneTaskGraph); older Nx as ids. */
+  dependencies: Record<string, Array<string | { id: string }>>;
 }
 
 interface TaskResult {
@@ -45,7 +46,7 @@ export async function* runBatch(graph: TaskGraph, inputs: Record<string, PhaseOp
   const pending = new Set(Object.keys(graph.tasks));
   const outcome = new Map<string, boolean>();
   const running = new Map<string, Promise<TaskResult>>();
-  const depsOf = (id: string) => (graph.dependencies[id] ?? []).filter((dep) => dep in graph.tasks);
+  const depsOf = (id: string) => (graph.dependencies[id] ?? []).map((dep) => (typeof dep === 'string' ? dep : dep.id)).filter((dep) => dep in graph.tasks);
 
   while (pending.size > 0 || running.size > 0) {
     for (const id of [...pending]) {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../tasks/executor/batch.ts';
 import type { Target } from '../../tasks/lib/runner/task.ts';
 
-async function run(dependencies: Record<string, string[]>, exitCodes: Record<string, number>) {
+async function run(dependencies: Record<string, Array<string | { id: string }>>, exitCodes: Record<string, number>) {
   const ran: string[] = [];
   const tasks = Object.fromEntries(Object.keys(dependencies).map((id) => [id, { id }]));
   const inputs = Object.fromEntries(Object.keys(dependencies).map((id) => [id, { cluster: id.split(':')[0]!, script: id.split(':')[1]! }]));
@@ -43,6 +43,11 @@ describe('the batch executor', () => {
     );
     expect(ran).not.toContain('infra:core');
     expect(results).toEqual({ 'infra:prereqs': true, 'infra:crds': false, 'infra:core': false, 'apps:prereqs': true, 'apps:crds': true });
+  });
+
+  it('reads dependencies in the { id } form Nx 24 hands a batch', async () => {
+    const { ran } = await run({ 'infra:prereqs': [], 'infra:crds': [{ id: 'infra:prereqs' }] }, {});
+    expect(ran).toEqual(['infra:prereqs', 'infra:crds']);
   });
 
   it('ignores dependencies outside the batch (a cached task Nx already replayed)', async () => {
