@@ -17,6 +17,7 @@ import { BootstrapError } from '../runtime/errors.ts';
 import { parseValue } from '../runtime/yaml.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { mergeValues } from './helm-values.ts';
+import { reachFix, throughMirror } from './helmrelease-crds.ts';
 
 /** Said wherever the stand-in's work shows: in every condition message it writes. */
 export const STANDIN = 'rehearsal stand-in for helm-controller';
@@ -65,15 +66,12 @@ async function writeStatus(kube: Kube, object: Obj, plural: string, conditions: 
   await kube.customObjects.replaceNamespacedCustomObjectStatus({ group, version, plural, namespace: object.metadata!.namespace!, name: object.metadata!.name!, body });
 }
 
-interface Chart { ref: string; version: string; source: Obj; sourcePlural: string }
+/** The chart at its upstream oci:// location; helm pulls it through the registry mirror. */
+interface Chart { url: string; version: string; source: Obj; sourcePlural: string }
 
 /** The chart a HelmRelease installs, from its live source: chartRef OCIRepository, or chart.spec with an OCI HelmRepository. */
 async function chartOf(kube: Kube, release: Obj, cluster: ClusterConfig): Promise<Chart | { unresolved: string }> {
   const namespace = release.metadata!.namespace!;
-  const mirrored = (url: string) => {
-    const mirror = cluster.registryMirror?.host.replace(/\/*$/, '');
-    return mirror ? `oci://${mirror}/${url.replace(/^oci:\/\//, '')}` : url;
-  };
   const find = async (kind: string, ns: string, name: string) =>
     (await listObjects(kube, 'source.toolkit.fluxcd.io/v1', kind, ns)).find((o) => o.metadata?.name === name) as Obj | undefined;
   const ref = release.spec?.['chartRef'];
@@ -84,14 +82,14 @@ async function chartOf(kube: Kube, release: Obj, cluster: ClusterConfig): Promis
     const pin = source.spec?.['ref'] ?? {};
     const version = pin['tag'] ?? pin['semver'];
     if (!version) return { unresolved: `OCIRepository ${ref.name} pins no ref.tag or ref.semver (a digest only Flux resolves)` };
-    return { ref: mirrored(String(source.spec?.['url'])), version: String(version), source, sourcePlural: 'ocirepositories' };
+    return { url: String(source.spec?.['url']), version: String(version), source, sourcePlural: 'ocirepositories' };
   }
   const chart = release.spec?.['chart']?.['spec'];
   const sourceRef = chart?.sourceRef ?? {};
   if (sourceRef.kind !== 'HelmRepository') return { unresolved: `chart.spec.sourceRef kind ${sourceRef.kind} is not rehearsed (only an OCI HelmRepository)` };
   const source = await find('HelmRepository', sourceRef.namespace ?? namespace, sourceRef.name);
   if (!source || source.spec?.['type'] !== 'oci') return { unresolved: `HelmRepository ${sourceRef.name} is not an OCI repository in the cluster` };
-  return { ref: mirrored(`${String(source.spec?.['url']).replace(/\/$/, '')}/${chart.chart}`), version: String(chart.version ?? '*'), source, sourcePlural: 'helmrepositories' };
+  return { url: `${String(source.spec?.['url']).replace(/\/$/, '')}/${chart.chart}`, version: String(chart.version ?? '*'), source, sourcePlural: 'helmrepositories' };
 }
 
 /** valuesFrom (ConfigMap/Secret, valuesKey default values.yaml) in order, then spec.values on top. */
@@ -155,12 +153,11 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
       const archiveDir = path.join(scratch, 'chart');
       await mkdir(archiveDir);
       try {
-        await helm(release, ['pull', chart.ref, '--version', chart.version, '--destination', archiveDir, ...plainHttp]);
+        await helm(release, ['pull', throughMirror(chart.url, cluster), '--version', chart.version, '--destination', archiveDir, ...plainHttp]);
       } catch (error) {
-        const upstream = chart.ref.replace(/^oci:\/\//, '').split('/').slice(cluster.registryMirror ? 1 : 0);
         const message = `not rehearsed: chart unreachable: ${said(error)}`;
         await writeStatus(kube, chart.source, chart.sourcePlural, [{ type: 'Ready', status: 'False', reason: 'ChartUnreachable', message: `${message} (${STANDIN})` }]).catch(() => undefined);
-        return fail('ChartUnreachable', `${message}; fix: npm run sandbox -- push ${upstream.at(-1)}-${chart.version}.tgz --path ${upstream.slice(0, -1).join('/')}`, true);
+        return fail('ChartUnreachable', `${message}; fix: ${reachFix(chart, cluster)}`, true);
       }
       await writeStatus(kube, chart.source, chart.sourcePlural, [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `chart ${chart.version} pulled through the registry mirror (${STANDIN})` }]).catch(() => undefined);
       const valuesFile = path.join(scratch, 'values.json');
@@ -179,7 +176,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
         ...(spec['install']?.['disableTakeOwnership'] ? [] : ['--take-ownership']),
         '--timeout', String(spec['timeout'] ?? '5m'),
       ]);
-      const message = `Helm install succeeded for release ${namespace}/${name} with chart ${chart.ref.split('/').at(-1)}@${chart.version}`;
+      const message = `Helm install succeeded for release ${namespace}/${name} with chart ${chart.url.split('/').at(-1)}@${chart.version}`;
       events.push({ release: id, ready: true, message });
       await writeStatus(kube, release, HR.plural, [{ type: 'Ready', status: 'True', reason: 'InstallSucceeded', message: `${message} (${STANDIN})` }], { lastAttemptedRevision: chart.version });
     } catch (error) {

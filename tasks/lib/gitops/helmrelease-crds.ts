@@ -190,7 +190,7 @@ async function pullChart(release: HelmReleaseSource, cluster: ClusterConfig, dir
 }
 
 /** How to make a chart the audit could not pull reachable: the sandbox push, or the mirror. */
-function reachFix(chart: { url: string; version: string }, cluster: ClusterConfig): string {
+export function reachFix(chart: { url: string; version: string }, cluster: ClusterConfig): string {
   const bare = chart.url.replace(/^oci:\/\//, '');
   const name = path.basename(bare);
   const upstream = path.dirname(bare);
