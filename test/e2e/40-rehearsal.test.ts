@@ -2,37 +2,19 @@
 // copy of kubernetes/ in a fresh temporary folder, judged with --gitops-root; the tracked tree is
 // never edited. The race variant moves the Prometheus CRD chart out of helmfile.d/00-crds of a
 // workspace copy.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { paths, workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
 import { versionLine } from '../../tasks/lib/tools/chart-pins.ts';
 import { run } from '../helpers/sandbox.ts';
+import { removeTreeVariants, treeVariant } from '../helpers/tree-variant.ts';
 import { dropRelease, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 
-const copies: string[] = [];
 
-/** A copy of the example tree with edits (path under kubernetes/ → text → text). */
-async function treeVariant(edits: Record<string, (text: string) => string>): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'gitops-variant-'));
-  copies.push(root);
-  await cp(path.join(workspaceRoot, 'kubernetes'), path.join(root, 'kubernetes'), { recursive: true });
-  for (const [file, edit] of Object.entries(edits)) {
-    const target = path.join(root, 'kubernetes', file);
-    const before = await readFile(target, 'utf8').catch(() => '');
-    const after = edit(before);
-    if (after === before) throw new Error(`variant edit of ${file} changed nothing`);
-    await writeFile(target, after);
-  }
-  return root;
-}
 
 const audit = (root: string) => run`node tasks/audit.ts --cluster infra --gitops-root ${root}`;
 
-afterAll(async () => {
-  for (const root of copies) await rm(root, { recursive: true, force: true });
-});
+afterAll(removeTreeVariants);
 
 describe('rehearsal of Flux from an empty cluster', () => {
   it('prints every layer of the example tree in order, with Flux kinds served by flux-operator at run time', async () => {

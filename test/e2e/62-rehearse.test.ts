@@ -5,14 +5,12 @@
 // While a rehearsal runs, every socket its processes listen on is on loopback.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { isLoopback, listenersOf, type Listener } from '../../scripts/sandbox/listeners.ts';
 import { descendants, processes } from '../helpers/process-tree.ts';
 import { testEnv } from '../helpers/sandbox.ts';
+import { removeTreeVariants, treeVariant } from '../helpers/tree-variant.ts';
 
 interface Verdict { kustomization: string; outcome: 'ready' | 'recovered' | 'not-ready'; firstFailure?: string; message: string }
 interface Comparison { kustomization: string; audit: string; flux: string; agreed: boolean; accepted?: string }
@@ -25,25 +23,10 @@ interface Report {
   simulated: string[];
 }
 
-const copies: string[] = [];
-afterAll(async () => {
-  for (const root of copies) await rm(root, { recursive: true, force: true });
-});
+afterAll(removeTreeVariants);
 
-/** A copy of the example tree with edits (path under kubernetes/ → text → text). */
-async function treeVariant(edits: Record<string, (text: string) => string>): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'rehearse-variant-'));
-  copies.push(root);
-  await cp(path.join(workspaceRoot, 'kubernetes'), path.join(root, 'kubernetes'), { recursive: true });
-  for (const [file, edit] of Object.entries(edits)) {
-    const target = path.join(root, 'kubernetes', file);
-    const before = await readFile(target, 'utf8').catch(() => '');
-    const after = edit(before);
-    if (after === before) throw new Error(`variant edit of ${file} changed nothing`);
-    await writeFile(target, after);
-  }
-  return root;
-}
+const rehearsalVariant = (edits: Parameters<typeof treeVariant>[0]) => treeVariant(edits, 'rehearse-variant-');
+
 
 /** Runs a rehearsal; samples the listening sockets of every process it started while it runs. */
 async function rehearse(args: string[]): Promise<{ code: number | null; report: Report; stderr: string; listeners: Listener[] }> {
@@ -120,7 +103,7 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
   });
 
   it('race: a Kustomization that no longer waits for the HelmRelease bringing its CRD fails under Flux with Flux’s own message, where the audit says', async () => {
-    const root = await treeVariant({
+    const root = await rehearsalVariant({
       'apps/observability/silence-operator/ks.yaml': (t) => t.replace('  dependsOn:\n    - name: silence-operator\n      namespace: observability\n', ''),
     });
     const { code, report, stderr } = await rehearse(['--gitops-root', root]);
@@ -135,7 +118,7 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
   });
 
   it('HelmRelease without wait: the dependency is Ready before its chart installed the CRD, and Flux fails the user', async () => {
-    const root = await treeVariant({
+    const root = await rehearsalVariant({
       'apps/observability/silence-operator/ks.yaml': (t) => t.replace('  timeout: 5m\n  wait: true\n', '  timeout: 5m\n  wait: false\n'),
     });
     const { report } = await rehearse(['--gitops-root', root]);
@@ -146,7 +129,7 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
   });
 
   it('cycle: neither Kustomization of the cycle ever becomes Ready, as the audit says', async () => {
-    const root = await treeVariant({
+    const root = await rehearsalVariant({
       'apps/cert-manager/cert-manager/ks.yaml': (t) =>
         t.replace('  name: &app cert-manager\nspec:\n', '  name: &app cert-manager\nspec:\n  dependsOn:\n    - name: cert-manager-issuers\n'),
     });
@@ -163,7 +146,7 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
 
   it('missing kind: Flux says no matches for kind, in the Kustomization the audit names', async () => {
     const route = 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: echo\nspec:\n  hostnames: ["echo.${SECRET_DOMAIN}"]\n';
-    const root = await treeVariant({
+    const root = await rehearsalVariant({
       'apps/default/echo/app/httproute.yaml': () => route,
       'apps/default/echo/app/kustomization.yaml': (t) => t.replace('  - ./externalsecret.yaml\n', '  - ./externalsecret.yaml\n  - ./httproute.yaml\n'),
     });
@@ -176,7 +159,7 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
   });
 
   it('operator-runtime kinds: cilium-config without its dependsOn still comes up, because core runs cilium before any Kustomization; audit and Flux agree, and the registration is said to be simulated', async () => {
-    const root = await treeVariant({
+    const root = await rehearsalVariant({
       'apps/kube-system/cilium/ks.yaml': (t) => t.replace('  dependsOn:\n    - name: cilium\n      namespace: kube-system\n', ''),
     });
     const { code, report, stderr } = await rehearse(['--gitops-root', root]);
