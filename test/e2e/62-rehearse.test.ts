@@ -68,7 +68,9 @@ async function killedRehearsal(): Promise<string> {
   for (let waited = 0; waited < 120; waited++) {
     // kwokctl runs each component from a copy in the cluster's folder: <dir>/kwok/clusters/<name>/bin/.
     const component = processes().find((p) => /\/rehearse-infra-[^/ ]+\/kwok\/clusters\/[^/]+\/bin\/kube-apiserver/.test(p.cmdline));
-    if (component) {
+    // Killed while kwokctl still creates the cluster, kwokctl (its child) stops the components it
+    // started with it; the daemons are left behind only once the cluster is up.
+    if (component && !descendants(child.pid!).some((p) => p.comm === 'kwokctl')) {
       child.kill('SIGKILL');
       await exited;
       return /(\/tmp\/rehearse-infra-[^/ ]+)/.exec(component.cmdline)![1]!;
