@@ -6,7 +6,10 @@
 //    the crds engine (scripts/bench/apply-crds.ts, the render an Nx cache hit) against the shell
 //    pipeline (helmfile template | yq | kubectl apply --server-side && kubectl wait), one per
 //    cluster, all started together.
-//   npm run benchmark   (section 7; BENCHMARK_FLEET=2,4 to choose the sizes)
+// c. 1, 2, 4 and 8 clusters through Nx itself, at --parallel 1, 2 and 4 (scripts/bench/nx-fleet.ts):
+//    each cluster a throwaway control plane, nx run-many -t crds cold and then again (no-op).
+//   npm run benchmark   (section 7; BENCHMARK_FLEET=2,4 and BENCHMARK_FLEET_NX=1,2,4,8,
+//                        BENCHMARK_FLEET_PARALLEL=1,2,4 to choose the sizes)
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +20,7 @@ import { PHASE_ENV, PHASE_NODE_FLAGS } from '../tasks/lib/runtime/phase-process.
 import { startThrowawayApiserver, type ThrowawayApiserver } from '../tasks/lib/cluster/throwaway-apiserver.ts';
 import { bundleDir, workspaceRoot } from '../tasks/lib/runtime/workspace.ts';
 import { measure, type Measure } from './bench/gnu-time.ts';
+import { nxFleet } from './bench/nx-fleet.ts';
 import { withThrowawaySecrets } from './sandbox/throwaway-secrets.ts';
 import { median, ratio, shellPipeline } from './bench/shell-pipeline.ts';
 
@@ -76,7 +80,25 @@ async function parallelClusters(cluster: ClusterConfig, sizes: number[]): Promis
   return lines;
 }
 
-export async function benchmarkFleet(names: string[], sizes: number[]): Promise<void> {
-  const lines = [await noopAgainstFirstRun(names), ...(await parallelClusters(await loadCluster(names.at(-1)!), sizes))];
+async function nxFleetTable(template: string, sizes: number[], parallels: number[]): Promise<string[]> {
+  const { render, runs } = await nxFleet(template, sizes, parallels);
+  const cell = (m: Measure) => `${m.seconds.toFixed(1).padStart(6)} s ${m.cpuSeconds.toFixed(1).padStart(6)} s ${m.peakMiB.toFixed(0).padStart(5)} MiB`;
+  return [
+    `  through Nx: N clusters (${template}'s values), each a throwaway control plane, nx run-many -t crds --parallel P;`,
+    `  render-crds rendered once for the fleet in ${render.seconds.toFixed(1)} s, then an Nx cache hit. CPU: Nx and the phases, not the control planes.`,
+    '  clusters  --parallel |   cold: wall    CPU  largest |  no-op: wall    CPU  largest | cold per cluster',
+    ...runs.map(
+      (r) => `  ${String(r.clusters).padStart(8)}  ${String(r.parallel).padStart(10)} | ${cell(r.cold)} | ${cell(r.noop)} | ${(r.cold.seconds / r.clusters).toFixed(1).padStart(6)} s`,
+    ),
+  ];
+}
+
+/** `parts`: which of a, b and c to run (BENCHMARK_SECTIONS=7c runs only the Nx fleet). */
+export async function benchmarkFleet(names: string[], parts: Set<string>, sizes: number[], nxSizes: number[], parallels: number[]): Promise<void> {
+  const lines = [
+    ...(parts.has('a') ? [await noopAgainstFirstRun(names)] : []),
+    ...(parts.has('b') ? await parallelClusters(await loadCluster(names.at(-1)!), sizes) : []),
+    ...(parts.has('c') ? await nxFleetTable(names.at(-1)!, nxSizes, parallels) : []),
+  ];
   process.stdout.write(`7. fleet (${bundleDir(names.at(-1)!).replace(`${workspaceRoot}/`, '')}'s bundle for the parallel lines)\n${lines.join('\n')}\n\n`);
 }

@@ -11,7 +11,8 @@
 //    apps's CRDs (and their objects) for the cold case: nx run apps:bootstrap afterwards.
 // 6. Growth from 100 to 1000 CRDs, cold, in throwaway control planes (scripts/benchmark-scale.ts).
 // 7. Fleet (scripts/benchmark-fleet.ts): a no-op run-many bootstrap against the first run on
-//    recreated sandbox clusters, and 1, 2 and 4 clusters at once in throwaway control planes.
+//    recreated sandbox clusters, 1, 2 and 4 clusters at once in throwaway control planes, and
+//    1, 2, 4 and 8 clusters through nx run-many at --parallel 1, 2 and 4.
 // 8. The live rehearsal (Flux's controllers) beside the audit on the example tree (scripts/benchmark-rehearse.ts).
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -34,7 +35,7 @@ import { benchmarkRehearse } from './benchmark-rehearse.ts';
 import { benchmarkScale } from './benchmark-scale.ts';
 
 const ROUNDS = 5;
-// The long sections (4 to 7) to run, e.g. BENCHMARK_SECTIONS=5,7; all by default.
+// The long sections (4 to 8) to run, e.g. BENCHMARK_SECTIONS=5,7 (7a, 7b, 7c for parts of 7); all by default.
 const sections = new Set((process.env['BENCHMARK_SECTIONS'] ?? '4,5,6,7,8').split(','));
 
 async function median(run: () => Promise<unknown>): Promise<number> {
@@ -126,9 +127,11 @@ if (sections.has('6')) {
   }
 }
 
-if (sections.has('7')) {
+const fleetParts = new Set(['a', 'b', 'c'].filter((part) => sections.has('7') || sections.has(`7${part}`)));
+if (fleetParts.size > 0) {
   try {
-    await benchmarkFleet(['infra', 'apps'], (process.env['BENCHMARK_FLEET'] ?? '1,2,4').split(',').map(Number));
+    const sizes = (variable: string, fallback: string) => (process.env[variable] ?? fallback).split(',').filter(Boolean).map(Number);
+    await benchmarkFleet(['infra', 'apps'], fleetParts, sizes('BENCHMARK_FLEET', '1,2,4'), sizes('BENCHMARK_FLEET_NX', '1,2,4,8'), sizes('BENCHMARK_FLEET_PARALLEL', '1,2,4'));
   } catch (error) {
     process.stdout.write(`7. fleet: not measured (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
   }

@@ -13,6 +13,7 @@ import { PHASE_ENV } from '../lib/runtime/phase-process.ts';
 import { workspaceRoot } from '../lib/runtime/workspace.ts';
 import { withToolsOnPath } from '../lib/tools/tools.ts';
 import type { PhaseOptions } from './phase.ts';
+import { captured, recordTaskOutput } from './task-output.ts';
 
 interface TaskGraph {
   tasks: Record<string, { id: string }>;
@@ -37,6 +38,7 @@ export default function batch(graph: TaskGraph, inputs: Record<string, PhaseOpti
   enableCompileCache(path.join(workspaceRoot, PHASE_ENV.NODE_COMPILE_CACHE));
   withToolsOnPath();
   watchInterrupts({ deferWrites: true });
+  recordTaskOutput();
   return runBatch(graph, inputs, targetOf);
 }
 
@@ -64,13 +66,14 @@ export async function* runBatch(graph: TaskGraph, inputs: Record<string, PhaseOp
       const startTime = Date.now();
       running.set(
         id,
-        load(script)
-          .then((target) => target.execute(['--cluster', cluster, ...args]))
-          .catch((error: unknown) => {
-            process.stderr.write(`✗ ${id} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-            return 1;
-          })
-          .then((code) => ({ task: id, result: { success: code === 0, terminalOutput: '', startTime, endTime: Date.now() } })),
+        captured(() =>
+          load(script)
+            .then((target) => target.execute(['--cluster', cluster, ...args]))
+            .catch((error: unknown) => {
+              process.stderr.write(`✗ ${id} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+              return 1;
+            }),
+        ).then(({ value: code, output }) => ({ task: id, result: { success: code === 0, terminalOutput: output, startTime, endTime: Date.now() } })),
       );
     }
     if (running.size === 0) {

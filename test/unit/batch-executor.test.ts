@@ -3,6 +3,7 @@
 // stand-ins that record what ran; the order and the outcomes are what is checked.
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../tasks/executor/batch.ts';
+import { recordTaskOutput } from '../../tasks/executor/task-output.ts';
 import type { Target } from '../../tasks/lib/runner/task.ts';
 
 async function run(dependencies: Record<string, Array<string | { id: string }>>, exitCodes: Record<string, number>) {
@@ -53,5 +54,29 @@ describe('the batch executor', () => {
   it('ignores dependencies outside the batch (a cached task Nx already replayed)', async () => {
     const { results } = await run({ 'infra:crds': ['infra:render-crds'] }, {});
     expect(results).toEqual({ 'infra:crds': true });
+  });
+
+  it('gives each task the output it wrote, two side by side interleaving, for Nx to show and cache as its own', async () => {
+    recordTaskOutput();
+    const load = async (script: string): Promise<Target> => ({
+      name: script,
+      execute: async (argv) => {
+        for (let line = 1; line <= 3; line++) {
+          process.stdout.write(`[${argv[1]}] ${script} line ${line}\n`);
+          // Each write is a turn of the event loop: the other task writes between them.
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        process.stderr.write(`[${argv[1]}] ${script} done\n`);
+        return 0;
+      },
+      cli: async () => undefined,
+    });
+    const graph = { tasks: { 'infra:crds': { id: 'infra:crds' }, 'apps:crds': { id: 'apps:crds' } }, dependencies: { 'infra:crds': [], 'apps:crds': [] } };
+    const inputs = { 'infra:crds': { cluster: 'infra', script: 'crds' }, 'apps:crds': { cluster: 'apps', script: 'crds' } };
+    const output: Record<string, string> = {};
+    for await (const { task, result } of runBatch(graph, inputs, load)) output[task] = result.terminalOutput;
+    for (const cluster of ['infra', 'apps']) {
+      expect(output[`${cluster}:crds`]).toBe(`[${cluster}] crds line 1\n[${cluster}] crds line 2\n[${cluster}] crds line 3\n[${cluster}] crds done\n`);
+    }
   });
 });

@@ -10,7 +10,7 @@ import type { BundleManifest, Crd } from '../model/crd-bundle.ts';
 import { contentHash, HASH_ANNOTATION, isCrd } from '../model/crd-bundle.ts';
 import { sha256 } from '../runtime/input-hash.ts';
 import { BootstrapError } from '../runtime/errors.ts';
-import { filesUnder, inputsHash } from '../runtime/input-hash.ts';
+import { helmfileInputsHash } from '../tools/helmfile-inputs.ts';
 import { bundleDir, paths, relative } from '../runtime/workspace.ts';
 import { loadMachineWritten, YAMLException } from '../runtime/yaml.ts';
 
@@ -99,18 +99,11 @@ export async function loadBundle(cluster: string, dir = bundleDir(cluster)): Pro
 }
 
 /**
- * What a render of 00-crds reads besides the engine: every file of helmfile.d, the content of the
- * cluster's values.yaml (not its path: two clusters with the same values render alike), the
- * registry mirror and the pinned tool versions. Recorded in manifest.json; a bundle whose inputs
- * changed since is stale, and clusters with the same hash can share one render (render-share.ts).
+ * What a render of 00-crds reads besides the engine (tools/helmfile-inputs.ts). Recorded in
+ * manifest.json; a bundle whose inputs changed since is stale, and clusters with the same hash can
+ * share one render (render-share.ts).
  */
-export async function renderInputsHash(cluster: ClusterConfig): Promise<string> {
-  const values = await readFile(path.join(paths.clusters, cluster.name, 'values.yaml'), 'utf8').catch(() => '');
-  return inputsHash([...(await filesUnder(paths.helmfileDir)), paths.toolsVersions], {
-    'values.yaml': values,
-    registryMirror: JSON.stringify(cluster.registryMirror ?? null),
-  });
-}
+export const renderInputsHash = (cluster: ClusterConfig): Promise<string> => helmfileInputsHash(cluster);
 
 /** Refuses a bundle rendered from other inputs than the ones in the tree (e.g. crds run alone after a chart bump). */
 export async function checkFresh({ manifest }: Bundle, cluster: ClusterConfig): Promise<void> {

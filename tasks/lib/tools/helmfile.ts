@@ -6,6 +6,7 @@ import { BootstrapError } from '../runtime/errors.ts';
 import { duringWrite } from '../runtime/interrupt.ts';
 import type { Logger } from '../runtime/log.ts';
 import { stateFileLine } from '../runtime/template-line.ts';
+import { keptByHelmfileInputs } from './helmfile-inputs.ts';
 import { requireTool, runTool, toolShell } from './run-tool.ts';
 import { saveToolLog, tail } from '../runtime/tool-log.ts';
 import { paths, relative } from '../runtime/workspace.ts';
@@ -49,7 +50,12 @@ function helmfile(target: ClusterTarget, stateFile: string, action: string, args
   });
 }
 
-export async function listReleases(target: ClusterTarget, stateFile: string): Promise<HelmfileRelease[]> {
+/** The releases of a state file as helmfile resolves them; kept by helmfile's inputs (helmfile-inputs.ts). */
+export function listReleases(target: ClusterTarget, stateFile: string): Promise<HelmfileRelease[]> {
+  return keptByHelmfileInputs(target.cluster, stateFile, () => listReleasesNow(target, stateFile));
+}
+
+async function listReleasesNow(target: ClusterTarget, stateFile: string): Promise<HelmfileRelease[]> {
   const stdout = await helmfile(target, stateFile, 'list', ['--output', 'json'], 'fix the state file or the environment values named above');
   const releases = JSON.parse(stdout) as Array<Record<string, unknown>>;
   return releases.map((r) => ({
