@@ -2,7 +2,11 @@
 // one process, so stdout and stderr are one stream; Nx shows (and caches) each task's output from
 // the `terminalOutput` its result carries. Every write made while a task runs (its own code and
 // every promise it started, two clusters' phases side by side included) is recorded for that task
-// through AsyncLocalStorage, and still passed on to the real stream.
+// through AsyncLocalStorage instead of written: Nx prints it under the task's own header when the
+// task ends, in every output style the way it prints any task's output (stream and static in full,
+// the default collapsed unless it failed, the TUI in the task's pane) and replays it on a cache
+// hit. Written through as well, the worker's stream would show every line twice with
+// --outputStyle=stream (measured on Nx 24.0.6). Writes outside a task (the batch's own) go through.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 const current = new AsyncLocalStorage<string[]>();
@@ -15,8 +19,12 @@ export function recordTaskOutput(): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      current.getStore()?.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
-      return write(chunk, ...rest);
+      const task = current.getStore();
+      if (!task) return write(chunk, ...rest);
+      task.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
+      const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+      if (done) queueMicrotask(done);
+      return true;
     }) as typeof stream.write;
   }
 }

@@ -19,12 +19,15 @@ async function withStoredHash(kube: Kube, crd: Crd, known: string | undefined): 
   return crd;
 }
 
+/** Dry-runs in flight at once: they store nothing, so more than the four writes. */
+export const DRY_RUN_CONCURRENCY = 4;
+
 /**
  * Server-side dry-runs of every CRD to create; all failures are reported together, nothing is
  * written. Returns the hash of the spec each would be stored with.
  */
-async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string): Promise<Map<string, string>> {
-  const limit = pLimit(4);
+export async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string, concurrency = DRY_RUN_CONCURRENCY): Promise<Map<string, string>> {
+  const limit = pLimit(concurrency);
   const stored = new Map<string, string>();
   const failures = (
     await Promise.all(
