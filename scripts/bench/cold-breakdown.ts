@@ -11,10 +11,7 @@ import { listCrds } from '../../tasks/lib/cluster/kube.ts';
 import { startThrowawayApiserver, type ThrowawayApiserver } from '../../tasks/lib/cluster/throwaway-apiserver.ts';
 import { planCrds } from '../../tasks/lib/crds/crd-plan.ts';
 import { waitUntilServed } from '../../tasks/lib/crds/crd-status.ts';
-import { dryRunCreates, DRY_RUN_CONCURRENCY } from '../../tasks/lib/crds/crd-writes.ts';
-import { runWriteQueue } from '../../tasks/lib/runtime/write-queue.ts';
-import { applyCrd } from '../../tasks/lib/cluster/kube.ts';
-import { STORED_HASH_ANNOTATION } from '../../tasks/lib/model/crd-bundle.ts';
+import { applyChanges, dryRunCreates, DRY_RUN_CONCURRENCY, largestFirst } from '../../tasks/lib/crds/crd-writes.ts';
 import { bundleDir } from '../../tasks/lib/runtime/workspace.ts';
 import { withToolsOnPath } from '../../tasks/lib/tools/tools.ts';
 
@@ -47,17 +44,14 @@ export async function coldBreakdown(cluster: string): Promise<string[]> {
     const live = await listCrds(kube);
     const plan = await planCrds(kube, bundle, {}, live);
     const planned = seconds(start);
-    const creates = plan.entries.filter((e) => e.action === 'create').sort((a, b) => b.bytes - a.bytes);
+    const creates = largestFirst(plan.entries.filter((e) => e.action === 'create'));
     const byName = new Map(bundle.crds.map((crd) => [crd.metadata.name, crd]));
     start = performance.now();
     const stored = await dryRunCreates(kube, creates.map((e) => byName.get(e.name)!), cluster);
     const dryRun = seconds(start);
     start = performance.now();
-    const result = await runWriteQueue(creates, async (entry) => {
-      const crd = byName.get(entry.name)!;
-      crd.metadata.annotations = { ...crd.metadata.annotations, [STORED_HASH_ANNOTATION]: stored.get(entry.name)! };
-      await applyCrd(kube, crd);
-    });
+    // The same steps writeCrds runs one after the other, timed apart.
+    const result = await applyChanges(kube, bundle, creates, stored);
     if (result.failure) throw result.failure.error;
     const writes = seconds(start);
     start = performance.now();

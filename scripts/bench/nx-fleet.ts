@@ -6,8 +6,7 @@
 // the fleet (the render share) and is an Nx cache hit afterwards: what a shared remote cache gives
 // every CI job after the first. GNU time's CPU covers Nx and the phases, not the control planes
 // (started by this process): that is the client's share, what a real fleet pays on one CI runner.
-import { copyFile, cp, readFile, writeFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCluster } from '../../tasks/lib/model/config.ts';
 import { startThrowawayApiserver, type ThrowawayApiserver } from '../../tasks/lib/cluster/throwaway-apiserver.ts';

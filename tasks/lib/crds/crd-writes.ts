@@ -53,11 +53,29 @@ export async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string, co
   return stored;
 }
 
+/** Largest first: the API server takes longest over the largest CRDs (validation, storage, its
+ * OpenAPI model), so they start while the small ones fill the other write slots. */
+export const largestFirst = (changes: CrdPlanEntry[]): CrdPlanEntry[] => [...changes].sort((a, b) => b.bytes - a.bytes);
+
 /**
- * Applies `changes` (plan entries that are not unchanged). Largest first: the API server takes
- * longest over the largest CRDs (validation, storage, its OpenAPI model), so they start while
- * the small ones fill the other write slots.
+ * The writes themselves, in `ordered`'s order, each with the hash of the spec the API server
+ * stores: from the plan (updates) or from `created`, the dry-run of the creates.
  */
+export function applyChanges(
+  kube: Kube,
+  bundle: Bundle,
+  ordered: CrdPlanEntry[],
+  created: Map<string, string>,
+  onWritten: (entry: CrdPlanEntry) => void = () => undefined,
+): Promise<QueueResult<CrdPlanEntry>> {
+  const byName = new Map(bundle.crds.map((crd) => [crd.metadata.name, crd]));
+  return runWriteQueue(ordered, async (entry) => {
+    await applyCrd(kube, await withStoredHash(kube, byName.get(entry.name)!, entry.storedSha256 ?? created.get(entry.name)));
+    onWritten(entry);
+  });
+}
+
+/** Applies `changes` (plan entries that are not unchanged), largest first, creates dry-run before the first write. */
 export async function writeCrds(
   kube: Kube,
   bundle: Bundle,
@@ -66,12 +84,9 @@ export async function writeCrds(
   onWritten: (entry: CrdPlanEntry) => void = () => undefined,
 ): Promise<QueueResult<CrdPlanEntry>> {
   const byName = new Map(bundle.crds.map((crd) => [crd.metadata.name, crd]));
-  const ordered = [...changes].sort((a, b) => b.bytes - a.bytes);
+  const ordered = largestFirst(changes);
   // Updates were dry-run by the plan; creates are dry-run here: every write is known to pass
   // before the first one is made, so an invalid CRD leaves the cluster as it was.
   const created = await dryRunCreates(kube, ordered.filter((e) => e.action === 'create').map((e) => byName.get(e.name)!), cluster);
-  return runWriteQueue(ordered, async (entry) => {
-    await applyCrd(kube, await withStoredHash(kube, byName.get(entry.name)!, entry.storedSha256 ?? created.get(entry.name)));
-    onWritten(entry);
-  });
+  return applyChanges(kube, bundle, ordered, created, onWritten);
 }
