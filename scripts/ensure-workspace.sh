@@ -2,7 +2,8 @@
 # Installs everything the workspace needs, and is fast when it is already there:
 #   1. Debian's docker-registry (the sandbox's chart registry),
 #   2. the npm packages, including Node 24 (the `node` devDependency),
-#   3. the pinned tools built from the Go module proxy (scripts/build-tools.sh, cached by version).
+#   3. @kubernetes/client-node bundled into one file, for the phases' start-up (scripts/bundle-kube-client.ts),
+#   4. the pinned tools built from the Go module proxy (scripts/build-tools.sh, cached by version).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -23,5 +24,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "ensure-workspace: npm ci ..." >&2
   npm ci --no-audit --no-fund >&2
 fi
+
+node_modules/.bin/node scripts/bundle-kube-client.ts
 
 bash scripts/build-tools.sh

@@ -2,9 +2,9 @@
 // Adding a cluster is adding a folder. A broken cluster.yaml fails that cluster's targets only.
 import path from 'node:path';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from 'nx/src/devkit-exports.js';
-import { CLUSTER_NAME } from './lib/model/config.ts';
+import { CLUSTER_NAME } from './lib/model/cluster-name.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
-import { GITOPS_ROOT_ENV } from './lib/gitops/gitops-digest.ts';
+import { GITOPS_ROOT_ENV } from './lib/runtime/workspace.ts';
 
 export const name = 'cluster-bootstrap';
 

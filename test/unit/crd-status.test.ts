@@ -1,10 +1,9 @@
 // E8: a CRD is ready only when Established, NamesAccepted and served by discovery. The API is
 // faked here (pure logic); the e2e suite runs the same code against real API servers.
 import { describe, expect, it } from 'vitest';
-import { ApiException } from '@kubernetes/client-node';
 import type { Crd } from '../../tasks/lib/model/crd-bundle.ts';
 import { crdServingStates } from '../../tasks/lib/crds/crd-status.ts';
-import type { Kube } from '../../tasks/lib/cluster/kube.ts';
+import { ApiException, type Kube } from '../../tasks/lib/cluster/kube.ts';
 
 const crd = (plural: string, versions = ['v1']): Crd => ({
   apiVersion: 'apiextensions.k8s.io/v1',

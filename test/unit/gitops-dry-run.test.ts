@@ -1,8 +1,7 @@
-import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { dryRunFirstLayer, firstLayerObjects } from '../../tasks/lib/gitops/gitops-dry-run.ts';
 import type { FluxKustomization, FluxTree } from '../../tasks/lib/gitops/flux-tree.ts';
-import type { Kube } from '../../tasks/lib/cluster/kube.ts';
+import { ApiException, type Kube } from '../../tasks/lib/cluster/kube.ts';
 
 const webhookDown = () =>
   new ApiException(500, 'Internal error', JSON.stringify({ message: 'Internal error occurred: failed calling webhook "webhook.cert-manager.io": dial tcp 127.64.0.9:443: connect: connection refused' }), {});

@@ -1,11 +1,10 @@
 // The error shape for API failures, the "would this change anything" comparison, and the
 // identity guard, against fakes (pure logic; the e2e suite runs them against real API servers).
 import { describe, expect, it } from 'vitest';
-import { ApiException } from '@kubernetes/client-node';
 import { wouldChange } from '../../tasks/lib/cluster/apply.ts';
 import type { ClusterConfig } from '../../tasks/lib/model/config.ts';
 import { guardIdentity } from '../../tasks/lib/cluster/identity.ts';
-import { apiError, type Kube } from '../../tasks/lib/cluster/kube.ts';
+import { ApiException, apiError, type Kube } from '../../tasks/lib/cluster/kube.ts';
 
 describe('apiError', () => {
   it('keeps the server message and code, never the raw exception dump', () => {

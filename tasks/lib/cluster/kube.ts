@@ -1,23 +1,25 @@
 // The one door to the Kubernetes API: a named context from an explicit kubeconfig,
 // server-side apply with a fixed field manager, reads that treat 404 as "not there",
 // and errors that name the resource instead of dumping a raw API exception.
-import {
-  ApiException,
+import type {
   ApiextensionsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
-  PatchStrategy,
   Watch,
-  loadAllYaml,
-  setHeaderOptions,
-  type KubernetesObject,
+  ApiException as ClientApiException,
+  KubernetesObject,
 } from '@kubernetes/client-node';
+import { kubeClient } from './kube-client.ts';
 import https from 'node:https';
 import type { Crd, LiveCrd } from '../model/crd-bundle.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { duringWrite, pause } from '../runtime/interrupt.ts';
+
+/** The client's API error (the bundled class when the bundle is loaded: instanceof needs this one). */
+export const ApiException = kubeClient.ApiException;
+export type ApiException<T> = ClientApiException<T>;
 
 /** Every write of this tool is owned by this field manager, so reruns and drift are attributable. */
 export const FIELD_MANAGER = 'cluster-bootstrap';
@@ -47,7 +49,7 @@ export interface Kube {
 }
 
 export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
-  const config = new KubeConfig();
+  const config = new kubeClient.KubeConfig();
   const source = kubeconfigPath ?? '$KUBECONFIG or ~/.kube/config';
   try {
     if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
@@ -76,11 +78,11 @@ export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
   return {
     context,
     server,
-    core: config.makeApiClient(CoreV1Api),
-    apiextensions: config.makeApiClient(ApiextensionsV1Api),
-    customObjects: config.makeApiClient(CustomObjectsApi),
-    objects: KubernetesObjectApi.makeApiClient(config),
-    watch: new Watch(config),
+    core: config.makeApiClient(kubeClient.CoreV1Api),
+    apiextensions: config.makeApiClient(kubeClient.ApiextensionsV1Api),
+    customObjects: config.makeApiClient(kubeClient.CustomObjectsApi),
+    objects: kubeClient.KubernetesObjectApi.makeApiClient(config),
+    watch: new kubeClient.Watch(config),
     getJson: (apiPath) => getJson(config, `${server.replace(/\/$/, '')}${apiPath}`),
   };
 }
@@ -132,7 +134,7 @@ export async function serverSideApply<T extends KubernetesObject>(
         fieldManager,
         // Take over fields another manager (e.g. Helm, kubectl) set, as a migration requires.
         true,
-        PatchStrategy.ServerSideApply,
+        kubeClient.PatchStrategy.ServerSideApply,
       );
     // A real write finishes even after the first SIGINT/SIGTERM (interrupt.ts).
     return await (dryRun ? apply() : duringWrite(apply));
@@ -156,7 +158,7 @@ function groupNotServed(cause: unknown, object: KubernetesObject): Error | undef
 // x_kubernetes_*, client-node #2962), and building them for a 4 MB bundle, and converting them
 // back for every comparison, cost time and a second copy of every schema on each run.
 const CRD_RESOURCE = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' } as const;
-const APPLY_CONTENT_TYPE = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const APPLY_CONTENT_TYPE = kubeClient.setHeaderOptions('Content-Type', kubeClient.PatchStrategy.ServerSideApply);
 
 /** Server-side apply of one CRD, as it is on the wire; returns the object the API server stored (or would). */
 export async function applyCrd(kube: Kube, crd: Crd, { dryRun = false, fieldManager = FIELD_MANAGER }: ApplyOptions = {}): Promise<LiveCrd> {
@@ -215,7 +217,7 @@ export async function watchCrds(kube: Kube): Promise<{ live: Map<string, CrdStat
  * so objects go through the client's own loader first.
  */
 export function toClientObject<T extends KubernetesObject>(object: T): T {
-  const [loaded] = loadAllYaml(JSON.stringify(object));
+  const [loaded] = kubeClient.loadAllYaml(JSON.stringify(object));
   return loaded as T;
 }
 

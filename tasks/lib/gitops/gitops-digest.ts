@@ -6,10 +6,9 @@
 import path from 'node:path';
 import { loadCluster } from '../model/config.ts';
 import { filesUnder, inputsHash } from '../runtime/input-hash.ts';
-import { workspaceRoot } from '../runtime/workspace.ts';
+import { GITOPS_ROOT_ENV, workspaceRoot } from '../runtime/workspace.ts';
 
-/** The environment variable that points the audit at a tree outside the workspace (through Nx too). */
-export const GITOPS_ROOT_ENV = 'BOOTSTRAP_GITOPS_ROOT';
+export { GITOPS_ROOT_ENV };
 
 /** Absolute roots a tree is read from beyond the workspace's own gitops folders. */
 export function externalRoots(sources: Record<string, string>, env: NodeJS.ProcessEnv = process.env): string[] {

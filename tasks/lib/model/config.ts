@@ -10,8 +10,7 @@ import { BootstrapError } from '../runtime/errors.ts';
 import { clusterDir, paths, relative } from '../runtime/workspace.ts';
 import { parseHandWrittenDocument } from '../runtime/yaml.ts';
 
-/** A cluster is a folder under clusters/; its name reaches command lines, so it is kept plain. */
-export const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
+export { CLUSTER_NAME } from './cluster-name.ts';
 
 const secretSource = z.union([
   z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),

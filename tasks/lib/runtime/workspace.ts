@@ -21,6 +21,9 @@ export const paths = {
   logs: path.join(workspaceRoot, '.logs'),
 };
 
+/** The environment variable that points the audit at a GitOps tree outside the workspace (through Nx too). */
+export const GITOPS_ROOT_ENV = 'BOOTSTRAP_GITOPS_ROOT';
+
 export function clusterDir(cluster: string): string {
   return path.join(paths.clusters, cluster);
 }
