@@ -28,7 +28,7 @@ async function noopAgainstFirstRun(names: string[]): Promise<string> {
   const clusters = await Promise.all(names.map((n) => loadCluster(n)));
   if (clusters.some((c) => !c.sandbox)) throw new Error('the no-op line recreates the clusters: sandbox clusters only');
   const { env } = withThrowawaySecrets(clusters, { ...process.env, NX_DAEMON: 'false' });
-  const bootstrap = (flags: string) => `npx nx run-many -t bootstrap -p ${names.join(',')} --outputStyle=stream ${flags} >/dev/null 2>&1`;
+  const bootstrap = (flags: string) => `nx run-many -t bootstrap -p ${names.join(',')} --outputStyle=stream ${flags} >/dev/null 2>&1`;
   await $({ quiet: true, cwd: workspaceRoot })`node scripts/sandbox.ts up --recreate`;
   const first = await measure(bootstrap('--skip-nx-cache'), env);
   // Side by side, alternating: a process per phase (the default) and Nx's batch mode (one process).

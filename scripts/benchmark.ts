@@ -26,7 +26,7 @@ import { loadCluster } from '../tasks/lib/model/config.ts';
 import { connect } from '../tasks/lib/cluster/kube.ts';
 import { parseManifests } from '../tasks/lib/runtime/manifests.ts';
 import { loadMachineWritten, parseHandWrittenDocuments } from '../tasks/lib/runtime/yaml.ts';
-import { withToolsOnPath } from '../tasks/lib/tools/tools.ts';
+import { withToolsOnPath } from '../tasks/lib/tools/tool-identity.ts';
 import { bundleDir } from '../tasks/lib/runtime/workspace.ts';
 import { benchmarkAudit } from './benchmark-audit.ts';
 import { benchmarkFleet } from './benchmark-fleet.ts';

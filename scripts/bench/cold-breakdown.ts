@@ -13,7 +13,7 @@ import { planCrds } from '../../tasks/lib/crds/crd-plan.ts';
 import { waitUntilServed } from '../../tasks/lib/crds/crd-status.ts';
 import { applyChanges, dryRunCreates, DRY_RUN_CONCURRENCY, largestFirst } from '../../tasks/lib/crds/crd-writes.ts';
 import { bundleDir } from '../../tasks/lib/runtime/workspace.ts';
-import { withToolsOnPath } from '../../tasks/lib/tools/tools.ts';
+import { withToolsOnPath } from '../../tasks/lib/tools/tool-identity.ts';
 
 async function inPlane<T>(body: (plane: ThrowawayApiserver) => Promise<T>): Promise<T> {
   const plane = await startThrowawayApiserver(120_000);

@@ -52,7 +52,7 @@ export async function nxFleet(templateName: string, sizes: number[], parallels: 
       }
     };
     const runMany = (target: string, count: number, flags: string) =>
-      `npx nx run-many -t ${target} -p ${Array.from({ length: count }, (_, i) => fleetName(i)).join(',')} --outputStyle=stream ${flags} >/dev/null 2>&1`;
+      `nx run-many -t ${target} -p ${Array.from({ length: count }, (_, i) => fleetName(i)).join(',')} --outputStyle=stream ${flags} >/dev/null 2>&1`;
 
     // The fleet's one render (the render share), then a cache hit for every run below.
     const warm = await startThrowawayApiserver();

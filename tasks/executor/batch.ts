@@ -11,7 +11,7 @@ import type { Target } from '../lib/runner/task.ts';
 import { watchInterrupts } from '../lib/runtime/interrupt.ts';
 import { PHASE_ENV } from '../lib/runtime/phase-process.ts';
 import { workspaceRoot } from '../lib/runtime/workspace.ts';
-import { withToolsOnPath } from '../lib/tools/tools.ts';
+import { withToolsOnPath } from '../lib/tools/tool-identity.ts';
 import type { PhaseOptions } from './phase.ts';
 import { captured, recordTaskOutput } from './task-output.ts';
 

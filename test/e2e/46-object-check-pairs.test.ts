@@ -7,7 +7,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Crd } from '../../tasks/lib/model/crd-bundle.ts';
 import { checkObjects } from '../../tasks/lib/crds/object-check.ts';
-import { withToolsOnPath } from '../../tasks/lib/tools/tools.ts';
+import { withToolsOnPath } from '../../tasks/lib/tools/tool-identity.ts';
 import { parseValue } from '../../tasks/lib/runtime/yaml.ts';
 
 withToolsOnPath();

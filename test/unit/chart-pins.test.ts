@@ -9,7 +9,7 @@ import { loadCluster } from '../../tasks/lib/model/config.ts';
 import { AggregateBootstrapError, BootstrapError } from '../../tasks/lib/runtime/errors.ts';
 import { paths, relative, workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { assertOnePinPerChart, pinConflicts, upstreamChart, versionLine, type ChartPin } from '../../tasks/lib/tools/chart-pins.ts';
-import { withToolsOnPath } from '../../tasks/lib/tools/tools.ts';
+import { withToolsOnPath } from '../../tasks/lib/tools/tool-identity.ts';
 
 const pin = (over: Partial<ChartPin>): ChartPin => ({ release: 'cert-manager', chart: 'quay.io/jetstack/charts/cert-manager', version: 'v1.21.1', file: 'helmfile.d/00-crds.yaml.gotmpl', line: 32, ...over });
 

@@ -14,7 +14,7 @@ import { loadCluster, parseClusterYaml } from '../../tasks/lib/model/config.ts';
 import type { Crd } from '../../tasks/lib/model/crd-bundle.ts';
 import { KUBERNETES_MINORS } from '../../tasks/lib/model/kubernetes-versions.ts';
 import { kubeVersionRefusal } from '../../tasks/lib/tools/chart-kube-version.ts';
-import { withToolsOnPath } from '../../tasks/lib/tools/tools.ts';
+import { withToolsOnPath } from '../../tasks/lib/tools/tool-identity.ts';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 const listsDir = path.join(workspaceRoot, 'tasks/lib/gitops/builtin-kinds');

@@ -13,7 +13,7 @@ import { guardIdentity } from '../cluster/identity.ts';
 import { endChildren } from '../runtime/children.ts';
 import { interruption, watchInterrupts } from '../runtime/interrupt.ts';
 import { acquireLease, type LeaseHold } from '../cluster/lease.ts';
-import { withToolsOnPath } from '../tools/tools.ts';
+import { withToolsOnPath } from '../tools/tool-identity.ts';
 
 /** Parsed options: --cluster and every option of the table (tasks/lib/runner/options.ts). */
 export type TaskOptions = { cluster: string } & { [K in OptionName]: z.output<(typeof OPTIONS)[K]['schema']> };

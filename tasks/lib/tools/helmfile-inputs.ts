@@ -2,10 +2,11 @@
 // of the cluster's values.yaml (not its path: two clusters with the same values render alike),
 // the registry mirror and the pinned tool versions. The render's manifest records this hash
 // (bundle-files.ts), and the release list below is kept by it.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterConfig } from '../model/config.ts';
-import { filesUnder, inputsHash, sha256 } from '../runtime/input-hash.ts';
+import { filesUnder, inputsHash } from '../runtime/input-hash.ts';
+import { keptByKey } from '../runtime/kept.ts';
 import { paths, relative } from '../runtime/workspace.ts';
 
 /** `helmfileDir`: another helmfile.d (a copy, as tests and pr-check use), read with its own clusters/. */
@@ -24,15 +25,5 @@ export async function helmfileInputsHash(cluster: ClusterConfig, helmfileDir = p
  * files of the state file's own helmfile.d, the cluster's values beside it, mirror, tool pins.
  */
 export async function keptByHelmfileInputs<T>(cluster: ClusterConfig, stateFile: string, compute: () => Promise<T>): Promise<T> {
-  const key = sha256(`${cluster.name}\0${relative(stateFile)}\0${await helmfileInputsHash(cluster, path.dirname(stateFile))}`);
-  const file = path.join(paths.dist, '.helmfile-list', `${key}.json`);
-  const kept = await readFile(file, 'utf8').then((text) => JSON.parse(text) as T, () => undefined);
-  if (kept !== undefined) return kept;
-  const value = await compute();
-  await mkdir(path.dirname(file), { recursive: true });
-  // Written whole, then renamed: a reader never sees half a file (two clusters run side by side).
-  const partial = `${file}.${process.pid}.partial`;
-  await writeFile(partial, JSON.stringify(value));
-  await rename(partial, file);
-  return value;
+  return keptByKey('.helmfile-list', `${cluster.name}\0${relative(stateFile)}\0${await helmfileInputsHash(cluster, path.dirname(stateFile))}`, compute);
 }

@@ -1,17 +1,8 @@
 // The external tools (helm, helmfile) behind a version check with install hints.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { BootstrapError } from '../runtime/errors.ts';
 import { requireTool, toolShell } from './run-tool.ts';
-import { paths } from '../runtime/workspace.ts';
-
-/** Puts the workspace's built tools (scripts/build-tools.sh) first on PATH, when present. */
-export function withToolsOnPath(env: NodeJS.ProcessEnv = process.env): void {
-  const current = env['PATH'] ?? '';
-  if (existsSync(paths.toolsBin) && !current.split(path.delimiter).includes(paths.toolsBin)) {
-    env['PATH'] = `${paths.toolsBin}${path.delimiter}${current}`;
-  }
-}
+import { keptByKey } from '../runtime/kept.ts';
+import { toolIdentity } from './tool-identity.ts';
 
 export interface ToolVersion {
   tool: string;
@@ -64,8 +55,13 @@ async function versionOutput(tool: string, args: string[]): Promise<string> {
   return `${result.stdout}${result.stderr}`;
 }
 
+/**
+ * helm and helmfile, each at a supported version. Asked once per binary: the versions are kept in
+ * dist/.tool-versions under the binaries' identity (path, size, mtime), so a replaced binary is asked again.
+ */
 export async function checkTools(): Promise<ToolVersion[]> {
-  const helm = checkHelmVersion(await versionOutput('helm', ['version', '--template', '{{.Version}}']));
-  const helmfile = checkHelmfileVersion(await versionOutput('helmfile', ['--version']));
-  return [helm, helmfile];
+  return keptByKey('.tool-versions', toolIdentity(), async () => {
+    const [helm, helmfile] = await Promise.all([versionOutput('helm', ['version', '--template', '{{.Version}}']), versionOutput('helmfile', ['--version'])]);
+    return [checkHelmVersion(helm), checkHelmfileVersion(helmfile)];
+  });
 }
