@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
-import { GITOPS_ROOT_ENV } from './lib/gitops/gitops-digest.ts';
+import { GITOPS_ROOT_ENV } from './lib/runtime/workspace.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
 import { rehearse, type BootstrapRelease, type Finding, type Rehearsal } from './lib/gitops/flux-rehearsal.ts';
 import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';

@@ -10,7 +10,7 @@ import { featuresAbove, type FeatureUse } from './lib/crds/crd-kube-features.ts'
 import { builtinGroups, builtinKindsOf } from './lib/gitops/builtin-kinds.ts';
 import { helmfileChartUses, judgeCharts, treeChartUses, type ChartVerdict } from './lib/gitops/chart-kube-versions.ts';
 import { readClusterTree } from './lib/gitops/cluster-tree.ts';
-import { GITOPS_ROOT_ENV } from './lib/gitops/gitops-digest.ts';
+import { GITOPS_ROOT_ENV } from './lib/runtime/workspace.ts';
 import { helmReleasesOf } from './lib/gitops/helmrelease-crds.ts';
 import { unservedApis, type UnservedApi } from './lib/gitops/unserved-apis.ts';
 import { isCrd, type Crd } from './lib/model/crd-bundle.ts';

@@ -2,13 +2,14 @@
 // Flux's library (a few seconds), or read back from the gitops-tree target's cached output when
 // its inputs are unchanged.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterConfig } from '../model/config.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { readFluxTree, type FluxTree } from './flux-tree.ts';
 import { filesUnder, inputsHash } from '../runtime/input-hash.ts';
 import { gitopsTreeFile, paths, relative, workspaceRoot } from '../runtime/workspace.ts';
+import { writeWhole } from '../runtime/write-whole.ts';
 
 /** The GitOps tree this cluster reconciles, read as Flux does (--gitops-root overrides its root). */
 export async function readClusterTree(cluster: ClusterConfig, gitopsRoot?: string): Promise<FluxTree> {
@@ -58,10 +59,7 @@ async function treeInputsHash(cluster: ClusterConfig): Promise<string> {
 /** gitops-tree: builds the tree and writes it with the hash of its inputs. */
 export async function writeBuiltTree(cluster: ClusterConfig): Promise<FluxTree> {
   const [tree, inputsSha256] = await Promise.all([readClusterTree(cluster), treeInputsHash(cluster)]);
-  const file = gitopsTreeFile(cluster.name);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(`${file}.${process.pid}`, JSON.stringify({ inputsSha256, tree }));
-  await rename(`${file}.${process.pid}`, file);
+  await writeWhole(gitopsTreeFile(cluster.name), JSON.stringify({ inputsSha256, tree }));
   return tree;
 }
 

@@ -8,8 +8,6 @@ import { loadCluster } from '../model/config.ts';
 import { filesUnder, inputsHash } from '../runtime/input-hash.ts';
 import { GITOPS_ROOT_ENV, workspaceRoot } from '../runtime/workspace.ts';
 
-export { GITOPS_ROOT_ENV };
-
 /** Absolute roots a tree is read from beyond the workspace's own gitops folders. */
 export function externalRoots(sources: Record<string, string>, env: NodeJS.ProcessEnv = process.env): string[] {
   const roots = [env[GITOPS_ROOT_ENV], ...Object.values(sources)].filter((r): r is string => !!r);

@@ -10,8 +10,6 @@ import { BootstrapError } from '../runtime/errors.ts';
 import { clusterDir, paths, relative } from '../runtime/workspace.ts';
 import { parseHandWrittenDocument } from '../runtime/yaml.ts';
 
-export { CLUSTER_NAME } from './cluster-name.ts';
-
 const secretSource = z.union([
   z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
   z.strictObject({ op: z.string().startsWith('op://', 'must be a 1Password reference like op://vault/item/field') }),

@@ -3,7 +3,8 @@
 import { appendFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { CLUSTER_NAME, loadCluster, type ClusterConfig } from '../model/config.ts';
+import { CLUSTER_NAME } from '../model/cluster-name.ts';
+import { loadCluster, type ClusterConfig } from '../model/config.ts';
 import { AggregateBootstrapError, BootstrapError } from '../runtime/errors.ts';
 import { connect, type Kube } from '../cluster/kube.ts';
 import { createLogger, type Logger } from '../runtime/log.ts';

@@ -2,8 +2,7 @@
 // without starting them. It is the `tools` Nx runtime input of the cached targets (tasks/tool-identity.ts)
 // and the key under which checkTools keeps the versions it checked: starting helm and helmfile to
 // ask costs about 0.4 s, a stat a millisecond. Light on purpose: Nx runs it on every hash.
-import { realpathSync, statSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveTool } from '../runtime/children.ts';
 import { paths } from '../runtime/workspace.ts';
