@@ -14,8 +14,6 @@ export const name = 'cluster-bootstrap';
 const phase = (script: string, cluster: string, description: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration => ({
   executor: './tasks/executor:phase',
   options: { script, cluster },
-  // Side-effecting phases are never served from the cache: a rebuilt cluster with the same
-  // inputs would be skipped. They are made cheap to rerun instead.
   cache: false,
   metadata: { description, technologies: ['kubernetes'] },
   ...extra,
@@ -27,10 +25,19 @@ const phase = (script: string, cluster: string, description: string, extra: Part
  */
 const externalTree = (cluster: string) => [{ env: GITOPS_ROOT_ENV }, { runtime: `NODE_COMPILE_CACHE=${PHASE_ENV.NODE_COMPILE_CACHE} node tasks/lib/gitops/gitops-digest.ts ${cluster}` }];
 
+/**
+ * The phases that write (and verify) are served from the cache only while the cluster is exactly
+ * as the phase left it: the live state's tokens (tasks/live-state.ts) are part of their hash, and
+ * each phase's inputs include those of the phases before it, so a phase that runs again makes
+ * every phase after it run too.
+ */
+const liveState = (cluster: string) => ({ runtime: `NODE_COMPILE_CACHE=${PHASE_ENV.NODE_COMPILE_CACHE} node tasks/live-state.ts ${cluster}` });
+
 function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
   return {
     prereqs: phase('prereqs', cluster, 'Preflight (tools, context, identity guard), then apply namespaces and secrets', {
-      inputs: ['cluster'],
+      cache: true,
+      inputs: ['cluster', 'engine', 'tools', liveState(cluster)],
     }),
     'render-crds': phase('render-crds', cluster, 'Render every CRD of helmfile.d/00-crds into a bundle and manifest (cached)', {
       cache: true,
@@ -39,14 +46,15 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
     }),
     crds: phase('crds', cluster, 'Server-side apply the CRD bundle, wait until every CRD is Established and served', {
       dependsOn: ['prereqs', 'render-crds'],
-      // Not cached, so the bundle (render-crds' output) is not an input: Nx hashes a task with
-      // dependentTasksOutputFiles only after prereqs ends, which splits a --batch run into two
-      // processes (about 0.6 s more).
-      inputs: ['cluster', 'engine'],
+      cache: true,
+      // The bundle is in the live state's digest, not a dependentTasksOutputFiles input: Nx hashes
+      // such a task only after prereqs ends, which splits a --batch run into two processes.
+      inputs: ['charts', 'cluster', 'engine', 'tools', liveState(cluster), { env: 'BOOTSTRAP_ALLOW_BREAKING' }],
     }),
     core: phase('core', cluster, 'helmfile sync of helmfile.d/01-core with each chart’s CRD installation off', {
       dependsOn: ['crds'],
-      inputs: ['charts', 'cluster', 'engine'],
+      cache: true,
+      inputs: ['charts', 'cluster', 'engine', 'tools', liveState(cluster), { env: 'BOOTSTRAP_ALLOW_BREAKING' }],
     }),
     'gitops-tree': phase('gitops-tree', cluster, 'Build the GitOps tree as Flux builds it, for verify (cached)', {
       cache: true,
@@ -55,8 +63,8 @@ function clusterTargets(cluster: string): Record<string, TargetConfiguration> {
     }),
     verify: phase('verify', cluster, 'Check CRDs, releases, workloads, conditions and a dry-run of the built first GitOps layer', {
       dependsOn: ['core', 'gitops-tree'],
-      // Not cached, so no 'tools' (a runtime input: one more process on every Nx run that hashes it).
-      inputs: ['cluster', 'engine', 'gitops'],
+      cache: true,
+      inputs: ['charts', 'cluster', 'engine', 'tools', 'gitops', ...externalTree(cluster), liveState(cluster), { env: 'BOOTSTRAP_ALLOW_BREAKING' }],
     }),
     plan: phase('plan', cluster, 'Read-only plan of the crds phase: create / update / unchanged / breaking per CRD', {
       dependsOn: ['render-crds'],

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { enableCompileCache } from 'node:module';
 import type { Target } from '../lib/runner/task.ts';
 import { watchInterrupts } from '../lib/runtime/interrupt.ts';
-import { PHASE_ENV } from '../lib/runtime/phase-process.ts';
+import { LIVE_PROOF_ENV, PHASE_ENV } from '../lib/runtime/phase-process.ts';
 import { workspaceRoot } from '../lib/runtime/workspace.ts';
 import { withToolsOnPath } from '../lib/tools/tool-identity.ts';
 import type { PhaseOptions } from './phase.ts';
@@ -37,6 +37,7 @@ export default function batch(graph: TaskGraph, inputs: Record<string, PhaseOpti
   // What a phase process gets from runCommand and phase-process.ts, once for the whole batch.
   enableCompileCache(path.join(workspaceRoot, PHASE_ENV.NODE_COMPILE_CACHE));
   withToolsOnPath();
+  process.env[LIVE_PROOF_ENV] = '1';
   watchInterrupts({ deferWrites: true });
   recordTaskOutput();
   return runBatch(graph, inputs, targetOf);

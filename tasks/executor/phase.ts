@@ -3,7 +3,7 @@
 // Nx sends is passed on, so the phase can finish a write in flight and say where it stopped.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { PHASE_ENV, PHASE_NODE_FLAGS } from '../lib/runtime/phase-process.ts';
+import { LIVE_PROOF_ENV, PHASE_ENV, PHASE_NODE_FLAGS } from '../lib/runtime/phase-process.ts';
 import { workspaceRoot } from '../lib/runtime/workspace.ts';
 
 export interface PhaseOptions {
@@ -14,7 +14,7 @@ export interface PhaseOptions {
 
 export default async function phase(options: PhaseOptions): Promise<{ success: boolean }> {
   const argv = [...PHASE_NODE_FLAGS.split(' '), `tasks/${options.script}.ts`, '--cluster', options.cluster, ...(options.args ?? [])];
-  const child = spawn('node', argv, { cwd: workspaceRoot, env: { ...process.env, ...PHASE_ENV }, stdio: 'inherit' });
+  const child = spawn('node', argv, { cwd: workspaceRoot, env: { ...process.env, ...PHASE_ENV, [LIVE_PROOF_ENV]: '1' }, stdio: 'inherit' });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

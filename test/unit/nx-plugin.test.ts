@@ -52,11 +52,18 @@ describe('nx plugin', () => {
     for (const target of Object.values(targets) as any[]) expect(target.metadata.description.length).toBeGreaterThan(20);
   });
 
-  it('caches only the pure targets (render, the built GitOps tree, audit), never the ones that change a cluster', async () => {
+  it('caches the pure targets, and the bootstrap phases only under the live state of the cluster, which includes every input of the phases before', async () => {
     const result = await inferOne('clusters/edge/cluster.yaml');
     const targets = result.projects['clusters/edge'].targets;
     const cached = Object.entries(targets).filter(([, t]: [string, any]) => t.cache).map(([n]) => n);
-    expect(cached).toEqual(['render-crds', 'gitops-tree', 'audit']);
+    expect(cached).toEqual(['prereqs', 'render-crds', 'crds', 'core', 'gitops-tree', 'verify', 'audit']);
+    const live = { runtime: 'NODE_COMPILE_CACHE=.nx/node-compile-cache node tasks/live-state.ts edge' };
+    const chain = ['prereqs', 'crds', 'core', 'verify'];
+    for (const [i, phase] of chain.entries()) {
+      expect(targets[phase].inputs, phase).toContainEqual(live);
+      for (const earlier of chain.slice(0, i)) for (const input of targets[earlier].inputs) expect(targets[phase].inputs, `${phase} has ${JSON.stringify(input)} of ${earlier}`).toContainEqual(input);
+    }
+    for (const input of targets['render-crds'].inputs) expect(targets.crds.inputs).toContainEqual(input === 'clusterValues' ? 'cluster' : input);
     expect(targets['gitops-tree'].outputs).toEqual(['{workspaceRoot}/dist/gitops/edge']);
     expect(targets['render-crds'].outputs).toEqual(['{workspaceRoot}/dist/crds/edge']);
     expect(targets['render-crds'].inputs).toEqual(['charts', 'clusterValues', 'engine', 'tools']);

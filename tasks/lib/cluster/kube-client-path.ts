@@ -6,8 +6,11 @@ import { workspaceRoot } from '../runtime/workspace.ts';
 
 const packageJson = path.join(workspaceRoot, 'node_modules', '@kubernetes', 'client-node', 'package.json');
 
-/** The version is in the name, so a bumped client is never served an old bundle. */
-export function kubeClientBundlePath(): string {
+/**
+ * The version is in the name, so a bumped client is never served an old bundle. 'client': the
+ * whole package; 'config': its KubeConfig alone (kube-config.ts).
+ */
+export function kubeClientBundlePath(part: 'client' | 'config' = 'client'): string {
   const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
-  return path.join(workspaceRoot, 'node_modules', '.cache', 'cluster-bootstrap', `kube-client-${version}.mjs`);
+  return path.join(workspaceRoot, 'node_modules', '.cache', 'cluster-bootstrap', `kube-${part}-${version}.mjs`);
 }

@@ -5,14 +5,13 @@ import type {
   ApiextensionsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
   KubernetesObjectApi,
   Watch,
   ApiException as ClientApiException,
   KubernetesObject,
 } from '@kubernetes/client-node';
 import { kubeClient } from './kube-client.ts';
-import https from 'node:https';
+import { jsonGetter, openKubeConfig, type ApiReader, type KubeTarget } from './api-reader.ts';
 import type { Crd, LiveCrd } from '../model/crd-bundle.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { duringWrite, pause } from '../runtime/interrupt.ts';
@@ -29,83 +28,28 @@ export const FIELD_MANAGER = 'cluster-bootstrap';
  */
 export const KEEP_FIELD_MANAGER = 'cluster-bootstrap-keep';
 
-export interface KubeTarget {
-  /** Absolute kubeconfig path; undefined means $KUBECONFIG or ~/.kube/config. */
-  kubeconfigPath: string | undefined;
-  context: string;
-}
+export type { KubeTarget };
 
-export interface Kube {
-  context: string;
-  /** The API server URL behind the context. */
-  server: string;
+export interface Kube extends ApiReader {
   core: CoreV1Api;
   apiextensions: ApiextensionsV1Api;
   customObjects: CustomObjectsApi;
   objects: KubernetesObjectApi;
   watch: Watch;
-  /** GET of a raw API path (e.g. /openapi/v3), parsed as JSON; rejects on a status other than 200. */
-  getJson(apiPath: string): Promise<unknown>;
 }
 
-export function connect({ kubeconfigPath, context }: KubeTarget): Kube {
-  const config = new kubeClient.KubeConfig();
-  const source = kubeconfigPath ?? '$KUBECONFIG or ~/.kube/config';
-  try {
-    if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
-    else config.loadFromDefault();
-  } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-    throw new BootstrapError({
-      subject: `kubeconfig ${source}`,
-      problem: `cannot be read: ${reason}`,
-      fix: 'check the kubeconfig path in cluster.yaml (or $KUBECONFIG); for the sandbox run `npm run sandbox -- up`',
-      cause,
-    });
-  }
-  // setCurrentContext does not validate the name: check it ourselves before any client is made.
-  const contextObject = config.getContextObject(context);
-  if (!contextObject) {
-    const known = config.getContexts().map((c) => c.name);
-    throw new BootstrapError({
-      subject: `context "${context}"`,
-      problem: `not found in kubeconfig ${source}`,
-      fix: known.length ? `use one of: ${known.join(', ')}` : 'the kubeconfig has no contexts',
-    });
-  }
-  config.setCurrentContext(context);
-  const server = config.getCluster(contextObject.cluster)?.server ?? '';
+export function connect(target: KubeTarget): Kube {
+  const { config, server } = openKubeConfig(kubeClient.KubeConfig, target);
   return {
-    context,
+    context: target.context,
     server,
     core: config.makeApiClient(kubeClient.CoreV1Api),
     apiextensions: config.makeApiClient(kubeClient.ApiextensionsV1Api),
     customObjects: config.makeApiClient(kubeClient.CustomObjectsApi),
     objects: kubeClient.KubernetesObjectApi.makeApiClient(config),
     watch: new kubeClient.Watch(config),
-    getJson: (apiPath) => getJson(config, `${server.replace(/\/$/, '')}${apiPath}`),
+    getJson: jsonGetter(config, server),
   };
-}
-
-async function getJson(config: KubeConfig, url: string): Promise<unknown> {
-  const options: https.RequestOptions = {};
-  await config.applyToHTTPSOptions(options);
-  return new Promise((resolve, reject) => {
-    const request = https.get(url, options, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const body = Buffer.concat(chunks).toString();
-        if (response.statusCode !== 200) return reject(new Error(`GET ${new URL(url).pathname}: HTTP ${response.statusCode}`));
-        try {
-          resolve(JSON.parse(body));
-        } catch (error) {
-          reject(error as Error);
-        }
-      });
-    });
-    request.on('error', reject);
-  });
 }
 
 export interface ApplyOptions {

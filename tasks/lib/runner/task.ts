@@ -15,6 +15,9 @@ import { endChildren } from '../runtime/children.ts';
 import { interruption, watchInterrupts } from '../runtime/interrupt.ts';
 import { acquireLease, type LeaseHold } from '../cluster/lease.ts';
 import { withToolsOnPath } from '../tools/tool-identity.ts';
+import { recordProof } from '../cluster/live-proof.ts';
+import { isProvenPhase } from '../cluster/live-record.ts';
+import { LIVE_PROOF_ENV } from '../runtime/phase-process.ts';
 
 /** Parsed options: --cluster and every option of the table (tasks/lib/runner/options.ts). */
 export type TaskOptions = { cluster: string } & { [K in OptionName]: z.output<(typeof OPTIONS)[K]['schema']> };
@@ -159,6 +162,12 @@ export function phaseTarget(name: string, phase: (ctx: TaskContext) => Promise<v
       await phase(ctx);
     } finally {
       await hold?.release();
+    }
+    // Run by Nx: what the phase leaves is its proof, so that Nx replays it while nothing changes.
+    if (isProvenPhase(name) && process.env[LIVE_PROOF_ENV] === '1' && !ctx.options.dryRun) {
+      await recordProof(ctx.kube(), ctx.cluster, name).catch((error: unknown) =>
+        ctx.log.warning(`no proof recorded (the next run does the phase again): ${error instanceof Error ? error.message : String(error)}`),
+      );
     }
     const seconds = (Date.now() - started) / 1000;
     ctx.log.success(`${name} done in ${seconds.toFixed(1)}s`);

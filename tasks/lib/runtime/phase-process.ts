@@ -5,3 +5,6 @@
 //   V8's default grows it to tens of MB. Peak memory of a cold crds run: 256 -> 176 MiB, same time.
 export const PHASE_NODE_FLAGS = '--max-semi-space-size=2';
 export const PHASE_ENV = { NODE_COMPILE_CACHE: '.nx/node-compile-cache' };
+
+/** Set by the executors (tasks/executor): only a phase Nx runs records a live proof (tasks/lib/cluster/live-proof.ts). */
+export const LIVE_PROOF_ENV = 'BOOTSTRAP_LIVE_PROOF';

@@ -32,6 +32,32 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
+/** The parent of `pid` and its command name, from /proc; undefined where /proc has none. */
+function parentOf(pid: number): { pid: number; comm: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    return { pid: ppid, comm: readFileSync(`/proc/${ppid}/comm`, 'utf8').trim() };
+  } catch {
+    return undefined;
+  }
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash']);
+
+/**
+ * The process that started this one through any shells in between (Nx runs a runtime input as
+ * `sh -c …`), as "<pid>@<start>": the same for every command one Nx run starts, another for the
+ * next run. undefined where /proc has none.
+ */
+export function invokerIdentity(): string | undefined {
+  let parent = parentOf(process.pid);
+  while (parent && SHELLS.has(parent.comm)) parent = parentOf(parent.pid);
+  const start = parent && processStart(parent.pid);
+  return parent && start ? `${os.hostname()}:${parent.pid}@${start}` : undefined;
+}
+
 export function selfIdentity(): ProcessIdentity {
   return { host: os.hostname(), pid: process.pid, start: processStart(process.pid) ?? '' };
 }

@@ -1,0 +1,122 @@
+// What lets Nx serve a side-effecting phase from its cache without a rebuilt or edited cluster
+// ever being skipped. Each phase that ends well records a proof: the fingerprint (every uid and
+// resourceVersion) of the objects it reads, taken right after it, under the token Nx hashed it
+// with. Before the next run, tasks/live-state.ts lists the cluster again: a phase whose objects
+// are exactly as its proof left them gets that token back (same Nx hash: a cache hit); any other
+// state gets a token of its own (a miss: the phase runs). The secrets' values are compared in
+// memory with their sources and never stored; a secret read from 1Password is never proven.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClusterConfig } from '../model/config.ts';
+import { readManifests } from '../runtime/manifests.ts';
+import { sha256 } from '../runtime/input-hash.ts';
+import { paths } from '../runtime/workspace.ts';
+import { entryKey, listLive, type LiveEntry } from './live-listing.ts';
+import { PROVEN_PHASES, readRecord, writeRecord, type LiveRecord, type ProvenPhase } from './live-record.ts';
+import { HttpStatusError, type ApiReader } from './api-reader.ts';
+
+const groupOf = (apiVersion: string | undefined) => (apiVersion?.includes('/') ? apiVersion.split('/')[0]! : '');
+
+/** The objects prereqs applies: its namespaces, its secrets, the other manifests of prerequisites/. */
+async function prereqsKeys(cluster: ClusterConfig): Promise<Set<string>> {
+  const manifests = (await readManifests([path.join(cluster.dir, 'prerequisites')])).map((s) => s.object);
+  return new Set([
+    entryKey({ group: '', kind: 'Namespace', namespace: '', name: 'kube-system' }),
+    ...manifests.map((o) => entryKey({ group: groupOf(o.apiVersion), kind: o.kind ?? '', namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' })),
+    ...cluster.prerequisites.secrets.map((s) => entryKey({ group: '', kind: 'Secret', namespace: s.namespace, name: s.name })),
+  ]);
+}
+
+/** What each phase reads, so that what a later phase writes does not void an earlier one's proof. */
+export async function readsetOf(phase: ProvenPhase, cluster: ClusterConfig, entries: LiveEntry[]): Promise<LiveEntry[]> {
+  switch (phase) {
+    case 'prereqs': {
+      const keys = await prereqsKeys(cluster);
+      return entries.filter((e) => keys.has(entryKey(e)));
+    }
+    case 'crds':
+      return entries.filter((e) => e.group === 'apiextensions.k8s.io' && e.kind === 'CustomResourceDefinition');
+    case 'core': {
+      // Helm's release storage and core's record; of the custom resources (a release's must
+      // exist) only which ones exist: an operator writing their status is no change to core.
+      const crdGroups = new Set(entries.filter((e) => e.kind === 'CustomResourceDefinition').map((e) => e.name.slice(e.name.indexOf('.') + 1)));
+      const helmOrRecord = (e: LiveEntry) => (e.kind === 'Secret' && e.labels['owner'] === 'helm') || (e.kind === 'ConfigMap' && e.namespace === 'kube-system' && e.name === 'cluster-bootstrap-core');
+      return entries.flatMap((e) => (helmOrRecord(e) ? [e] : crdGroups.has(e.group) ? [{ ...e, resourceVersion: '' }] : []));
+    }
+    case 'verify':
+      // Readiness and a dry-run read far and wide: every watched object.
+      return entries;
+  }
+}
+
+export function fingerprint(entries: LiveEntry[]): string {
+  const hash = createHash('sha256');
+  for (const e of entries) hash.update(`${entryKey(e)} ${e.uid} ${e.resourceVersion}\n`);
+  return hash.digest('hex');
+}
+
+/**
+ * Whether every secret prereqs writes holds, live, the value its source gives now (compared in
+ * memory). undefined: a value comes from 1Password, which only a run reads: never proven.
+ */
+export async function secretsInSync(kube: ApiReader, cluster: ClusterConfig, env: NodeJS.ProcessEnv = process.env): Promise<boolean | undefined> {
+  const results = await Promise.all(
+    cluster.prerequisites.secrets.map(async (spec) => {
+      if (Object.values(spec.data).some((source) => !('env' in source))) return undefined;
+      const live = (await kube.getJson(`/api/v1/namespaces/${spec.namespace}/secrets/${spec.name}`).catch((error: unknown) => {
+        if (error instanceof HttpStatusError && error.status === 404) return undefined;
+        throw error;
+      })) as { data?: Record<string, string>; type?: string } | undefined;
+      if (!live || (spec.type && live.type !== spec.type)) return false;
+      return Object.entries(spec.data).every(([key, source]) => {
+        const value = 'env' in source ? env[source.env] : undefined;
+        return value !== undefined && value !== '' && live.data?.[key] === Buffer.from(value, 'utf8').toString('base64');
+      });
+    }),
+  );
+  if (results.includes(undefined)) return undefined;
+  return results.every(Boolean);
+}
+
+/** The digest of what the phases read from dist/ (the bundle, the built tree): a hand edit is a miss too. */
+async function distDigest(cluster: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of [path.join(paths.dist, 'crds', cluster, 'manifest.json'), path.join(paths.dist, 'crds', cluster, 'crds.yaml'), path.join(paths.dist, 'gitops', cluster, 'tree.json')]) {
+    hash.update(await readFile(file).catch(() => Buffer.from('missing')));
+    hash.update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The line Nx hashes for every phase of the cluster: a token per phase and the dist digest.
+ * Records the tokens it handed out. A phase whose objects are as its proof left them gets the
+ * proof's token; any other a token of this Nx run (`run`, the Nx process: Nx may ask twice in one
+ * run, and must get one answer), which no earlier run had: unlike a token made of the state
+ * itself, it cannot meet an entry that a run from this very state left behind before it changed
+ * the cluster (after an etcd restore, or from another machine's remote cache).
+ */
+export async function liveTokens(kube: ApiReader, cluster: ClusterConfig, run: string): Promise<string> {
+  const [entries, record, secrets, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), secretsInSync(kube, cluster), distDigest(cluster.name)]);
+  const printed: LiveRecord['printed'] = {};
+  for (const phase of PROVEN_PHASES) {
+    const now = fingerprint(await readsetOf(phase, cluster, entries));
+    const proof = record.proven[phase];
+    const provable = phase !== 'prereqs' || secrets === true;
+    printed[phase] = provable && proof?.fingerprint === now ? proof.token : `${phase === 'prereqs' && secrets === undefined ? 'unprovable' : 'unproven'}-${sha256(`${run} ${phase}`).slice(0, 16)}`;
+  }
+  const line = `${PROVEN_PHASES.map((p) => `${p}=${printed[p]}`).join(' ')} dist=${dist}`;
+  await writeRecord(cluster.name, { ...record, printed, answered: { run, line, at: Date.now() } });
+  return line;
+}
+
+/** After a phase ends well: its objects as it leaves them, under the token Nx hashed it with. */
+export async function recordProof(kube: ApiReader, cluster: ClusterConfig, phase: ProvenPhase): Promise<void> {
+  const entries = await listLive(kube);
+  const record = await readRecord(cluster.name);
+  const token = record.printed[phase];
+  if (!token || token.startsWith('unprovable-')) return;
+  record.proven[phase] = { token, fingerprint: fingerprint(await readsetOf(phase, cluster, entries)) };
+  await writeRecord(cluster.name, record);
+}

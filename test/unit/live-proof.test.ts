@@ -1,0 +1,70 @@
+// What each phase's proof covers (tasks/lib/cluster/live-proof.ts): a write to an object a phase
+// reads changes its fingerprint, a write elsewhere does not, so a later phase's writes never void
+// an earlier phase's proof, and an operator updating a custom resource's status is no change to core.
+import { describe, expect, it } from 'vitest';
+import type { LiveEntry } from '../../tasks/lib/cluster/live-listing.ts';
+import { fingerprint, readsetOf, secretsInSync } from '../../tasks/lib/cluster/live-proof.ts';
+import type { ApiReader } from '../../tasks/lib/cluster/api-reader.ts';
+import { loadCluster } from '../../tasks/lib/model/config.ts';
+
+const apps = await loadCluster('apps');
+const entry = (group: string, kind: string, namespace: string, name: string, resourceVersion = '1', labels: Record<string, string> = {}): LiveEntry => ({
+  group,
+  kind,
+  namespace,
+  name,
+  uid: `uid-${kind}-${namespace}-${name}`,
+  resourceVersion,
+  labels,
+});
+
+const cluster = [
+  entry('', 'Namespace', '', 'kube-system'),
+  entry('', 'Namespace', '', 'flux-system'),
+  entry('', 'Namespace', '', 'not-declared'),
+  entry('', 'Secret', 'external-secrets', 'external-secrets-token'),
+  entry('', 'Secret', 'flux-system', 'sh.helm.release.v1.flux-operator.v1', '1', { owner: 'helm' }),
+  entry('', 'ConfigMap', 'kube-system', 'cluster-bootstrap-core'),
+  entry('apiextensions.k8s.io', 'CustomResourceDefinition', '', 'fluxinstances.fluxcd.controlplane.io'),
+  entry('fluxcd.controlplane.io', 'FluxInstance', 'flux-system', 'flux'),
+  entry('apps', 'Deployment', 'flux-system', 'flux-operator'),
+];
+
+/** The cluster with one object written (its resourceVersion moved on). */
+const written = (kind: string, name: string) => cluster.map((e) => (e.kind === kind && e.name === name ? { ...e, resourceVersion: '2' } : e));
+const print = async (phase: 'prereqs' | 'crds' | 'core' | 'verify', entries: LiveEntry[]) => fingerprint(await readsetOf(phase, apps, entries));
+
+describe('live proofs', () => {
+  it('prereqs covers its namespaces and secrets, not a namespace it does not declare nor what helm writes', async () => {
+    expect(await print('prereqs', written('Secret', 'external-secrets-token'))).not.toBe(await print('prereqs', cluster));
+    expect(await print('prereqs', written('Namespace', 'flux-system'))).not.toBe(await print('prereqs', cluster));
+    expect(await print('prereqs', written('Namespace', 'not-declared'))).toBe(await print('prereqs', cluster));
+    expect(await print('prereqs', written('Secret', 'sh.helm.release.v1.flux-operator.v1'))).toBe(await print('prereqs', cluster));
+  });
+
+  it('crds covers every CRD and nothing else', async () => {
+    expect(await print('crds', written('CustomResourceDefinition', 'fluxinstances.fluxcd.controlplane.io'))).not.toBe(await print('crds', cluster));
+    expect(await print('crds', written('ConfigMap', 'cluster-bootstrap-core'))).toBe(await print('crds', cluster));
+  });
+
+  it("core covers helm's storage and its record, and of the custom resources only which exist", async () => {
+    expect(await print('core', written('Secret', 'sh.helm.release.v1.flux-operator.v1'))).not.toBe(await print('core', cluster));
+    expect(await print('core', written('ConfigMap', 'cluster-bootstrap-core'))).not.toBe(await print('core', cluster));
+    expect(await print('core', written('FluxInstance', 'flux'))).toBe(await print('core', cluster));
+    expect(await print('core', cluster.filter((e) => e.kind !== 'FluxInstance'))).not.toBe(await print('core', cluster));
+  });
+
+  it('verify covers every watched object', async () => {
+    for (const e of cluster) expect(await print('verify', written(e.kind, e.name)), `${e.kind} ${e.name}`).not.toBe(await print('verify', cluster));
+  });
+
+  it('a secret is in sync only when its live value is the one its source gives now; the value is compared, never kept', async () => {
+    const spec = apps.prerequisites.secrets[0]!;
+    const [key, source] = Object.entries(spec.data)[0]!;
+    const envName = 'env' in source ? source.env : '';
+    const live = (value: string): ApiReader => ({ context: 'test', server: 'https://127.0.0.1:1', getJson: async () => ({ type: spec.type, data: { [key]: Buffer.from(value).toString('base64') } }) });
+    expect(await secretsInSync(live('s3cret'), apps, { [envName]: 's3cret' })).toBe(true);
+    expect(await secretsInSync(live('s3cret'), apps, { [envName]: 'rotated' })).toBe(false);
+    expect(await secretsInSync(live('s3cret'), apps, {})).toBe(false);
+  });
+});
