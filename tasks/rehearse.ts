@@ -24,6 +24,7 @@ import { compareWithAudit, watchKustomizations, type Comparison, type LiveResult
 import { PLACEHOLDER, serveTree, type ServedTree } from './lib/gitops/tree-artifact.ts';
 import { createRehearsalDir, sweepOrphanedRehearsals } from './lib/gitops/rehearsal-workdir.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
+import { groupOf } from './lib/runtime/manifests.ts';
 import { freePort } from './lib/runtime/free-port.ts';
 import { duringWrite, pause } from './lib/runtime/interrupt.ts';
 import { createProgress } from './lib/runtime/progress.ts';
@@ -89,7 +90,7 @@ async function waitForReady(kube: Kube, object: KubernetesObject, timeoutMs: num
 async function customObjectCounts(kube: Kube, objects: Obj[]): Promise<Record<string, number>> {
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
   for (const o of objects) {
-    const group = o.apiVersion?.includes('/') ? o.apiVersion.split('/')[0]! : '';
+    const group = groupOf(o.apiVersion);
     if (group.includes('.') && !group.endsWith('.k8s.io') && !group.endsWith('fluxcd.io')) kinds.set(`${o.apiVersion} ${o.kind}`, { apiVersion: o.apiVersion!, kind: o.kind! });
   }
   const counts: Record<string, number> = {};

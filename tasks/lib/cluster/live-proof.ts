@@ -9,14 +9,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterConfig } from '../model/config.ts';
-import { readManifests } from '../runtime/manifests.ts';
+import { groupOf, readManifests } from '../runtime/manifests.ts';
 import { sha256 } from '../runtime/input-hash.ts';
 import { paths } from '../runtime/workspace.ts';
 import { entryKey, listLive, type LiveEntry } from './live-listing.ts';
 import { PROVEN_PHASES, readRecord, writeRecord, type LiveRecord, type ProvenPhase } from './live-record.ts';
 import { HttpStatusError, type ApiReader } from './api-reader.ts';
-
-const groupOf = (apiVersion: string | undefined) => (apiVersion?.includes('/') ? apiVersion.split('/')[0]! : '');
 
 /** The objects prereqs applies: its namespaces, its secrets, the other manifests of prerequisites/. */
 async function prereqsKeys(cluster: ClusterConfig): Promise<Set<string>> {

@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { DeployedRelease } from '../tools/helm.ts';
 import type { HelmfileRelease } from '../tools/helmfile.ts';
+import { groupOf } from '../runtime/manifests.ts';
 
 export type ReleaseAction = 'install' | 'upgrade' | 'up to date';
 
@@ -41,7 +42,7 @@ function identity(object: KubernetesObject): string {
  * objects in the release namespace, so both sides are read that way.
  */
 function helmIdentity(object: KubernetesObject, releaseNamespace: string): string {
-  const group = (object.apiVersion ?? '').includes('/') ? object.apiVersion!.split('/')[0] : '';
+  const group = groupOf(object.apiVersion);
   return `${group}/${object.kind}/${object.metadata?.namespace ?? releaseNamespace}/${object.metadata?.name ?? ''}`;
 }
 

@@ -9,6 +9,7 @@ import { applyAll } from '../cluster/apply.ts';
 import type { Crd } from '../model/crd-bundle.ts';
 import { crdServingStates } from './crd-status.ts';
 import { BootstrapError } from '../runtime/errors.ts';
+import { groupOf } from '../runtime/manifests.ts';
 import { apiError, type Kube } from '../cluster/kube.ts';
 import { startThrowawayApiserver } from '../cluster/throwaway-apiserver.ts';
 import { waitUntilReady } from '../cluster/wait.ts';
@@ -34,7 +35,6 @@ export interface ObjectCheck {
   seconds: number;
 }
 
-const groupOf = (apiVersion = '') => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '');
 const versionOf = (apiVersion = '') => apiVersion.split('/').at(-1)!;
 
 /** The CRD of the given set that defines the object's group and kind, if any. */

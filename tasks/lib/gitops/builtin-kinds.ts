@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterConfig } from '../model/config.ts';
 import { KUBERNETES_MINORS } from '../model/kubernetes-versions.ts';
+import { groupOf } from '../runtime/manifests.ts';
 
 export function builtinKinds(cluster: ClusterConfig): Promise<Set<string>> {
   return builtinKindsOf(cluster.kubernetesVersion);
@@ -21,9 +22,4 @@ export async function builtinKindsOf(minor: string): Promise<Set<string>> {
 export async function builtinGroups(): Promise<Set<string>> {
   const lists = await Promise.all(KUBERNETES_MINORS.map(builtinKindsOf));
   return new Set(lists.flatMap((kinds) => [...kinds].map((entry) => groupOf(entry.split(' ')[0]!))));
-}
-
-/** "apps/v1" → "apps"; "v1" → "" (the core group). */
-export function groupOf(apiVersion: string): string {
-  return apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
 }

@@ -1,7 +1,7 @@
 // Built-in API versions the GitOps tree applies that a Kubernetes minor does not serve, each with
 // the versions of the same kind that minor does serve. What pluto and kubent report, judged on
 // the tree as Flux builds it (so only files a Kustomization applies count).
-import { groupOf } from './builtin-kinds.ts';
+import { groupOf } from '../runtime/manifests.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 
 export interface UnservedApi {

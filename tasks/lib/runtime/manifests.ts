@@ -6,6 +6,11 @@ import { BootstrapError } from './errors.ts';
 import { relative } from './workspace.ts';
 import { loadMachineWritten, parseHandWrittenDocuments } from './yaml.ts';
 
+/** "apps/v1" → "apps"; "v1" (or none) → "" (the core group). */
+export function groupOf(apiVersion: string | undefined): string {
+  return apiVersion?.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+}
+
 export interface SourcedObject {
   object: KubernetesObject;
   /** The file it came from (absolute). */
