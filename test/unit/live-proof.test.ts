@@ -1,6 +1,9 @@
 // What each phase's proof covers (tasks/lib/cluster/live-proof.ts): a write to an object a phase
 // reads changes its fingerprint, a write elsewhere does not, so a later phase's writes never void
 // an earlier phase's proof, and an operator updating a custom resource's status is no change to core.
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LiveEntry } from '../../tasks/lib/cluster/live-listing.ts';
 import { fingerprint, readsetOf, secretsInSync } from '../../tasks/lib/cluster/live-proof.ts';
@@ -37,9 +40,25 @@ const print = async (phase: 'prereqs' | 'crds' | 'core' | 'verify', entries: Liv
 describe('live proofs', () => {
   it('prereqs covers its namespaces and secrets, not a namespace it does not declare nor what helm writes', async () => {
     expect(await print('prereqs', written('Secret', 'external-secrets-token'))).not.toBe(await print('prereqs', cluster));
-    expect(await print('prereqs', written('Namespace', 'flux-system'))).not.toBe(await print('prereqs', cluster));
     expect(await print('prereqs', written('Namespace', 'not-declared'))).toBe(await print('prereqs', cluster));
     expect(await print('prereqs', written('Secret', 'sh.helm.release.v1.flux-operator.v1'))).toBe(await print('prereqs', cluster));
+  });
+
+  it("of a namespace, prereqs covers its uid and the labels and annotations it declares, not Helm's label nor a write elsewhere", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'live-proof-'));
+    await mkdir(path.join(dir, 'prerequisites'));
+    await writeFile(
+      path.join(dir, 'prerequisites', 'namespaces.yaml'),
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n  labels: { team: platform }\n  annotations: { owner: sre }\n',
+    );
+    const labelled = { ...apps, dir };
+    const namespace = (change: Partial<LiveEntry>) => cluster.map((e) => (e.kind === 'Namespace' && e.name === 'flux-system' ? { ...e, resourceVersion: '2', ...change } : e));
+    const base = fingerprint(await readsetOf('prereqs', labelled, namespace({ labels: { team: 'platform' }, annotations: { owner: 'sre' } })));
+    const of = async (change: Partial<LiveEntry>) => fingerprint(await readsetOf('prereqs', labelled, namespace(change)));
+    expect(await of({ resourceVersion: '3', labels: { team: 'platform', name: 'flux-system' }, annotations: { owner: 'sre' } })).toBe(base);
+    expect(await of({ labels: { team: 'apps' }, annotations: { owner: 'sre' } })).not.toBe(base);
+    expect(await of({ labels: { team: 'platform' }, annotations: {} })).not.toBe(base);
+    expect(await of({ uid: 'recreated', labels: { team: 'platform' }, annotations: { owner: 'sre' } })).not.toBe(base);
   });
 
   it('crds covers every CRD and nothing else', async () => {

@@ -14,6 +14,8 @@ export interface LiveEntry {
   uid: string;
   resourceVersion: string;
   labels: Record<string, string>;
+  /** Namespaces' only: elsewhere they can be large (last-applied-configuration) and no proof reads them. */
+  annotations?: Record<string, string>;
 }
 
 /**
@@ -66,7 +68,7 @@ async function discover(kube: ApiReader): Promise<ListableResource[]> {
 
 interface MetadataList {
   metadata?: { continue?: string };
-  items?: Array<{ metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; labels?: Record<string, string> } }>;
+  items?: Array<{ metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> } }>;
 }
 
 async function listResource(kube: ApiReader, { group, version, resource, kind }: ListableResource): Promise<LiveEntry[]> {
@@ -76,7 +78,9 @@ async function listResource(kube: ApiReader, { group, version, resource, kind }:
   do {
     const page = (await kube.getJson(`${base}?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ''}`, METADATA_LIST)) as MetadataList;
     for (const { metadata: m = {} } of page.items ?? []) {
-      entries.push({ group, kind, namespace: m.namespace ?? '', name: m.name ?? '', uid: m.uid ?? '', resourceVersion: m.resourceVersion ?? '', labels: m.labels ?? {} });
+      const entry: LiveEntry = { group, kind, namespace: m.namespace ?? '', name: m.name ?? '', uid: m.uid ?? '', resourceVersion: m.resourceVersion ?? '', labels: m.labels ?? {} };
+      if (kind === 'Namespace' && !group) entry.annotations = m.annotations ?? {};
+      entries.push(entry);
     }
     next = page.metadata?.continue || undefined;
   } while (next);

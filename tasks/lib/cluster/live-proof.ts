@@ -16,22 +16,43 @@ import { entryKey, listLive, type LiveEntry } from './live-listing.ts';
 import { PROVEN_PHASES, readRecord, writeRecord, type LiveRecord, type ProvenPhase } from './live-record.ts';
 import { HttpStatusError, type ApiReader } from './api-reader.ts';
 
-/** The objects prereqs applies: its namespaces, its secrets, the other manifests of prerequisites/. */
-async function prereqsKeys(cluster: ClusterConfig): Promise<Set<string>> {
+/** What prereqs applies, by key: for a namespace the labels and annotations it gives it. */
+async function prereqsDeclared(cluster: ClusterConfig): Promise<Map<string, Declared>> {
   const manifests = (await readManifests([path.join(cluster.dir, 'prerequisites')])).map((s) => s.object);
-  return new Set([
-    entryKey({ group: '', kind: 'Namespace', namespace: '', name: 'kube-system' }),
-    ...manifests.map((o) => entryKey({ group: groupOf(o.apiVersion), kind: o.kind ?? '', namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' })),
-    ...cluster.prerequisites.secrets.map((s) => entryKey({ group: '', kind: 'Secret', namespace: s.namespace, name: s.name })),
+  const none: Declared = { labels: {}, annotations: {} };
+  return new Map([
+    [entryKey({ group: '', kind: 'Namespace', namespace: '', name: 'kube-system' }), none],
+    ...manifests.map((o): [string, Declared] => [
+      entryKey({ group: groupOf(o.apiVersion), kind: o.kind ?? '', namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }),
+      { labels: o.metadata?.labels ?? {}, annotations: o.metadata?.annotations ?? {} },
+    ]),
+    ...cluster.prerequisites.secrets.map((s): [string, Declared] => [entryKey({ group: '', kind: 'Secret', namespace: s.namespace, name: s.name }), none]),
   ]);
 }
+
+interface Declared {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/**
+ * A namespace holds only metadata, and core writes it too (Helm's --create-namespace applies a
+ * `name` label to a release's namespace): prereqs' part of it is its uid and the labels and
+ * annotations it declares, as they are live.
+ */
+const namespaceState = (e: LiveEntry, declared: Declared): string =>
+  JSON.stringify([Object.keys(declared.labels).map((k) => e.labels[k] ?? null), Object.keys(declared.annotations).map((k) => e.annotations?.[k] ?? null)]);
 
 /** What each phase reads, so that what a later phase writes does not void an earlier one's proof. */
 export async function readsetOf(phase: ProvenPhase, cluster: ClusterConfig, entries: LiveEntry[]): Promise<LiveEntry[]> {
   switch (phase) {
     case 'prereqs': {
-      const keys = await prereqsKeys(cluster);
-      return entries.filter((e) => keys.has(entryKey(e)));
+      const declared = await prereqsDeclared(cluster);
+      return entries.flatMap((e) => {
+        const mine = declared.get(entryKey(e));
+        if (!mine) return [];
+        return e.kind === 'Namespace' && e.group === '' ? [{ ...e, resourceVersion: namespaceState(e, mine) }] : [e];
+      });
     }
     case 'crds':
       return entries.filter((e) => e.group === 'apiextensions.k8s.io' && e.kind === 'CustomResourceDefinition');
