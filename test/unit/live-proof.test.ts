@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LiveEntry } from '../../tasks/lib/cluster/live-listing.ts';
-import { fingerprint, readsetOf, secretsInSync } from '../../tasks/lib/cluster/live-proof.ts';
+import { fingerprint, proofOf, readsetOf, secretsInSync } from '../../tasks/lib/cluster/live-proof.ts';
+import { paths } from '../../tasks/lib/runtime/workspace.ts';
 import type { ApiReader } from '../../tasks/lib/cluster/api-reader.ts';
 import { loadCluster } from '../../tasks/lib/model/config.ts';
 
@@ -75,6 +76,18 @@ describe('live proofs', () => {
 
   it('verify covers every watched object', async () => {
     for (const e of cluster) expect(await print('verify', written(e.kind, e.name)), `${e.kind} ${e.name}`).not.toBe(await print('verify', cluster));
+  });
+
+  it('a proof holds the dist/ files its phase reads: crds and core the bundle, verify the tree too, prereqs none', async () => {
+    const bundle = path.join(paths.dist, 'crds', 'apps', 'crds.yaml');
+    const tree = path.join(paths.dist, 'gitops', 'apps', 'tree.json');
+    const dist = (edits: Record<string, string>) => new Map([[bundle, 'b1'], [tree, 't1'], ...Object.entries(edits)]);
+    const proof = (phase: 'prereqs' | 'crds' | 'core' | 'verify', edits: Record<string, string> = {}) => proofOf(phase, apps, cluster, dist(edits));
+    for (const phase of ['crds', 'core', 'verify'] as const) expect(await proof(phase, { [bundle]: 'b2' }), phase).not.toBe(await proof(phase));
+    expect(await proof('verify', { [tree]: 't2' })).not.toBe(await proof('verify'));
+    // gitops-tree may write the tree after crds has ended, in the same run: no part of crds' proof.
+    expect(await proof('crds', { [tree]: 't2' })).toBe(await proof('crds'));
+    expect(await proof('prereqs', { [bundle]: 'b2', [tree]: 't2' })).toBe(await proof('prereqs'));
   });
 
   it('a secret is in sync only when its live value is the one its source gives now; the value is compared, never kept', async () => {

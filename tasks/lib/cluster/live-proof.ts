@@ -98,18 +98,33 @@ export async function secretsInSync(kube: ApiReader, cluster: ClusterConfig, env
   return results.every(Boolean);
 }
 
-/** The digest of what the phases read from dist/ (the bundle, the built tree): a hand edit is a miss too. */
-async function distDigest(cluster: string): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of [path.join(paths.dist, 'crds', cluster, 'manifest.json'), path.join(paths.dist, 'crds', cluster, 'crds.yaml'), path.join(paths.dist, 'gitops', cluster, 'tree.json')]) {
-    hash.update(await readFile(file).catch(() => Buffer.from('missing')));
-    hash.update('\0');
-  }
-  return hash.digest('hex').slice(0, 16);
+/**
+ * What each phase reads from dist/: crds and core the bundle, verify the built tree too (which
+ * gitops-tree may write after crds has ended, in the same run).
+ */
+const distReads = (cluster: string): Record<ProvenPhase, string[]> => {
+  const bundle = [path.join(paths.dist, 'crds', cluster, 'manifest.json'), path.join(paths.dist, 'crds', cluster, 'crds.yaml')];
+  return { prereqs: [], crds: bundle, core: bundle, verify: [...bundle, path.join(paths.dist, 'gitops', cluster, 'tree.json')] };
+};
+
+/** Each dist/ file a phase reads, by its digest: a hand edit is a miss too. */
+async function distDigests(cluster: string): Promise<Map<string, string>> {
+  const files = [...new Set(Object.values(distReads(cluster)).flat())];
+  return new Map(await Promise.all(files.map(async (file): Promise<[string, string]> => [file, await readFile(file, 'utf8').then(sha256, () => 'missing')])));
 }
 
 /**
- * The line Nx hashes for every phase of the cluster: a token per phase and the dist digest.
+ * A phase's proof: its objects and the dist/ files it reads. The files are part of the proof, taken
+ * when the phase ends, not of the line Nx hashes: Nx may hash before render-crds has written dist/
+ * (a fresh clone), and that line would differ from every later one, a miss in the run after.
+ */
+export async function proofOf(phase: ProvenPhase, cluster: ClusterConfig, entries: LiveEntry[], dist: Map<string, string>): Promise<string> {
+  const files = distReads(cluster.name)[phase].map((file) => `${path.relative(paths.dist, file)}=${dist.get(file) ?? 'missing'}`);
+  return [fingerprint(await readsetOf(phase, cluster, entries)), ...files].join(' ');
+}
+
+/**
+ * The line Nx hashes for every phase of the cluster: a token per phase.
  * Records the tokens it handed out. A phase whose objects are as its proof left them gets the
  * proof's token; any other a token of this Nx run (`run`, the Nx process: Nx may ask twice in one
  * run, and must get one answer), which no earlier run had: unlike a token made of the state
@@ -117,25 +132,24 @@ async function distDigest(cluster: string): Promise<string> {
  * the cluster (after an etcd restore, or from another machine's remote cache).
  */
 export async function liveTokens(kube: ApiReader, cluster: ClusterConfig, run: string): Promise<string> {
-  const [entries, record, secrets, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), secretsInSync(kube, cluster), distDigest(cluster.name)]);
+  const [entries, record, secrets, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), secretsInSync(kube, cluster), distDigests(cluster.name)]);
   const printed: LiveRecord['printed'] = {};
   for (const phase of PROVEN_PHASES) {
-    const now = fingerprint(await readsetOf(phase, cluster, entries));
+    const now = await proofOf(phase, cluster, entries, dist);
     const proof = record.proven[phase];
     const provable = phase !== 'prereqs' || secrets === true;
     printed[phase] = provable && proof?.fingerprint === now ? proof.token : `${phase === 'prereqs' && secrets === undefined ? 'unprovable' : 'unproven'}-${sha256(`${run} ${phase}`).slice(0, 16)}`;
   }
-  const line = `${PROVEN_PHASES.map((p) => `${p}=${printed[p]}`).join(' ')} dist=${dist}`;
+  const line = `${PROVEN_PHASES.map((p) => `${p}=${printed[p]}`).join(' ')}`;
   await writeRecord(cluster.name, { ...record, printed, answered: { run, line, at: Date.now() } });
   return line;
 }
 
 /** After a phase ends well: its objects as it leaves them, under the token Nx hashed it with. */
 export async function recordProof(kube: ApiReader, cluster: ClusterConfig, phase: ProvenPhase): Promise<void> {
-  const entries = await listLive(kube);
-  const record = await readRecord(cluster.name);
+  const [entries, record, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), distDigests(cluster.name)]);
   const token = record.printed[phase];
   if (!token || token.startsWith('unprovable-')) return;
-  record.proven[phase] = { token, fingerprint: fingerprint(await readsetOf(phase, cluster, entries)) };
+  record.proven[phase] = { token, fingerprint: await proofOf(phase, cluster, entries, dist) };
   await writeRecord(cluster.name, record);
 }
