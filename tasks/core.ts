@@ -5,8 +5,7 @@
 // sync they are counted again, and a drop stops the run naming the kind.
 import { loadBundle, renderInputsHash } from './lib/bundle/bundle-files.ts';
 import { provenByRecord, readCoreRecord, recordOf, writeCoreRecord } from './lib/core/core-record.ts';
-import type { ManifestEntry } from './lib/model/crd-bundle.ts';
-import { customResourceRefs, missingResources } from './lib/core/release-presence.ts';
+import { absentText, incompleteReleases, releaseObjectRefs, type ReleaseGap } from './lib/core/release-presence.ts';
 import type { Crd } from './lib/model/crd-bundle.ts';
 import { planCore } from './lib/core/core-plan.ts';
 import { keepCrds, leavingCrds, type LeavingCrd } from './lib/core/crd-keep.ts';
@@ -104,38 +103,58 @@ async function recoverPending(ctx: TaskContext, plan: ReleasePlan[]): Promise<Re
   return planCore(target);
 }
 
+const releaseKey = (r: { namespace: string; name: string }) => `${r.namespace}/${r.name}`;
+
 /** Records what is deployed now (`deployed`: helm list's answer after the last helm action), for the next run's shortcut. */
-async function recordSync(ctx: TaskContext, inputsSha256: string, plan: ReleasePlan[], bundle: ManifestEntry[], deployed: DeployedRelease[]): Promise<void> {
-  const customResources = plan.flatMap((p) => customResourceRefs(p.rendered, p.release.namespace, bundle));
-  const record = recordOf(inputsSha256, plan.map((p) => p.release), deployed, customResources);
+async function recordSync(ctx: TaskContext, inputsSha256: string, plan: ReleasePlan[], deployed: DeployedRelease[]): Promise<void> {
+  const objects = plan.map((p) => ({ namespace: p.release.namespace, name: p.release.name, objects: releaseObjectRefs(p.rendered, p.release.namespace) }));
+  const record = recordOf(inputsSha256, plan.map((p) => p.release), deployed, objects);
   if (record) await writeCoreRecord(ctx.kube(), record);
 }
 
-/** An up-to-date release whose custom resources are gone from the cluster is upgraded: helm recreates them. */
-async function withMissingResources(kube: Kube, plan: ReleasePlan[], bundle: ManifestEntry[]): Promise<ReleasePlan[]> {
-  return Promise.all(
-    plan.map(async (p) => {
-      if (p.action !== 'up to date') return p;
-      const missing = await missingResources(kube, customResourceRefs(p.deployed, p.release.namespace, bundle));
-      return missing.length ? { ...p, action: 'upgrade' as const, reason: `missing from the cluster (deleted with its CRD?): ${missing.join(', ')}` } : p;
+/** An up-to-date release with objects of its manifest gone from the cluster is upgraded: helm re-creates them. */
+async function withIncomplete(kube: Kube, plan: ReleasePlan[]): Promise<{ plan: ReleasePlan[]; gaps: ReleaseGap[] }> {
+  const current = plan.filter((p) => p.action === 'up to date');
+  const gaps = await incompleteReleases(kube, current.map((p) => ({ namespace: p.release.namespace, name: p.release.name, objects: releaseObjectRefs(p.deployed, p.release.namespace) })));
+  const byRelease = new Map(gaps.map((g) => [releaseKey(g), g]));
+  return {
+    plan: plan.map((p) => {
+      const gap = p.action === 'up to date' ? byRelease.get(releaseKey(p.release)) : undefined;
+      return gap ? { ...p, action: 'upgrade' as const, reason: `missing from the cluster: ${absentText(gap.absent)}` } : p;
     }),
-  );
+    gaps,
+  };
+}
+
+/** After the sync, every object that was missing must be back; says what was put back, per release. */
+async function confirmRepaired(ctx: TaskContext, gaps: ReleaseGap[]): Promise<void> {
+  if (gaps.length === 0) return;
+  const still = await incompleteReleases(ctx.kube(), gaps.map((g) => ({ namespace: g.namespace, name: g.name, objects: g.absent.map((a) => a.ref) })));
+  if (still.length > 0) {
+    throw new BootstrapError({
+      subject: still.map((g) => `helm release ${releaseKey(g)}`).join(', '),
+      problem: `still missing after the sync: ${still.map((g) => `${releaseKey(g)}: ${absentText(g.absent)}`).join('; ')}`,
+      fix: `a kind that is not served needs its CRD (nx run ${ctx.cluster.name}:crds); otherwise look for what deletes them (kubectl get events -A), then rerun nx run ${ctx.cluster.name}:core --exclude-task-dependencies`,
+    });
+  }
+  for (const gap of gaps) ctx.log.success(`repaired release ${releaseKey(gap)}: put back ${absentText(gap.absent)}`);
 }
 
 export async function installCore(ctx: TaskContext): Promise<void> {
-  const { cluster, context, log, kube, options } = ctx;
+  const { cluster, context, log, kube } = ctx;
   const client = kube();
   const target = { cluster, context };
   const [inputsSha256, deployed, record] = await Promise.all([renderInputsHash(cluster), deployedReleases(target), readCoreRecord(client)]);
   const proof = provenByRecord(record, inputsSha256, deployed);
-  const missing = proof.proven ? await missingResources(client, record!.customResources) : [];
-  if (proof.proven && missing.length === 0) {
-    log.success(`all ${record!.releases.length} core releases are up to date (${proof.reason}, their ${record!.customResources.length} custom resources present)`);
+  const incomplete = proof.proven ? await incompleteReleases(client, record!.objects) : [];
+  if (proof.proven && incomplete.length === 0) {
+    const count = record!.objects.reduce((sum, r) => sum + r.objects.length, 0);
+    log.success(`all ${record!.releases.length} core releases are up to date (${proof.reason}, all ${count} objects of their manifests present)`);
     return;
   }
-  log.info(`planning every release: ${missing.length ? `missing from the cluster: ${missing.join(', ')}` : proof.reason}`);
+  log.info(`planning every release: ${incomplete.length ? `missing from the cluster: ${incomplete.map((g) => `${releaseKey(g)}: ${absentText(g.absent)}`).join('; ')}` : proof.reason}`);
   const bundle = await loadBundle(cluster.name);
-  const plan = await withMissingResources(client, await recoverPending(ctx, await planCore(target, deployed)), bundle.manifest.crds);
+  const { plan, gaps } = await withIncomplete(client, await recoverPending(ctx, await planCore(target, deployed)));
   for (const { release, action, reason } of plan) {
     (action === 'up to date' ? log.info : log.action)(`${release.namespace}/${release.name}: ${action} (${reason})`);
   }
@@ -143,7 +162,7 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   if (toSync.length === 0) {
     // Nothing synced: unless a pending release was just recovered, helm list's first answer still holds.
     const recovered = deployed.some(isPending);
-    await recordSync(ctx, inputsSha256, plan, bundle.manifest.crds, recovered ? await deployedReleases(target) : deployed);
+    await recordSync(ctx, inputsSha256, plan, recovered ? await deployedReleases(target) : deployed);
     log.success(`all ${plan.length} core releases are up to date`);
     return;
   }
@@ -175,7 +194,8 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   }
   const total = [...before.values()].reduce<number>((sum, n) => sum + (n ?? 0), 0);
   log.success(`custom resources counted before and after the sync: ${total} objects of ${kinds.length} CRDs, none lost`);
-  await recordSync(ctx, inputsSha256, plan, bundle.manifest.crds, await deployedReleases(target));
+  await confirmRepaired(ctx, gaps);
+  await recordSync(ctx, inputsSha256, plan, await deployedReleases(target));
   log.success(`core releases synced: ${names.join(', ')}`);
 }
 

@@ -1,5 +1,6 @@
 // drift (read-only): CRDs whose live spec differs from the bundle, CRDs missing, CRDs in the
-// cluster from no release, and the same CRD at different chart versions in other clusters.
+// cluster from no release, the same CRD at different chart versions in other clusters, and
+// objects of core releases that helm deployed and the cluster no longer has.
 // Exit 0 no drift, 1 drift found, 2 error.
 import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { clusterNames, loadCluster } from './lib/model/config.ts';
@@ -10,6 +11,11 @@ import { guardIdentity } from './lib/cluster/identity.ts';
 import { connect } from './lib/cluster/kube.ts';
 import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { code, md } from './lib/runtime/markdown.ts';
+import { deployedReleases } from './lib/tools/helm.ts';
+import { listReleases } from './lib/tools/helmfile.ts';
+import { findDeployed } from './lib/core/release-plan.ts';
+import { UNSERVED, deployedObjects, incompleteReleases } from './lib/core/release-presence.ts';
+import { paths } from './lib/runtime/workspace.ts';
 
 /** Live CRD sources of every other cluster that answers; one that does not is skipped with a warning. */
 async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<string, string>>> {
@@ -25,6 +31,21 @@ async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<st
     }
   }
   return sources;
+}
+
+/** Each object of an installed core release's manifest that the cluster lacks (a release not installed is verify's and core's to say). */
+async function missingReleaseObjects(ctx: TaskContext): Promise<DriftFinding[]> {
+  const target = { cluster: ctx.cluster, context: ctx.context };
+  const [desired, deployed] = await Promise.all([listReleases(target, paths.coreHelmfile), deployedReleases(target)]);
+  const installed = desired.filter((r) => r.enabled && findDeployed(r, deployed));
+  const gaps = await incompleteReleases(ctx.kube(), await deployedObjects(target, installed));
+  return gaps.flatMap((g) =>
+    g.absent.map((a) => ({
+      kind: 'missing-object' as const,
+      subject: a.text,
+      detail: `of release ${g.namespace}/${g.name}: helm deployed it, the cluster no longer has it${a.unserved ? ` (${UNSERVED})` : ''}; nx run ${ctx.cluster.name}:core puts it back`,
+    })),
+  );
 }
 
 export interface Drift {
@@ -43,7 +64,7 @@ export async function drift(ctx: TaskContext): Promise<Drift> {
   const findings = clusterDrift(plan, live, new Set(bundle.crds.map((c) => c.metadata.name)), managedByUs);
   const sources = await otherClusterSources(ctx);
   sources.set(cluster.name, liveSources(live));
-  findings.push(...versionSkew(cluster.name, sources));
+  findings.push(...versionSkew(cluster.name, sources), ...(await missingReleaseObjects(ctx)));
   return { findings, shared: Object.fromEntries(sharedOwnership(plan)) };
 }
 
@@ -53,7 +74,7 @@ export function driftReport(cluster: string, findings: DriftFinding[], shared: R
     json: { findings, shared },
     text: [formatDrift(cluster, findings), ...sharedLines].join('\n'),
     clean: findings.length === 0,
-    markdown: { summary: `${findings.length} finding(s)`, findings: findings.map((f) => `**${f.kind}** ${code(f.crd)}: ${md(f.detail)}`) },
+    markdown: { summary: `${findings.length} finding(s)`, findings: findings.map((f) => `**${f.kind}** ${code(f.subject)}: ${md(f.detail)}`) },
   };
 }
 

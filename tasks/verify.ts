@@ -15,6 +15,8 @@ import type { ClusterTarget } from './lib/model/cluster-target.ts';
 import { apiError, describe, listObjects, readObject, serverSideApply, type Kube } from './lib/cluster/kube.ts';
 import { conditionReadiness, workloadReadiness } from './lib/cluster/readiness.ts';
 import { chartLabel, deploymentGap, findDeployed } from './lib/core/release-plan.ts';
+import { UNSERVED, deployedObjects, incompleteReleases } from './lib/core/release-presence.ts';
+import type { ObjectRef } from './lib/cluster/object-presence.ts';
 import { pause } from './lib/runtime/interrupt.ts';
 import { createProgress } from './lib/runtime/progress.ts';
 import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
@@ -37,15 +39,45 @@ async function checkCrds(kube: Kube, { crds }: Bundle): Promise<CheckResult[]> {
   return failures.length ? failures : [pass(`${crds.length} CRDs Established and served`)];
 }
 
-async function checkReleases(target: ClusterTarget): Promise<{ results: CheckResult[]; namespaces: Set<string> }> {
+const WORKLOAD_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet', 'Job']);
+
+interface ReleaseCheck {
+  results: CheckResult[];
+  /** Namespaces whose workloads are checked: the releases' own and those their workloads are in. */
+  namespaces: Set<string>;
+  /** The Jobs of the release manifests (other workload kinds are found in the namespaces). */
+  jobs: ObjectRef[];
+}
+
+/**
+ * Every core release deployed, and whole: each object of its manifest (helm get manifest) still in
+ * the cluster. Helm calls a release deployed whatever became of its objects; a missing one never
+ * comes back by itself, so it fails at once, naming the release, the object and the fix.
+ */
+async function checkReleases(kube: Kube, target: ClusterTarget): Promise<ReleaseCheck> {
   const desired = (await listReleases(target, paths.coreHelmfile)).filter((r) => r.enabled);
   const deployed = await deployedReleases(target);
-  const results = desired.map((release) => {
+  const gaps = new Map(desired.map((release) => [release, deploymentGap(release, findDeployed(release, deployed))]));
+  const installed = desired.filter((r) => gaps.get(r) === undefined);
+  const manifests = await deployedObjects(target, installed);
+  const incomplete = await incompleteReleases(kube, manifests);
+  const results = desired.flatMap((release) => {
     const name = `release ${release.namespace}/${release.name}`;
-    const gap = deploymentGap(release, findDeployed(release, deployed));
-    return gap ? fail(`${name}: ${gap}`) : pass(`${name}: ${chartLabel(release)} deployed`);
+    const gap = gaps.get(release);
+    if (gap) return [fail(`${name}: ${gap}`)];
+    const objects = manifests.find((m) => m.namespace === release.namespace && m.name === release.name)?.objects ?? [];
+    const absent = incomplete.find((g) => g.namespace === release.namespace && g.name === release.name)?.absent ?? [];
+    if (absent.length === 0) return [pass(`${name}: ${chartLabel(release)} deployed, all ${objects.length} objects of its manifest present`)];
+    return absent.map((a) =>
+      fail(`${name}: ${a.text} is missing: helm deployed it, the cluster no longer has it${a.unserved ? ` (${UNSERVED})` : ''}; fix: nx run ${target.cluster.name}:core puts it back`),
+    );
   });
-  return { results, namespaces: new Set(desired.map((r) => r.namespace)) };
+  const workloads = manifests.flatMap((m) => m.objects.filter((o) => WORKLOAD_KINDS.has(o.kind)));
+  return {
+    results,
+    namespaces: new Set([...desired.map((r) => r.namespace), ...workloads.map((w) => w.namespace)]),
+    jobs: workloads.filter((w) => w.kind === 'Job'),
+  };
 }
 
 /** A workload that is not available is shown with its pods, Warning events and most likely cause. */
@@ -53,15 +85,29 @@ function workloadFailure(item: KubernetesObject, pods: KubernetesObject[], event
   const diagnosis = diagnoseWorkload(item, pods, events);
   const cause = likelyCause([diagnosis]);
   const detail = formatDiagnosis([diagnosis], cause).split('\n').slice(1).join('\n');
-  return fail(`${describe(item)}: ${diagnosis.state.reason}${detail ? `\n${detail}` : ''}${cause ? `\n      most likely: ${cause.reason}: ${cause.message}; ${cause.fix}` : ''}`);
+  return fail(`${workloadName(item)}: ${diagnosis.state.reason}${detail ? `\n${detail}` : ''}${cause ? `\n      most likely: ${cause.reason}: ${cause.message}; ${cause.fix}` : ''}`);
 }
 
-async function checkWorkloads(kube: Kube, namespaces: Set<string>): Promise<CheckResult[]> {
+/** "Deployment cert-manager/cert-manager (release cert-manager/cert-manager)": the release from Helm's own annotations. */
+function workloadName(item: KubernetesObject): string {
+  const annotations = item.metadata?.annotations ?? {};
+  const release = annotations['meta.helm.sh/release-name'];
+  return `${describe(item)}${release ? ` (release ${annotations['meta.helm.sh/release-namespace'] ?? ''}/${release})` : ''}`;
+}
+
+/**
+ * Every Deployment, DaemonSet and StatefulSet in the namespaces available, and each Job of the
+ * release manifests completed. A workload missing altogether is checkReleases' to report.
+ */
+async function checkWorkloads(kube: Kube, namespaces: Set<string>, jobs: ObjectRef[]): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const kinds = ['Deployment', 'DaemonSet', 'StatefulSet'];
+  const kinds = ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'];
   const sorted = [...namespaces].sort();
+  const wantedJobs = new Set(jobs.map((j) => `${j.namespace}/${j.name}`));
+  const listed = (kind: string, namespace: string) =>
+    kind === 'Job' && !jobs.some((j) => j.namespace === namespace) ? Promise.resolve([]) : listObjects(kube, kind === 'Job' ? 'batch/v1' : 'apps/v1', kind, namespace);
   // Every list at once; the results are read in namespace and kind order.
-  const lists = sorted.map((namespace) => kinds.map((kind) => listObjects(kube, 'apps/v1', kind, namespace).catch((cause: unknown) => cause as Error)));
+  const lists = sorted.map((namespace) => kinds.map((kind) => listed(kind, namespace).catch((cause: unknown) => cause as Error)));
   for (const [n, namespace] of sorted.entries()) {
     const list = (apiVersion: string, kind: string) => listObjects(kube, apiVersion, kind, namespace);
     let pods: KubernetesObject[] = [];
@@ -73,9 +119,10 @@ async function checkWorkloads(kube: Kube, namespaces: Set<string>): Promise<Chec
         continue;
       }
       for (const item of items) {
+        if (kind === 'Job' && !wantedJobs.has(`${namespace}/${item.metadata?.name ?? ''}`)) continue;
         const state = workloadReadiness(item);
         if (state.ready) {
-          results.push(pass(`${describe(item)}: ${state.reason}`));
+          results.push(pass(`${workloadName(item)}: ${state.reason}`));
           continue;
         }
         if (pods.length === 0) [pods, events] = await Promise.all([list('v1', 'Pod'), list('v1', 'Event') as Promise<ClusterEvent[]>]);
@@ -149,8 +196,8 @@ export async function verify(ctx: TaskContext): Promise<CheckResult[]> {
   };
   // The checks are independent reads: asked at once, reported in this order.
   const releaseChecks = async () => {
-    const releases = await checkReleases({ cluster, context });
-    return [...releases.results, ...(await eventually(() => checkWorkloads(kube, releases.namespaces), 'workloads', deadline, waiting))];
+    const releases = await checkReleases(kube, { cluster, context });
+    return [...releases.results, ...(await eventually(() => checkWorkloads(kube, releases.namespaces, releases.jobs), 'workloads', deadline, waiting))];
   };
   const bundle = await loadBundle(cluster.name);
   const results = (

@@ -31,7 +31,8 @@ const cluster = [
   entry('', 'ConfigMap', 'kube-system', 'cluster-bootstrap-core'),
   entry('apiextensions.k8s.io', 'CustomResourceDefinition', '', 'fluxinstances.fluxcd.controlplane.io'),
   entry('fluxcd.controlplane.io', 'FluxInstance', 'flux-system', 'flux'),
-  entry('apps', 'Deployment', 'flux-system', 'flux-operator'),
+  { ...entry('apps', 'Deployment', 'flux-system', 'flux-operator'), release: 'flux-system/flux-operator' },
+  entry('apps', 'ReplicaSet', 'flux-system', 'flux-operator-5d8f'),
 ];
 
 /** The cluster with one object written (its resourceVersion moved on). */
@@ -72,6 +73,15 @@ describe('live proofs', () => {
     expect(await print('core', written('ConfigMap', 'cluster-bootstrap-core'))).not.toBe(await print('core', cluster));
     expect(await print('core', written('FluxInstance', 'flux'))).toBe(await print('core', cluster));
     expect(await print('core', cluster.filter((e) => e.kind !== 'FluxInstance'))).not.toBe(await print('core', cluster));
+  });
+
+  it('core covers which objects of helm releases exist, by uid: a status write is no change, a deletion or a re-creation is', async () => {
+    const base = await print('core', cluster);
+    expect(await print('core', written('Deployment', 'flux-operator'))).toBe(base);
+    expect(await print('core', cluster.filter((e) => e.kind !== 'Deployment'))).not.toBe(base);
+    expect(await print('core', cluster.map((e) => (e.kind === 'Deployment' ? { ...e, uid: 'recreated' } : e)))).not.toBe(base);
+    // What a controller makes of them (no Helm annotations) is not core's.
+    expect(await print('core', cluster.filter((e) => e.kind !== 'ReplicaSet'))).toBe(base);
   });
 
   it('verify covers every watched object', async () => {

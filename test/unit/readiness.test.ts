@@ -4,7 +4,9 @@ import {
   crdReadiness,
   daemonSetReadiness,
   deploymentReadiness,
+  jobReadiness,
   namespaceReadiness,
+  workloadReadiness,
 } from '../../tasks/lib/cluster/readiness.ts';
 
 const meta = (generation?: number) => ({ name: 'x', generation });
@@ -47,6 +49,16 @@ describe('workloads', () => {
     expect(
       deploymentReadiness({ metadata: meta(2), spec: { replicas: 2 }, status: { observedGeneration: 2, updatedReplicas: 2, availableReplicas: 2 } }).ready,
     ).toBe(true);
+  });
+
+  it('a job is ready once complete, and says why not while it runs or after it failed', () => {
+    const job = (status: Record<string, unknown>) => ({ kind: 'Job', metadata: meta(1), spec: { completions: 1 }, status });
+    expect(workloadReadiness(job({ succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }))).toEqual({ ready: true, reason: 'complete' });
+    expect(jobReadiness(job({ active: 1 }))).toEqual({ ready: false, reason: '1 active, 0 failed pods' });
+    expect(jobReadiness(job({ conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] }))).toEqual({
+      ready: false,
+      reason: 'failed: BackoffLimitExceeded (Job has reached the specified backoff limit)',
+    });
   });
 
   it('daemonset with zero desired pods is not ready', () => {

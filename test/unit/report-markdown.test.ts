@@ -95,7 +95,7 @@ describe('the other reports --format markdown', () => {
   });
 
   it('drift and plan: one item per finding, clean when there is none', () => {
-    expect(render('drift apps', driftReport('apps', [{ kind: 'differs', crd: 'prometheusrules.monitoring.coreos.com', detail: 'live spec differs from the bundle' }]))).toMatch(
+    expect(render('drift apps', driftReport('apps', [{ kind: 'differs', subject: 'prometheusrules.monitoring.coreos.com', detail: 'live spec differs from the bundle' }]))).toMatch(
       /^### ✗ drift apps: 1 finding\(s\)\n\n- \*\*differs\*\* `prometheusrules\.monitoring\.coreos\.com`: live spec differs from the bundle\n\n<details>/,
     );
     const plan = planReport({ entries: [{ name: 'a.example.com', action: 'unchanged', release: 'x', bytes: 10, breaking: [] }], orphaned: [], adopt: [] }, 'ACTION  CRD', 'kwok-infra');

@@ -68,19 +68,6 @@ function jobFailure(job: Workload): Condition | undefined {
   return conditions.find((c) => c.type === 'Failed' && c.status === 'True');
 }
 
-/** Jobs: complete, failed (with the reason), or still running. */
-export function jobReadiness(job: Workload): Readiness {
-  const conditions = (job.status?.['conditions'] as Condition[] | undefined) ?? [];
-  const failed = jobFailure(job);
-  if (failed) return { ready: false, reason: `failed: ${failed.reason ?? ''}${failed.message ? ` (${failed.message})` : ''}` };
-  if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return { ready: true, reason: 'complete' };
-  return { ready: false, reason: `${Number(job.status?.['active'] ?? 0)} active, ${Number(job.status?.['failed'] ?? 0)} failed pods` };
-}
-
-export function readinessOf(workload: Workload): Readiness {
-  return workload.kind === 'Job' ? jobReadiness(workload) : workloadReadiness(workload);
-}
-
 export function podState(pod: Pod): PodState {
   const containers = pod.status?.containerStatuses ?? [];
   const troubled = containers.map((c) => c.state?.waiting ?? (c.state?.terminated?.exitCode ? c.state.terminated : undefined)).find(Boolean);
@@ -146,7 +133,7 @@ export function diagnoseWorkload(workload: Workload, pods: Pod[], events: Cluste
   const failed = workload.kind === 'Job' ? jobFailure(workload) : undefined;
   return {
     workload: `${workload.kind} ${namespace}/${name}`,
-    state: readinessOf(workload),
+    state: workloadReadiness(workload),
     pods: owned.map(podState),
     events: eventsOf(workload, owned, events, since),
     ...(failed?.reason ? { failure: { reason: failed.reason, message: failed.message ?? '' } } : {}),

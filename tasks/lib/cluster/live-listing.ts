@@ -14,6 +14,8 @@ export interface LiveEntry {
   uid: string;
   resourceVersion: string;
   labels: Record<string, string>;
+  /** "<namespace>/<name>" of the Helm release the object belongs to (Helm's ownership annotations), if any. */
+  release?: string;
   /** Namespaces' only: elsewhere they can be large (last-applied-configuration) and no proof reads them. */
   annotations?: Record<string, string>;
 }
@@ -31,6 +33,7 @@ const PAGE = 500;
 interface DiscoveredResource {
   resource: string;
   responseKind?: { kind: string };
+  scope?: 'Namespaced' | 'Cluster';
   verbs?: string[];
 }
 
@@ -39,14 +42,16 @@ interface GroupDiscovery {
   versions?: Array<{ version: string; resources?: DiscoveredResource[] }>;
 }
 
-interface ListableResource {
+export interface ListableResource {
   group: string;
   version: string;
   resource: string;
   kind: string;
+  namespaced: boolean;
 }
 
-async function discover(kube: ApiReader): Promise<ListableResource[]> {
+/** Every listable resource the server serves, in its group's preferred version: two requests. */
+export async function discover(kube: ApiReader): Promise<ListableResource[]> {
   const answers = await Promise.all(['/api', '/apis'].map((path) => kube.getJson(path, DISCOVERY) as Promise<{ kind?: string; items?: GroupDiscovery[] }>));
   const found: ListableResource[] = [];
   for (const answer of answers) {
@@ -54,12 +59,15 @@ async function discover(kube: ApiReader): Promise<ListableResource[]> {
     if (answer.kind !== 'APIGroupDiscoveryList') throw new Error(`aggregated discovery is not served (got ${answer.kind ?? 'no kind'})`);
     for (const group of answer.items ?? []) {
       const name = group.metadata?.name ?? '';
-      // The first version is the preferred one: every object is listed once, in that version.
-      const preferred = group.versions?.[0];
-      for (const resource of preferred?.resources ?? []) {
-        const key = name ? `${resource.resource}.${name}` : resource.resource;
-        if (!resource.verbs?.includes('list') || UNWATCHED.has(key)) continue;
-        found.push({ group: name, version: preferred!.version, resource: resource.resource, kind: resource.responseKind?.kind ?? resource.resource });
+      // Versions come preferred first: every resource is listed once, in the most preferred
+      // version that serves it (a kind served only by an older version is still found).
+      const seen = new Set<string>();
+      for (const { version, resources = [] } of group.versions ?? []) {
+        for (const resource of resources) {
+          if (!resource.verbs?.includes('list') || seen.has(resource.resource)) continue;
+          seen.add(resource.resource);
+          found.push({ group: name, version, resource: resource.resource, kind: resource.responseKind?.kind ?? resource.resource, namespaced: resource.scope !== 'Cluster' });
+        }
       }
     }
   }
@@ -71,14 +79,20 @@ interface MetadataList {
   items?: Array<{ metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> } }>;
 }
 
-async function listResource(kube: ApiReader, { group, version, resource, kind }: ListableResource): Promise<LiveEntry[]> {
-  const base = group ? `/apis/${group}/${version}/${resource}` : `/api/${version}/${resource}`;
+const RELEASE_NAME = 'meta.helm.sh/release-name';
+const RELEASE_NAMESPACE = 'meta.helm.sh/release-namespace';
+
+/** One resource's objects, metadata only: across the cluster, or in one namespace. */
+export async function listResource(kube: ApiReader, { group, version, resource, kind }: ListableResource, namespace?: string): Promise<LiveEntry[]> {
+  const base = `${group ? `/apis/${group}/${version}` : `/api/${version}`}${namespace ? `/namespaces/${namespace}` : ''}/${resource}`;
   const entries: LiveEntry[] = [];
   let next: string | undefined;
   do {
     const page = (await kube.getJson(`${base}?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ''}`, METADATA_LIST)) as MetadataList;
     for (const { metadata: m = {} } of page.items ?? []) {
       const entry: LiveEntry = { group, kind, namespace: m.namespace ?? '', name: m.name ?? '', uid: m.uid ?? '', resourceVersion: m.resourceVersion ?? '', labels: m.labels ?? {} };
+      const release = m.annotations?.[RELEASE_NAME];
+      if (release) entry.release = `${m.annotations?.[RELEASE_NAMESPACE] ?? ''}/${release}`;
       if (kind === 'Namespace' && !group) entry.annotations = m.annotations ?? {};
       entries.push(entry);
     }
@@ -90,7 +104,8 @@ async function listResource(kube: ApiReader, { group, version, resource, kind }:
 /** Every watched object of the cluster (all but UNWATCHED), sorted. */
 export async function listLive(kube: ApiReader): Promise<LiveEntry[]> {
   const limit = pLimit(8);
-  const lists = await Promise.all((await discover(kube)).map((r) => limit(() => listResource(kube, r))));
+  const watched = (await discover(kube)).filter((r) => !UNWATCHED.has(r.group ? `${r.resource}.${r.group}` : r.resource));
+  const lists = await Promise.all(watched.map((r) => limit(() => listResource(kube, r))));
   return lists.flat().sort((a, b) => entryKey(a).localeCompare(entryKey(b)));
 }
 

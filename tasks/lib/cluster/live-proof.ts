@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterConfig } from '../model/config.ts';
+import { CORE_RECORD } from '../model/cluster-records.ts';
 import { groupOf, readManifests } from '../runtime/manifests.ts';
 import { sha256 } from '../runtime/input-hash.ts';
 import { paths } from '../runtime/workspace.ts';
@@ -57,11 +58,13 @@ export async function readsetOf(phase: ProvenPhase, cluster: ClusterConfig, entr
     case 'crds':
       return entries.filter((e) => e.group === 'apiextensions.k8s.io' && e.kind === 'CustomResourceDefinition');
     case 'core': {
-      // Helm's release storage and core's record; of the custom resources (a release's must
-      // exist) only which ones exist: an operator writing their status is no change to core.
+      // Helm's release storage and core's record; of the objects Helm deployed (each must exist:
+      // the release is whole) and of the custom resources only which ones exist, by uid: a
+      // controller writing their status is no change to core, a deletion (even if re-created) is.
       const crdGroups = new Set(entries.filter((e) => e.kind === 'CustomResourceDefinition').map((e) => e.name.slice(e.name.indexOf('.') + 1)));
-      const helmOrRecord = (e: LiveEntry) => (e.kind === 'Secret' && e.labels['owner'] === 'helm') || (e.kind === 'ConfigMap' && e.namespace === 'kube-system' && e.name === 'cluster-bootstrap-core');
-      return entries.flatMap((e) => (helmOrRecord(e) ? [e] : crdGroups.has(e.group) ? [{ ...e, resourceVersion: '' }] : []));
+      const helmOrRecord = (e: LiveEntry) =>
+        (e.kind === 'Secret' && e.labels['owner'] === 'helm') || (e.kind === 'ConfigMap' && e.namespace === CORE_RECORD.namespace && e.name === CORE_RECORD.name);
+      return entries.flatMap((e) => (helmOrRecord(e) ? [e] : e.release !== undefined || crdGroups.has(e.group) ? [{ ...e, resourceVersion: '' }] : []));
     }
     case 'verify':
       // Readiness and a dry-run read far and wide: every watched object.
@@ -107,9 +110,8 @@ const distReads = (cluster: string): Record<ProvenPhase, string[]> => {
   return { prereqs: [], crds: bundle, core: bundle, verify: [...bundle, path.join(paths.dist, 'gitops', cluster, 'tree.json')] };
 };
 
-/** Each dist/ file a phase reads, by its digest: a hand edit is a miss too. */
-async function distDigests(cluster: string): Promise<Map<string, string>> {
-  const files = [...new Set(Object.values(distReads(cluster)).flat())];
+/** The given dist/ files by their digests: a hand edit is a miss too. */
+async function distDigests(files: string[]): Promise<Map<string, string>> {
   return new Map(await Promise.all(files.map(async (file): Promise<[string, string]> => [file, await readFile(file, 'utf8').then(sha256, () => 'missing')])));
 }
 
@@ -132,7 +134,7 @@ export async function proofOf(phase: ProvenPhase, cluster: ClusterConfig, entrie
  * the cluster (after an etcd restore, or from another machine's remote cache).
  */
 export async function liveTokens(kube: ApiReader, cluster: ClusterConfig, run: string): Promise<string> {
-  const [entries, record, secrets, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), secretsInSync(kube, cluster), distDigests(cluster.name)]);
+  const [entries, record, secrets, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), secretsInSync(kube, cluster), distDigests([...new Set(Object.values(distReads(cluster.name)).flat())])]);
   const printed: LiveRecord['printed'] = {};
   for (const phase of PROVEN_PHASES) {
     const now = await proofOf(phase, cluster, entries, dist);
@@ -147,7 +149,7 @@ export async function liveTokens(kube: ApiReader, cluster: ClusterConfig, run: s
 
 /** After a phase ends well: its objects as it leaves them, under the token Nx hashed it with. */
 export async function recordProof(kube: ApiReader, cluster: ClusterConfig, phase: ProvenPhase): Promise<void> {
-  const [entries, record, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), distDigests(cluster.name)]);
+  const [entries, record, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), distDigests(distReads(cluster.name)[phase])]);
   const token = record.printed[phase];
   if (!token || token.startsWith('unprovable-')) return;
   record.proven[phase] = { token, fingerprint: await proofOf(phase, cluster, entries, dist) };

@@ -107,7 +107,16 @@ export function conditionReadiness(object: WithStatus, type: string, status = 'T
   return ready(conditionText(condition, type));
 }
 
-/** Readiness of the workload kinds verify checks in core namespaces. */
+/** Jobs: complete, failed (with the reason), or still running. */
+export function jobReadiness(job: WithStatus): Readiness {
+  const conditions = conditionsOf(job);
+  const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (failed) return notReady(`failed: ${failed.reason ?? ''}${failed.message ? ` (${failed.message})` : ''}`);
+  if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return ready('complete');
+  return notReady(`${count(job.status, 'active')} active, ${count(job.status, 'failed')} failed pods`);
+}
+
+/** Readiness of the workload kinds verify checks in core namespaces and core diagnoses while helm waits. */
 export function workloadReadiness(object: WithStatus): Readiness {
   switch (object.kind) {
     case 'Deployment':
@@ -116,6 +125,8 @@ export function workloadReadiness(object: WithStatus): Readiness {
       return daemonSetReadiness(object);
     case 'StatefulSet':
       return statefulSetReadiness(object);
+    case 'Job':
+      return jobReadiness(object);
     default:
       return notReady(`no readiness rule for kind ${object.kind}`);
   }

@@ -1,37 +1,57 @@
-// Custom resources a core release deployed that are gone from the cluster. Deleting a CRD deletes
-// every object of it (a botched migration, the pipeline benchmark, a hand `kubectl delete crd`);
-// helm compares manifests, not the cluster, so it would call the release deployed while, say, its
-// FluxInstance no longer exists. core upgrades such a release: helm recreates what is missing.
+// Whether each core release is whole: every object of its deployed manifest still exists. Helm
+// compares manifests, not the cluster: a Deployment deleted by hand, by a namespace cleanup, an
+// etcd restore or with its CRD leaves helm calling the release deployed, and a rerun of core
+// would change nothing. core upgrades such a release (helm re-creates what its manifest holds),
+// verify fails naming the object, drift reports it.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ManifestEntry } from '../model/crd-bundle.ts';
-import { readObject, type Kube } from '../cluster/kube.ts';
+import { absentObjects, type Absence, type ObjectRef } from '../cluster/object-presence.ts';
+import type { ApiReader } from '../cluster/api-reader.ts';
+import type { ClusterTarget } from '../model/cluster-target.ts';
+import { parseManifests } from '../runtime/manifests.ts';
+import { deployedManifest } from '../tools/helm.ts';
 
-/** "apiVersion kind namespace/name" of each object of a bundle CRD kind, namespace resolved as Helm does. */
-export function customResourceRefs(objects: KubernetesObject[], releaseNamespace: string, bundle: ManifestEntry[]): string[] {
-  const scopes = new Map(bundle.map((c) => [`${c.group}/${c.kind}`, c.scope]));
-  return objects.flatMap((o) => {
-    const group = (o.apiVersion ?? '').split('/').slice(0, -1).join('/');
-    const scope = scopes.get(`${group}/${o.kind}`);
-    if (!scope) return [];
-    const namespace = scope === 'Namespaced' ? (o.metadata?.namespace ?? releaseNamespace) : '';
-    return [`${o.apiVersion} ${o.kind} ${namespace ? `${namespace}/` : ''}${o.metadata?.name ?? ''}`];
-  });
+export interface ReleaseObjects {
+  namespace: string;
+  name: string;
+  objects: ObjectRef[];
 }
 
-/** The refs (customResourceRefs) that do not exist in the cluster, read at once. */
-export async function missingResources(kube: Kube, refs: string[]): Promise<string[]> {
-  const found = await Promise.all(
-    refs.map(async (ref) => {
-      const [apiVersion, kind, where] = ref.split(' ') as [string, string, string];
-      const [namespace, name] = where.includes('/') ? where.split('/') : [undefined, where];
-      try {
-        return (await readObject(kube, { apiVersion, kind, metadata: { name, namespace } })) !== undefined;
-      } catch (error) {
-        // The kind itself is not served (its CRD is gone): the object is missing too.
-        if (error instanceof Error && /no matches for kind/.test(error.message)) return false;
-        throw error;
-      }
-    }),
+/** A release with objects gone from the cluster. */
+export interface ReleaseGap {
+  namespace: string;
+  name: string;
+  absent: Absence[];
+}
+
+/**
+ * A Job that deletes itself once finished (ttlSecondsAfterFinished) is meant to disappear: its
+ * absence says nothing about the release. (Hooks are not in the manifest at all.)
+ */
+const vanishesByDesign = (o: KubernetesObject & { spec?: { ttlSecondsAfterFinished?: number } }): boolean =>
+  o.kind === 'Job' && o.spec?.ttlSecondsAfterFinished !== undefined;
+
+/** The objects of a release manifest, in the namespace Helm puts them (the release's when the chart names none). */
+export function releaseObjectRefs(objects: KubernetesObject[], releaseNamespace: string): ObjectRef[] {
+  return objects
+    .filter((o) => o.kind && o.metadata?.name && !vanishesByDesign(o))
+    .map((o) => ({ apiVersion: o.apiVersion ?? '', kind: o.kind!, namespace: o.metadata?.namespace ?? releaseNamespace, name: o.metadata!.name! }));
+}
+
+/** What helm deployed for each release (helm get manifest, all at once), as objects where Helm puts them. */
+export async function deployedObjects(target: ClusterTarget, releases: Array<{ namespace: string; name: string }>): Promise<ReleaseObjects[]> {
+  return Promise.all(
+    releases.map(async (r) => ({ ...r, objects: releaseObjectRefs(parseManifests(await deployedManifest(target, r), `helm release ${r.name}`), r.namespace) })),
   );
-  return refs.filter((_, i) => !found[i]);
 }
+
+/** The releases that lack objects of their manifest, with what each lacks; one read for all of them. */
+export async function incompleteReleases(kube: ApiReader, releases: ReleaseObjects[]): Promise<ReleaseGap[]> {
+  const absent = await absentObjects(kube, releases.flatMap((r) => r.objects));
+  const gaps = releases.map((r) => ({ namespace: r.namespace, name: r.name, absent: absent.filter((a) => r.objects.includes(a.ref)) }));
+  return gaps.filter((g) => g.absent.length > 0);
+}
+
+export const UNSERVED = 'its kind is not served: CRD gone?';
+
+/** "Deployment cert-manager/cert-manager, ClusterIssuer letsencrypt (its kind is not served: CRD gone?)" */
+export const absentText = (absent: Absence[]): string => absent.map((a) => `${a.text}${a.unserved ? ` (${UNSERVED})` : ''}`).join(', ');
