@@ -89,7 +89,7 @@ describe('bootstrap pipeline', () => {
     expect(resynced.stderr).toMatch(/kube-system\/coredns: upgrade/);
     const rerun = await run`node tasks/core.ts --cluster apps`;
     expect(rerun.exitCode, rerun.stderr).toBe(0);
-    expect(rerun.stderr).toMatch(/all \d+ core releases are up to date \(inputs unchanged and every release at its recorded helm revision, their \d+ custom resources present\)/);
+    expect(rerun.stderr).toMatch(/all \d+ core releases are up to date \(inputs unchanged and every release at its recorded helm revision, all \d+ objects of their manifests present\)/);
   });
 
   it('a custom resource of a release deleted behind helm\'s back (with its CRD, or by hand) makes core upgrade that release, which recreates it', async () => {
@@ -98,8 +98,9 @@ describe('bootstrap pipeline', () => {
     await kube.customObjects.deleteNamespacedCustomObject(flux);
     const resynced = await run`node tasks/core.ts --cluster apps`;
     expect(resynced.exitCode, resynced.stderr).toBe(0);
-    expect(resynced.stderr).toContain('planning every release: missing from the cluster: fluxcd.controlplane.io/v1 FluxInstance flux-system/flux');
-    expect(resynced.stderr).toContain('flux-system/flux-instance: upgrade (missing from the cluster (deleted with its CRD?): fluxcd.controlplane.io/v1 FluxInstance flux-system/flux)');
+    expect(resynced.stderr).toContain('planning every release: missing from the cluster: flux-system/flux-instance: FluxInstance flux-system/flux');
+    expect(resynced.stderr).toContain('flux-system/flux-instance: upgrade (missing from the cluster: FluxInstance flux-system/flux)');
+    expect(resynced.stderr).toContain('repaired release flux-system/flux-instance: put back FluxInstance flux-system/flux');
     expect(await kube.customObjects.getNamespacedCustomObject(flux)).toMatchObject({ metadata: { name: 'flux' } });
   });
 

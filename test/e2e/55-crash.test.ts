@@ -24,6 +24,9 @@ const REMOVED_RELEASES = [
   { name: 'flux-instance', namespace: 'flux-system' },
 ];
 
+/** Deleted behind helm's back before each point: an object of a release that stays installed, which the run must put back (#37). */
+const DELETED_OBJECT = { kind: 'Service', namespace: 'cert-manager', name: 'cert-manager' };
+
 const say = (line: string) => process.stderr.write(`[crash] ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -95,7 +98,7 @@ async function releaseHistories(): Promise<Map<string, Revision[]>> {
   return histories;
 }
 
-/** Takes away what the next run must put back: a few CRDs with no objects, and two releases. */
+/** Takes away what the next run must put back: a few CRDs with no objects, two releases, and one object of a third. */
 async function makeWork(random: () => number): Promise<string[]> {
   const { crds } = await loadBundle('apps');
   const candidates = crds.map((c) => c.metadata.name).filter((name) => name.endsWith('.operator.victoriametrics.com'));
@@ -103,6 +106,7 @@ async function makeWork(random: () => number): Promise<string[]> {
   await Promise.all([
     run`kubectl --context ${CONTEXT} delete crd ${removedCrds} --wait --ignore-not-found`,
     ...REMOVED_RELEASES.map((r) => run`helm uninstall ${r.name} -n ${r.namespace} --kube-context ${CONTEXT} --wait --ignore-not-found`),
+    run`kubectl --context ${CONTEXT} delete ${DELETED_OBJECT.kind.toLowerCase()} ${DELETED_OBJECT.name} -n ${DELETED_OBJECT.namespace} --wait --ignore-not-found`,
   ]);
   return removedCrds;
 }
@@ -184,6 +188,8 @@ async function crashAndConverge(point: number, random: () => number, duration: n
   expect(lost, `point ${point}: deleted or recreated after ${killed}`).toEqual([]);
   const { crds } = await loadBundle('apps');
   expect(crds.map((c) => c.metadata.name).filter((name) => !after.has(`CRD ${name}`))).toEqual([]);
+  const deletedKey = `${DELETED_OBJECT.kind} ${DELETED_OBJECT.namespace}/${DELETED_OBJECT.name}`;
+  expect(after.has(deletedKey), `point ${point}: ${deletedKey}, deleted behind helm's back, is back`).toBe(true);
   const histories = await releaseHistories();
   for (const [release, history] of histories) {
     const revisions = history.map((h) => h.revision);
