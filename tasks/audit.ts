@@ -5,14 +5,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle } from './lib/bundle/bundle-files.ts';
-import { BootstrapError } from './lib/runtime/errors.ts';
-import { GITOPS_ROOT_ENV } from './lib/runtime/workspace.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
 import { rehearse, type BootstrapRelease, type Finding, type Rehearsal } from './lib/gitops/flux-rehearsal.ts';
 import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
 import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
-import { readClusterTree } from './lib/gitops/cluster-tree.ts';
+import { judgedTreeRoot, readClusterTree } from './lib/gitops/cluster-tree.ts';
 import { statePins } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds } from './lib/gitops/helmrelease-crds.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
@@ -30,28 +28,11 @@ async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> 
   return lists.flat().map(({ pin, installed }) => ({ name: pin.release, chart: pin.chart, version: pin.version, stateFile: pin.file, line: pin.line, installed }));
 }
 
-/**
- * The tree to judge: --gitops-root, else BOOTSTRAP_GITOPS_ROOT. Through Nx only the variable:
- * Nx's cache key holds its content (gitops-digest.ts) but cannot read a flag's folder.
- */
-function gitopsRootOf(ctx: TaskContext): string | undefined {
-  const flag = ctx.options.gitopsRoot;
-  const fromEnv = process.env[GITOPS_ROOT_ENV];
-  if (flag && process.env['NX_TASK_TARGET_PROJECT'] && flag !== fromEnv) {
-    throw new BootstrapError({
-      subject: 'option --gitops-root',
-      problem: `through Nx, the tree at ${flag} would not be part of the cache key: a changed tree could replay an old verdict`,
-      fix: `run ${GITOPS_ROOT_ENV}=${flag} nx run ${ctx.cluster.name}:audit (its content is hashed), or node tasks/audit.ts --cluster ${ctx.cluster.name} --gitops-root ${flag} (never cached)`,
-    });
-  }
-  return flag ?? fromEnv;
-}
-
 /** The audit's prediction, written nowhere (rehearse compares Flux's verdict with it). */
-export async function predict(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
+export async function predict(ctx: TaskContext, gitopsRoot: string | undefined): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
   const { cluster } = ctx;
   const { manifest } = await loadBundle(cluster.name);
-  const tree = await readClusterTree(cluster, gitopsRootOf(ctx));
+  const tree = await readClusterTree(cluster, gitopsRoot);
   const [builtin, helmReleases, releases] = await Promise.all([
     builtinKinds(cluster),
     renderHelmReleaseCrds(helmReleasesOf(tree.kustomizations), cluster),
@@ -72,7 +53,7 @@ export async function predict(ctx: TaskContext): Promise<{ rehearsal: Rehearsal;
 
 export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
   const { cluster, log } = ctx;
-  const { rehearsal, tree } = await predict(ctx);
+  const { rehearsal, tree } = await predict(ctx, judgedTreeRoot('audit', ctx.cluster.name, ctx.options.gitopsRoot));
   const out = path.join(paths.dist, 'audit', cluster.name);
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'rehearsal.json'), `${JSON.stringify({ cluster: cluster.name, ...rehearsal, files: tree.files }, null, 2)}\n`);

@@ -199,6 +199,6 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   log.success(`core releases synced: ${names.join(', ')}`);
 }
 
-export const target = phaseTarget('core', installCore, { writes: true });
+export const target = phaseTarget('core', installCore);
 
 if (import.meta.main) await target.cli();

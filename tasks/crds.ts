@@ -78,6 +78,6 @@ export async function applyCrds({ cluster, log, kube, options, timeoutMs }: Task
   }
 }
 
-export const target = phaseTarget('crds', applyCrds, { writes: true });
+export const target = phaseTarget('crds', applyCrds);
 
 if (import.meta.main) await target.cli();

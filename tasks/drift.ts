@@ -84,7 +84,6 @@ export const target = reportTarget(
     const { findings, shared } = await drift(ctx);
     return driftReport(ctx.cluster.name, findings, shared);
   },
-  { guarded: true },
 );
 
 if (import.meta.main) await target.cli();

@@ -16,7 +16,6 @@ export const target = phaseTarget(
     const objects = tree.kustomizations.reduce((sum, k) => sum + k.objects.length, 0);
     log.success(`${relative(gitopsTreeFile(cluster.name))}: ${tree.kustomizations.length} Kustomizations, ${objects} objects`);
   },
-  {},
 );
 
 if (import.meta.main) await target.cli();

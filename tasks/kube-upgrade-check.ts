@@ -9,8 +9,7 @@ import { checkFresh, loadBundle } from './lib/bundle/bundle-files.ts';
 import { featuresAbove, type FeatureUse } from './lib/crds/crd-kube-features.ts';
 import { builtinGroups, builtinKindsOf } from './lib/gitops/builtin-kinds.ts';
 import { helmfileChartUses, judgeCharts, treeChartUses, type ChartVerdict } from './lib/gitops/chart-kube-versions.ts';
-import { readClusterTree } from './lib/gitops/cluster-tree.ts';
-import { GITOPS_ROOT_ENV } from './lib/runtime/workspace.ts';
+import { judgedTreeRoot, readClusterTree } from './lib/gitops/cluster-tree.ts';
 import { helmReleasesOf } from './lib/gitops/helmrelease-crds.ts';
 import { unservedApis, type UnservedApi } from './lib/gitops/unserved-apis.ts';
 import { isCrd, type Crd } from './lib/model/crd-bundle.ts';
@@ -30,7 +29,7 @@ async function judge(ctx: TaskContext) {
   const { cluster } = ctx;
   const from = ctx.options.from ?? cluster.kubernetesVersion;
   const to = ctx.options.to ?? cluster.kubernetesVersion;
-  const tree = await readClusterTree(cluster, ctx.options.gitopsRoot ?? process.env[GITOPS_ROOT_ENV]);
+  const tree = await readClusterTree(cluster, judgedTreeRoot('kube-upgrade-check', cluster.name, ctx.options.gitopsRoot));
   const stateFiles = [paths.crdsHelmfile, paths.coreHelmfile];
   const [now, target, groups, bundle, helmfileReleases] = await Promise.all([
     builtinKindsOf(from),

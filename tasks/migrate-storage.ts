@@ -24,6 +24,6 @@ export async function migrateStorage({ cluster, kube, log }: TaskContext): Promi
   log.info(`now apply the bundle: nx run ${cluster.name}:crds`);
 }
 
-export const target = phaseTarget('migrate-storage', migrateStorage, { writes: true });
+export const target = phaseTarget('migrate-storage', migrateStorage);
 
 if (import.meta.main) await target.cli();

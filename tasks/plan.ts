@@ -42,6 +42,6 @@ export function planReport(result: CrdPlan & { adopt: ReleaseAdoption[] }, text:
 export const target = reportTarget('plan', async (ctx) => {
   const { result, text, context } = await plan(ctx);
   return planReport(result, text, context);
-}, { guarded: true });
+});
 
 if (import.meta.main) await target.cli();

@@ -64,6 +64,6 @@ async function waitForNamespaces(names: string[], { log, kube, timeoutMs }: Task
   );
 }
 
-export const target = phaseTarget('prereqs', prereqs, { writes: true });
+export const target = phaseTarget('prereqs', prereqs);
 
 if (import.meta.main) await target.cli();

@@ -33,9 +33,14 @@ import { loadMachineWritten } from './lib/runtime/yaml.ts';
 import { paths, workspaceRoot } from './lib/runtime/workspace.ts';
 import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { predict } from './audit.ts';
+import { writingChain } from './lib/model/phases.ts';
+import { judgedTreeRoot } from './lib/gitops/cluster-tree.ts';
 import { applyCrds } from './crds.ts';
 import { installCore } from './core.ts';
 import { prereqs } from './prereqs.ts';
+
+/** The body of each phase a bootstrap runs that writes (the phase table's writingChain), run on the throwaway cluster. */
+export const BOOTSTRAP_WRITES: Record<string, (ctx: TaskContext) => Promise<void>> = { prereqs, crds: applyCrds, core: installCore };
 
 /** prereqs resolves every secret from this variable in a rehearsal: no real secret is read. */
 const PLACEHOLDER_ENV = 'BOOTSTRAP_REHEARSAL_PLACEHOLDER';
@@ -106,7 +111,9 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
     throw new BootstrapError({ subject: `${cluster.file}: gitops`, problem: 'is not set: there is no GitOps tree to rehearse', fix: 'add gitops.entry: the path the FluxInstance syncs' });
   }
   const started = Date.now();
-  const { rehearsal: prediction, tree } = await predict(ctx);
+  // One root for both halves: the audit's prediction and the tree Flux is served.
+  const gitopsRoot = judgedTreeRoot('rehearse', cluster.name, ctx.options.gitopsRoot);
+  const { rehearsal: prediction, tree } = await predict(ctx, gitopsRoot);
   for (const orphan of await sweepOrphanedRehearsals(cluster.name)) log.warning(`removed the cluster of a rehearsal that was killed: ${orphan}`);
   const { dir, plane } = await createRehearsalDir(cluster.name);
   const cleanup: Array<() => Promise<void>> = [];
@@ -126,10 +133,8 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
     const phaseCluster = rehearsalCluster(cluster, plane.kubeconfig, context, `https://127.0.0.1:${port}`);
     const phaseCtx: TaskContext = { ...ctx, cluster: phaseCluster, context, kube: () => kube, log };
     const planeReady = Date.now();
-    log.action('prereqs (secrets as placeholders), crds and core, as the bootstrap runs them');
-    await prereqs(phaseCtx);
-    await applyCrds(phaseCtx);
-    await installCore(phaseCtx);
+    log.action(`${writingChain().join(', ')} (secrets as placeholders), as the bootstrap runs them`);
+    for (const phase of writingChain()) await BOOTSTRAP_WRITES[phase]!(phaseCtx);
     const bootstrapped = Date.now();
 
     const crds = await fluxCrds();
@@ -138,7 +143,7 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
     const objects = tree.kustomizations.flatMap((k) => k.objects.map((o) => o.object as Obj));
     const placeholders = keepDecryptionPlaceholders(kube, decryptionSecretsOf(objects));
     cleanup.push(() => placeholders.stop());
-    const served = await serveTree(path.resolve(workspaceRoot, ctx.options.gitopsRoot ?? cluster.gitops.root), cluster.gitops.folders ?? [cluster.gitops.entry.split(/[\\/]/)[0]!], cluster.name);
+    const served = await serveTree(path.resolve(workspaceRoot, gitopsRoot ?? cluster.gitops.root), cluster.gitops.folders ?? [cluster.gitops.entry.split(/[\\/]/)[0]!], cluster.name);
     cleanup.push(() => served.stop());
     for (const placeholder of served.placeholders) log.info(`SOPS document replaced by a placeholder: ${placeholder}`);
     const simulated = simulatedKinds(operatorsFor(cluster.gitops.operators), objects, await servedKinds(kube));

@@ -96,6 +96,6 @@ function summarize(ctx: TaskContext, manifest: BundleManifest): BundleManifest {
   return manifest;
 }
 
-export const target = phaseTarget('render-crds', async (ctx) => void (await renderCrds(ctx)), {});
+export const target = phaseTarget('render-crds', async (ctx) => void (await renderCrds(ctx)));
 
 if (import.meta.main) await target.cli();

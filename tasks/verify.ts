@@ -219,6 +219,6 @@ export async function verify(ctx: TaskContext): Promise<CheckResult[]> {
   return results;
 }
 
-export const target = phaseTarget('verify', async (ctx) => void (await verify(ctx)), { guarded: true });
+export const target = phaseTarget('verify', async (ctx) => void (await verify(ctx)));
 
 if (import.meta.main) await target.cli();

@@ -14,11 +14,15 @@ let script: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'new-phase-'));
   script = path.join(dir, 'new-phase.mjs');
-  // A phase that writes, written as a new task would be: no guard, no option parsing, no lease.
+  // A phase that writes, written as a new task would be: its entry in the phase table (here a
+  // table of its own), and a body with no guard, no option parsing, no lease.
+  const entry = { description: 'a new phase', after: ['crds'], access: 'writes', caching: 'never', inputs: [] };
   await writeFile(
     script,
-    `import { runPhase } from ${JSON.stringify(path.join(workspaceRoot, 'tasks/lib/runner/task.ts'))};\n` +
-      `await runPhase('new-phase', async () => { process.stdout.write('PHASE RAN'); }, { writes: true });\n`,
+    `import { phaseTarget } from ${JSON.stringify(path.join(workspaceRoot, 'tasks/lib/runner/task.ts'))};\n` +
+      `const table = { 'new-phase': ${JSON.stringify(entry)} };\n` +
+      `export const target = phaseTarget('new-phase', async () => { process.stdout.write('PHASE RAN'); }, table);\n` +
+      `if (import.meta.main) await target.cli();\n`,
   );
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -14,7 +14,8 @@ import { groupOf, readManifests } from '../runtime/manifests.ts';
 import { sha256 } from '../runtime/input-hash.ts';
 import { paths } from '../runtime/workspace.ts';
 import { entryKey, listLive, type LiveEntry } from './live-listing.ts';
-import { PROVEN_PHASES, readRecord, writeRecord, type LiveRecord, type ProvenPhase } from './live-record.ts';
+import { readRecord, writeRecord, type LiveRecord } from './live-record.ts';
+import { PHASES, PROVEN_PHASES, type DistRead, type ProvenPhase } from '../model/phases.ts';
 import { HttpStatusError, type ApiReader } from './api-reader.ts';
 
 /** What prereqs applies, by key: for a namespace the labels and annotations it gives it. */
@@ -44,10 +45,10 @@ interface Declared {
 const namespaceState = (e: LiveEntry, declared: Declared): string =>
   JSON.stringify([Object.keys(declared.labels).map((k) => e.labels[k] ?? null), Object.keys(declared.annotations).map((k) => e.annotations?.[k] ?? null)]);
 
-/** What each phase reads, so that what a later phase writes does not void an earlier one's proof. */
+/** What each phase reads (the phase table's proof.objects), so that what a later phase writes does not void an earlier one's proof. */
 export async function readsetOf(phase: ProvenPhase, cluster: ClusterConfig, entries: LiveEntry[]): Promise<LiveEntry[]> {
-  switch (phase) {
-    case 'prereqs': {
+  switch (PHASES[phase].proof.objects) {
+    case 'declared': {
       const declared = await prereqsDeclared(cluster);
       return entries.flatMap((e) => {
         const mine = declared.get(entryKey(e));
@@ -57,7 +58,7 @@ export async function readsetOf(phase: ProvenPhase, cluster: ClusterConfig, entr
     }
     case 'crds':
       return entries.filter((e) => e.group === 'apiextensions.k8s.io' && e.kind === 'CustomResourceDefinition');
-    case 'core': {
+    case 'releases': {
       // Helm's release storage and core's record; of the objects Helm deployed (each must exist:
       // the release is whole) and of the custom resources only which ones exist, by uid: a
       // controller writing their status is no change to core, a deletion (even if re-created) is.
@@ -66,7 +67,7 @@ export async function readsetOf(phase: ProvenPhase, cluster: ClusterConfig, entr
         (e.kind === 'Secret' && e.labels['owner'] === 'helm') || (e.kind === 'ConfigMap' && e.namespace === CORE_RECORD.namespace && e.name === CORE_RECORD.name);
       return entries.flatMap((e) => (helmOrRecord(e) ? [e] : e.release !== undefined || crdGroups.has(e.group) ? [{ ...e, resourceVersion: '' }] : []));
     }
-    case 'verify':
+    case 'everything':
       // Readiness and a dry-run read far and wide: every watched object.
       return entries;
   }
@@ -102,13 +103,16 @@ export async function secretsInSync(kube: ApiReader, cluster: ClusterConfig, env
 }
 
 /**
- * What each phase reads from dist/: crds and core the bundle, verify the built tree too (which
- * gitops-tree may write after crds has ended, in the same run).
+ * The dist/ files a phase reads (the phase table's proof.dist): crds and core the bundle, verify
+ * the built tree too (which gitops-tree may write after crds has ended, in the same run).
  */
-const distReads = (cluster: string): Record<ProvenPhase, string[]> => {
-  const bundle = [path.join(paths.dist, 'crds', cluster, 'manifest.json'), path.join(paths.dist, 'crds', cluster, 'crds.yaml')];
-  return { prereqs: [], crds: bundle, core: bundle, verify: [...bundle, path.join(paths.dist, 'gitops', cluster, 'tree.json')] };
-};
+function distReads(cluster: string, phase: ProvenPhase): string[] {
+  const files: Record<DistRead, string[]> = {
+    bundle: [path.join(paths.dist, 'crds', cluster, 'manifest.json'), path.join(paths.dist, 'crds', cluster, 'crds.yaml')],
+    tree: [path.join(paths.dist, 'gitops', cluster, 'tree.json')],
+  };
+  return PHASES[phase].proof.dist.flatMap((read: DistRead) => files[read]);
+}
 
 /** The given dist/ files by their digests: a hand edit is a miss too. */
 async function distDigests(files: string[]): Promise<Map<string, string>> {
@@ -121,7 +125,7 @@ async function distDigests(files: string[]): Promise<Map<string, string>> {
  * (a fresh clone), and that line would differ from every later one, a miss in the run after.
  */
 export async function proofOf(phase: ProvenPhase, cluster: ClusterConfig, entries: LiveEntry[], dist: Map<string, string>): Promise<string> {
-  const files = distReads(cluster.name)[phase].map((file) => `${path.relative(paths.dist, file)}=${dist.get(file) ?? 'missing'}`);
+  const files = distReads(cluster.name, phase).map((file) => `${path.relative(paths.dist, file)}=${dist.get(file) ?? 'missing'}`);
   return [fingerprint(await readsetOf(phase, cluster, entries)), ...files].join(' ');
 }
 
@@ -134,7 +138,7 @@ export async function proofOf(phase: ProvenPhase, cluster: ClusterConfig, entrie
  * the cluster (after an etcd restore, or from another machine's remote cache).
  */
 export async function liveTokens(kube: ApiReader, cluster: ClusterConfig, run: string): Promise<string> {
-  const [entries, record, secrets, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), secretsInSync(kube, cluster), distDigests([...new Set(Object.values(distReads(cluster.name)).flat())])]);
+  const [entries, record, secrets, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), secretsInSync(kube, cluster), distDigests([...new Set(PROVEN_PHASES.flatMap((phase) => distReads(cluster.name, phase)))])]);
   const printed: LiveRecord['printed'] = {};
   for (const phase of PROVEN_PHASES) {
     const now = await proofOf(phase, cluster, entries, dist);
@@ -149,7 +153,7 @@ export async function liveTokens(kube: ApiReader, cluster: ClusterConfig, run: s
 
 /** After a phase ends well: its objects as it leaves them, under the token Nx hashed it with. */
 export async function recordProof(kube: ApiReader, cluster: ClusterConfig, phase: ProvenPhase): Promise<void> {
-  const [entries, record, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), distDigests(distReads(cluster.name)[phase])]);
+  const [entries, record, dist] = await Promise.all([listLive(kube), readRecord(cluster.name), distDigests(distReads(cluster.name, phase))]);
   const token = record.printed[phase];
   if (!token || token.startsWith('unprovable-')) return;
   record.proven[phase] = { token, fingerprint: await proofOf(phase, cluster, entries, dist) };

@@ -5,10 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { paths } from '../runtime/workspace.ts';
 import { writeWhole } from '../runtime/write-whole.ts';
-
-export const PROVEN_PHASES = ['prereqs', 'crds', 'core', 'verify'] as const;
-export type ProvenPhase = (typeof PROVEN_PHASES)[number];
-export const isProvenPhase = (name: string): name is ProvenPhase => (PROVEN_PHASES as readonly string[]).includes(name);
+import type { ProvenPhase } from '../model/phases.ts';
 
 export interface Proof {
   token: string;

@@ -8,10 +8,28 @@ import type { ClusterConfig } from '../model/config.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { readFluxTree, type FluxTree } from './flux-tree.ts';
 import { filesUnder, inputsHash } from '../runtime/input-hash.ts';
-import { gitopsTreeFile, paths, relative, workspaceRoot } from '../runtime/workspace.ts';
+import { GITOPS_ROOT_ENV, gitopsTreeFile, paths, relative, workspaceRoot } from '../runtime/workspace.ts';
 import { writeWhole } from '../runtime/write-whole.ts';
 
-/** The GitOps tree this cluster reconciles, read as Flux does (--gitops-root overrides its root). */
+/**
+ * The root of the tree a run judges (audit, rehearse, kube-upgrade-check: one answer for all, so
+ * the audit's half of a rehearsal and Flux's half read the same tree): --gitops-root, else
+ * BOOTSTRAP_GITOPS_ROOT, else undefined (cluster.yaml's gitops.root). Through Nx only the variable:
+ * Nx's cache key holds its content (gitops-digest.ts) but cannot read a flag's folder.
+ */
+export function judgedTreeRoot(task: string, cluster: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const fromEnv = env[GITOPS_ROOT_ENV];
+  if (flag && env['NX_TASK_TARGET_PROJECT'] && flag !== fromEnv) {
+    throw new BootstrapError({
+      subject: 'option --gitops-root',
+      problem: `through Nx, the tree at ${flag} would not be part of the cache key: a changed tree could replay an old verdict`,
+      fix: `run ${GITOPS_ROOT_ENV}=${flag} nx run ${cluster}:${task} (its content is hashed), or node tasks/${task}.ts --cluster ${cluster} --gitops-root ${flag} (never cached)`,
+    });
+  }
+  return flag ?? fromEnv;
+}
+
+/** The GitOps tree this cluster reconciles, read as Flux does (judgedTreeRoot overrides its root). */
 export async function readClusterTree(cluster: ClusterConfig, gitopsRoot?: string): Promise<FluxTree> {
   const gitops = cluster.gitops;
   if (!gitops) {

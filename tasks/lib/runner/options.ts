@@ -3,6 +3,10 @@
 // derived from this table (a test checks the page against it). A new option is one entry here.
 import { z } from 'zod';
 import { KUBERNETES_MINORS } from '../model/kubernetes-versions.ts';
+import type { PhaseName } from '../model/phases.ts';
+
+/** The targets of the phase table, and the one CLI that is no target. */
+export type TaskName = PhaseName | 'compare-bundles';
 
 export interface OptionSpec {
   /** The flag as typed, with its value's placeholder: "--timeout <seconds>", "--dry-run". */
@@ -10,7 +14,7 @@ export interface OptionSpec {
   schema: z.ZodType;
   help: string;
   /** The tasks that take it. Phases that write also take the runner's WRITE_OPTIONS. */
-  tasks: string[];
+  tasks: readonly TaskName[];
   /** An environment variable that sets a boolean option when it is "1". */
   env?: string;
 }
@@ -96,7 +100,7 @@ export const flagName = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-$
 /** The options `task` takes, in table order. */
 export function optionsOf(task: string, { writes = false } = {}, table: OptionTable = OPTIONS): string[] {
   return Object.entries(table)
-    .filter(([name, spec]) => spec.tasks.includes(task) || (writes && (WRITE_OPTIONS as readonly string[]).includes(name)))
+    .filter(([name, spec]) => (spec.tasks as readonly string[]).includes(task) || (writes && (WRITE_OPTIONS as readonly string[]).includes(name)))
     .map(([name]) => name);
 }
 

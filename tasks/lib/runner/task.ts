@@ -16,7 +16,7 @@ import { interruption, watchInterrupts } from '../runtime/interrupt.ts';
 import { acquireLease, type LeaseHold } from '../cluster/lease.ts';
 import { withToolsOnPath } from '../tools/tool-identity.ts';
 import { recordProof } from '../cluster/live-proof.ts';
-import { isProvenPhase } from '../cluster/live-record.ts';
+import { isProvenPhase, PHASES, type PhaseDecl, type PhaseTable } from '../model/phases.ts';
 import { LIVE_PROOF_ENV } from '../runtime/phase-process.ts';
 
 /** Parsed options: --cluster and every option of the table (tasks/lib/runner/options.ts). */
@@ -117,16 +117,6 @@ async function recordTiming(cluster: string, phase: string, seconds: number): Pr
   if (file) await appendFile(file, `${JSON.stringify({ cluster, phase, seconds })}\n`);
 }
 
-export interface PhaseSpec {
-  /**
-   * The phase changes the cluster: before it runs, the runner proves the context reaches the
-   * cluster cluster.yaml pins (identity guard) and takes the cluster's lease (one writer at a time).
-   */
-  writes?: boolean;
-  /** The phase reads a cluster: the identity guard runs first (no lease). */
-  guarded?: boolean;
-}
-
 /**
  * A target (tasks/<name>.ts): run as its own process (`cli`, what `node tasks/<name>.ts` does) or
  * inside the batch executor's process (`execute`, tasks/executor/batch.ts), the same body either way.
@@ -144,9 +134,22 @@ function target(name: string, errorExit: number, options: string[], body: (ctx: 
   return { name, execute, cli: () => runCommand(name, errorExit, async () => body(await createTaskContext(process.argv.slice(2), options, name)), { stopsSafely: true }) };
 }
 
-/** A phase: failures print one readable message (never a stack or raw API dump). */
-export function phaseTarget(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec): Target {
-  // The options it takes besides --cluster come from the table; any other is an error naming these.
+/** The table's entry for a target (tasks/lib/model/phases.ts); a target missing from it is a bug. */
+function declared(name: string, table: PhaseTable): PhaseDecl {
+  const phase = table[name];
+  if (!phase) throw new Error(`target ${name} is not in the phase table (tasks/lib/model/phases.ts): add its entry there`);
+  return phase;
+}
+
+/**
+ * A phase: failures print one readable message (never a stack or raw API dump). What it may do to
+ * a cluster comes from the phase table: one that writes is guarded and holds the cluster's Lease,
+ * one that reads is guarded.
+ */
+export function phaseTarget(name: string, phase: (ctx: TaskContext) => Promise<void>, table: PhaseTable = PHASES): Target {
+  const { access } = declared(name, table);
+  const spec = { writes: access === 'writes', guarded: access === 'reads' };
+  // The options it takes besides --cluster come from the option table; any other is an error naming these.
   return target(name, 1, optionsOf(name, { writes: spec.writes }), async (ctx) => {
     const started = Date.now();
     let hold: LeaseHold | undefined;
@@ -174,11 +177,6 @@ export function phaseTarget(name: string, phase: (ctx: TaskContext) => Promise<v
     await recordTiming(ctx.cluster.name, name, seconds);
     return 0;
   });
-}
-
-/** Runs a phase as the process's command. */
-export async function runPhase(name: string, phase: (ctx: TaskContext) => Promise<void>, spec: PhaseSpec): Promise<void> {
-  await phaseTarget(name, phase, spec).cli();
 }
 
 /** Report exit codes (plan, audit, drift): 0 clean, 1 findings, 2 error. */
@@ -215,8 +213,8 @@ export function checkReportOutput({ json, format }: ReportOutput): void {
 export function reportTarget(
   name: string,
   report: (ctx: TaskContext) => Promise<ReportResult>,
-  /** A function decides from the options (upgrade-check --base reads no cluster). */
-  { guarded = false }: { guarded?: boolean | ((ctx: TaskContext) => boolean) } = {},
+  /** Whether it reads the pinned cluster: by default, the phase table's access; a function decides from the options (upgrade-check --base reads no cluster). */
+  { guarded = declared(name, PHASES).access !== 'offline' }: { guarded?: boolean | ((ctx: TaskContext) => boolean) } = {},
 ): Target {
   return target(name, ReportExit.error, optionsOf(name), async (ctx) => {
     // A report that reads a cluster reads the pinned one: the same guard as for writes.
@@ -225,11 +223,6 @@ export function reportTarget(
     if (typeof guarded === 'function' ? guarded(ctx) : guarded) await guardIdentity(ctx.kube(), ctx.cluster);
     return printReport(await report(ctx), output, { cluster: ctx.cluster.name });
   });
-}
-
-/** Runs a report as the process's command. */
-export async function runReport(...args: Parameters<typeof reportTarget>): Promise<void> {
-  await reportTarget(...args).cli();
 }
 
 /**
