@@ -3,7 +3,6 @@
 // What becomes ready by itself (CRDs served, workloads available, conditions such as FluxInstance
 // Ready, which an operator sets a moment after core) is waited for, with live progress, until
 // --timeout; what cannot (a release not deployed, a dry-run rejected) fails at once.
-import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadBundle, type Bundle } from './lib/bundle/bundle-files.ts';
 import { crdServingStates } from './lib/crds/crd-status.ts';
@@ -12,7 +11,7 @@ import { AggregateBootstrapError } from './lib/runtime/errors.ts';
 import { deployedReleases } from './lib/tools/helm.ts';
 import { listReleases } from './lib/tools/helmfile.ts';
 import type { ClusterTarget } from './lib/model/cluster-target.ts';
-import { apiError, describe, listObjects, readObject, serverSideApply, type Kube } from './lib/cluster/kube.ts';
+import { apiError, describe, listObjects, readObject, type Kube } from './lib/cluster/kube.ts';
 import { conditionReadiness, workloadReadiness } from './lib/cluster/readiness.ts';
 import { chartLabel, deploymentGap, findDeployed } from './lib/core/release-plan.ts';
 import { UNSERVED, deployedObjects, incompleteReleases } from './lib/core/release-presence.ts';
@@ -23,7 +22,7 @@ import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
 import { builtTree } from './lib/gitops/cluster-tree.ts';
 import { dryRunFirstLayer, firstLayerObjects } from './lib/gitops/gitops-dry-run.ts';
-import { paths, relative, workspaceRoot } from './lib/runtime/workspace.ts';
+import { paths } from './lib/runtime/workspace.ts';
 
 export interface CheckResult {
   ok: boolean;

@@ -8,7 +8,7 @@ import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { readObject } from '../../tasks/lib/cluster/kube.ts';
 import { bundleDir, relative } from '../../tasks/lib/runtime/workspace.ts';
 import { kubeFor, run, runWith } from '../helpers/sandbox.ts';
-import { dropRelease, pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
+import { pin, publishVariant, withCrdsHelmfile } from '../helpers/variants.ts';
 
 const crdHeader = (name: string): KubernetesObject => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
 

@@ -3,7 +3,7 @@
 // alerts of one name (kube-prometheus has them). No rule of ours describes that change.
 import { describe, expect, it } from 'vitest';
 import { serverSideApply } from '../../tasks/lib/cluster/kube.ts';
-import { kubeFor, run } from '../helpers/sandbox.ts';
+import { kubeFor } from '../helpers/sandbox.ts';
 import { pin, publishVariant, VMRULES, vmKeyedList, withCrdsHelmfile } from '../helpers/variants.ts';
 
 const liveRule = {

@@ -11,7 +11,7 @@ import { contentHash, HASH_ANNOTATION, isCrd } from '../model/crd-bundle.ts';
 import { sha256 } from '../runtime/input-hash.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { helmfileInputsHash } from '../tools/helmfile-inputs.ts';
-import { bundleDir, paths, relative } from '../runtime/workspace.ts';
+import { bundleDir, relative } from '../runtime/workspace.ts';
 import { loadMachineWritten, YAMLException } from '../runtime/yaml.ts';
 
 export interface Bundle {

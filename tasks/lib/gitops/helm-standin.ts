@@ -70,7 +70,7 @@ async function writeStatus(kube: Kube, object: Obj, plural: string, conditions: 
 interface Chart { url: string; version: string; source: Obj; sourcePlural: string }
 
 /** The chart a HelmRelease installs, from its live source: chartRef OCIRepository, or chart.spec with an OCI HelmRepository. */
-async function chartOf(kube: Kube, release: Obj, cluster: ClusterConfig): Promise<Chart | { unresolved: string }> {
+async function chartOf(kube: Kube, release: Obj): Promise<Chart | { unresolved: string }> {
   const namespace = release.metadata!.namespace!;
   const find = async (kind: string, ns: string, name: string) =>
     (await listObjects(kube, 'source.toolkit.fluxcd.io/v1', kind, ns)).find((o) => o.metadata?.name === name) as Obj | undefined;
@@ -146,7 +146,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
         return;
       }
     }
-    const chart = await chartOf(kube, release, cluster);
+    const chart = await chartOf(kube, release);
     if ('unresolved' in chart) return fail('ChartNotResolved', `not rehearsed: ${chart.unresolved}`, !chart.unresolved.endsWith('(yet)'));
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'standin-'));
     try {
