@@ -291,7 +291,10 @@ ensure() {
   mkdir -p "$links"
   [ ! -d "$dir/crds" ] || ln -sfn "$dir/crds" "$repo/.tools/flux-crds"
   local f
-  for f in "$dir/bin"/*; do ln -sfn "$f" "$links/$(basename "$f")"; done
+  # An empty bin/ (flux-crds has only CRDs) links nothing: the glob would stay a literal '*'.
+  for f in "$dir/bin"/*; do
+    if [ -e "$f" ]; then ln -sfn "$f" "$links/$(basename "$f")"; fi
+  done
 }
 
 families=("$@")

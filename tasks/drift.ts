@@ -7,9 +7,7 @@ import { clusterNames, loadCluster } from './lib/model/config.ts';
 import { managedByUs, planCrds, sharedOwnership } from './lib/crds/crd-plan.ts';
 import { listCrds } from './lib/cluster/kube.ts';
 import { clusterDrift, formatDrift, liveSources, versionSkew, type DriftFinding } from './lib/crds/crd-drift.ts';
-import { guardIdentity } from './lib/cluster/identity.ts';
-import { connect } from './lib/cluster/kube.ts';
-import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { connectGuarded, reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { code, md } from './lib/runtime/markdown.ts';
 import { deployedReleases } from './lib/tools/helm.ts';
 import { listReleases } from './lib/tools/helmfile.ts';
@@ -23,8 +21,7 @@ async function otherClusterSources(ctx: TaskContext): Promise<Map<string, Map<st
   for (const name of (await clusterNames()).filter((n) => n !== ctx.cluster.name)) {
     try {
       const other = await loadCluster(name);
-      const kube = connect({ kubeconfigPath: other.kubeconfigPath, context: other.context });
-      await guardIdentity(kube, other);
+      const kube = await connectGuarded(other);
       sources.set(name, liveSources([...(await listCrds(kube)).values()]));
     } catch (error) {
       ctx.log.warning(`skipping cluster ${name} for the cross-cluster check: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);

@@ -5,7 +5,7 @@
 //   node tasks/lib/gitops/gitops-digest.ts <cluster>
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { parseValue } from '../runtime/yaml.ts';
 import { filesUnder, inputsHash } from '../runtime/input-hash.ts';
 import { clusterDir, GITOPS_ROOT_ENV, workspaceRoot } from '../runtime/workspace.ts';
 
@@ -23,7 +23,7 @@ async function sourcesOf(cluster: string): Promise<Record<string, string>> {
   const text = await readFile(path.join(clusterDir(cluster), 'cluster.yaml'), 'utf8').catch(() => '');
   let sources: unknown;
   try {
-    sources = (parse(text) as { gitops?: { sources?: unknown } } | null)?.gitops?.sources;
+    sources = parseValue<{ gitops?: { sources?: unknown } } | null>(text)?.gitops?.sources;
   } catch {
     return {};
   }

@@ -8,9 +8,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { isDocument, parseAllDocuments, stringify } from 'yaml';
 import { filesUnder } from '../runtime/input-hash.ts';
 import { runTool } from '../tools/run-tool.ts';
+import { parseHandWrittenDocuments, writeYaml } from '../runtime/yaml.ts';
 
 export const PLACEHOLDER = 'rehearsal-placeholder';
 
@@ -50,16 +50,13 @@ async function copyWithPlaceholders(root: string, folders: string[], dir: string
     if (!/\.ya?ml$/.test(file)) continue;
     const text = await readFile(file, 'utf8');
     if (!/^sops:/m.test(text)) continue;
-    const documents = parseAllDocuments(text);
-    if (!Array.isArray(documents)) continue;
     let changed = false;
-    const out = documents.map((document) => {
-      if (!isDocument(document)) return document;
+    const out = parseHandWrittenDocuments(text).map((document) => {
       const placeholder = placeholderOf(document.toJS() as Record<string, unknown>);
-      if (!placeholder) return stringify(document.toJS());
+      if (!placeholder) return writeYaml(document.toJS());
       changed = true;
       replaced.push(`${path.relative(dir, file)} (${String(placeholder['kind'])} ${String((placeholder['metadata'] as { name?: string } | undefined)?.name)})`);
-      return stringify(placeholder);
+      return writeYaml(placeholder);
     });
     if (changed) await writeFile(file, out.map((d) => `---\n${String(d)}`).join(''));
   }

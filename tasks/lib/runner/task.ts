@@ -111,6 +111,16 @@ export async function createTaskContext(argv: string[], accepted: string[] = Obj
   };
 }
 
+/**
+ * Another cluster than the task's own (drift's cross-cluster check), reached the way the runner
+ * reaches the task's: its kubeconfig and context from its cluster.yaml, then the identity guard.
+ */
+export async function connectGuarded(cluster: ClusterConfig): Promise<Kube> {
+  const kube = connect({ kubeconfigPath: cluster.kubeconfigPath, context: cluster.context });
+  await guardIdentity(kube, cluster);
+  return kube;
+}
+
 /** When BOOTSTRAP_TIMINGS_FILE is set (the demo sets it), each phase that ran appends its duration. */
 async function recordTiming(cluster: string, phase: string, seconds: number): Promise<void> {
   const file = process.env['BOOTSTRAP_TIMINGS_FILE'];
