@@ -40,6 +40,12 @@ describe('the README picture of the phases', () => {
   });
 });
 
+describe('the README', () => {
+  it('stays under 250 lines: details belong in docs/', async () => {
+    expect((await read('README.md')).trimEnd().split('\n').length).toBeLessThan(250);
+  });
+});
+
 describe('docs/architecture.md', () => {
   it('shows the import graph dependency-cruiser reads now (node scripts/docs-import-graph.ts --write)', async () => {
     const shown = GRAPH_MARKERS.exec(await readFile(ARCHITECTURE_PAGE, 'utf8'))?.[2];
