@@ -5,6 +5,7 @@
 
 /** tasks/lib's folders, top floor first. Folders on one floor are peers: they never import each other. */
 const FLOORS = [
+  ['rehearsal'], // what runs a throwaway Flux: its controllers, the stand-ins, the tree's artifact server, placeholders
   ['runner', 'gitops'], // a target's runtime (task runner, options); the GitOps tree judged against the phases
   ['crds', 'core'], // the CRD phase; the core releases phase
   ['bundle', 'cluster'], // the rendered CRD bundle on disk; everything that talks to an API server

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
-import { rehearse, type BootstrapRelease, type Finding, type Rehearsal } from './lib/gitops/flux-rehearsal.ts';
+import { auditTree, type BootstrapRelease, type Finding, type TreeAudit } from './lib/gitops/flux-audit.ts';
 import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
 import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
@@ -29,7 +29,7 @@ async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> 
 }
 
 /** The audit's prediction, written nowhere (rehearse compares Flux's verdict with it). */
-export async function predict(ctx: TaskContext, gitopsRoot: string | undefined): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
+export async function predict(ctx: TaskContext, gitopsRoot: string | undefined): Promise<{ rehearsal: TreeAudit; tree: FluxTree }> {
   const { cluster } = ctx;
   const { manifest } = await loadBundle(cluster.name);
   const tree = await readClusterTree(cluster, gitopsRoot);
@@ -38,7 +38,7 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
     renderHelmReleaseCrds(helmReleasesOf(tree.kustomizations), cluster),
     bootstrapReleases(ctx),
   ]);
-  const rehearsal = rehearse({
+  const rehearsal = auditTree({
     kustomizations: tree.kustomizations,
     builtin,
     bundle: manifest.crds,
@@ -51,7 +51,7 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
   return { rehearsal, tree };
 }
 
-export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; tree: FluxTree }> {
+export async function audit(ctx: TaskContext): Promise<{ rehearsal: TreeAudit; tree: FluxTree }> {
   const { cluster, log } = ctx;
   const { rehearsal, tree } = await predict(ctx, judgedTreeRoot('audit', ctx.cluster.name, ctx.options.gitopsRoot));
   const out = path.join(paths.dist, 'audit', cluster.name);
@@ -63,7 +63,7 @@ export async function audit(ctx: TaskContext): Promise<{ rehearsal: Rehearsal; t
 }
 
 /** The audit as every report prints it; pr-check builds it from dist/audit/<cluster>/rehearsal.json. */
-export function auditReport(rehearsal: Rehearsal, files: TreeFiles, verbose: boolean): ReportResult {
+export function auditReport(rehearsal: TreeAudit, files: TreeFiles, verbose: boolean): ReportResult {
   const failing = failingFindings(rehearsal);
   const warnings = rehearsal.findings.length - failing.length;
   const finding = (f: Finding) =>

@@ -14,7 +14,7 @@ import { upgradeReport } from '../../tasks/upgrade-check.ts';
 import { loadBundle } from '../../tasks/lib/bundle/bundle-files.ts';
 import { withBundleAtRef } from '../../tasks/lib/bundle/bundle-at-ref.ts';
 import { checkTreeUpgrade } from '../../tasks/lib/gitops/upgrade-objects.ts';
-import type { Rehearsal } from '../../tasks/lib/gitops/flux-rehearsal.ts';
+import type { TreeAudit } from '../../tasks/lib/gitops/flux-audit.ts';
 import type { TreeFiles } from '../../tasks/lib/gitops/flux-tree.ts';
 import { loadCluster, type ClusterConfig } from '../../tasks/lib/model/config.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type ReportResult } from '../../tasks/lib/runner/task.ts';
@@ -52,7 +52,7 @@ async function renderAndAudit(config: ClusterConfig, log: Logger): Promise<Check
   if (!existsSync(path.join(bundleDir(cluster), 'manifest.json'))) return [{ title: `render-crds ${cluster}`, error: failureOf(output) }];
   if (!config.gitops) return [];
   if (!existsSync(rehearsalFile(cluster))) return [{ title: `audit ${cluster}`, error: failureOf(output) }];
-  const saved = JSON.parse(await readFile(rehearsalFile(cluster), 'utf8')) as Rehearsal & { files: TreeFiles };
+  const saved = JSON.parse(await readFile(rehearsalFile(cluster), 'utf8')) as TreeAudit & { files: TreeFiles };
   return [{ title: `audit ${cluster}`, result: auditReport(saved, saved.files, false) }];
 }
 

@@ -2,8 +2,8 @@
 // failed; every member of a dependsOn cycle counts as predicted; an operator's run-time kind that
 // Flux could not find is an accepted difference, said why.
 import { describe, expect, it } from 'vitest';
-import type { LayerRow, Rehearsal } from '../../tasks/lib/gitops/flux-rehearsal.ts';
-import { compareWithAudit, type FluxVerdict } from '../../tasks/lib/gitops/live-rehearsal.ts';
+import type { LayerRow, TreeAudit } from '../../tasks/lib/gitops/flux-audit.ts';
+import { compareWithAudit, type FluxVerdict } from '../../tasks/lib/rehearsal/live-rehearsal.ts';
 
 const row = (kustomization: string, layer: number | null, kinds: LayerRow['kinds'] = []): LayerRow => ({ layer, kustomization, file: `${kustomization}.yaml`, dependsOn: [], wait: false, kinds });
 const ready = (kustomization: string): FluxVerdict => ({ kustomization, outcome: 'ready', seconds: 1, message: 'Applied revision' });
@@ -11,7 +11,7 @@ const failed = (kustomization: string, message: string): FluxVerdict => ({ kusto
 
 describe('compareWithAudit', () => {
   it('agrees where both see a race, and where both see nothing', () => {
-    const audit: Rehearsal = {
+    const audit: TreeAudit = {
       layers: [row('a/ok', 0), row('a/racy', 0)],
       findings: [{ type: 'race', kustomization: 'a/racy', file: 'x', kind: 'example.io/v1 Thing', message: 'race', fix: 'dependsOn' }],
     };
@@ -21,7 +21,7 @@ describe('compareWithAudit', () => {
   });
 
   it('counts every Kustomization in or behind a cycle as predicted, not only the one the finding names', () => {
-    const audit: Rehearsal = {
+    const audit: TreeAudit = {
       layers: [row('c/one', null), row('c/two', null)],
       findings: [{ type: 'cycle', kustomization: 'c/one', file: 'x', message: 'dependsOn cycle', fix: 'remove one' }],
     };
@@ -32,7 +32,7 @@ describe('compareWithAudit', () => {
 
   it('accepts, and says why, a run-time kind of an operator that does not run in a rehearsal', () => {
     const kinds: LayerRow['kinds'] = [{ apiVersion: 'cilium.io/v2', kind: 'CiliumLoadBalancerIPPool', files: [], ok: true, source: 'operator', servedBy: 'at run time by cilium-operator (bootstrap release cilium)' }];
-    const audit: Rehearsal = { layers: [row('k/cilium-config', 1, kinds)], findings: [] };
+    const audit: TreeAudit = { layers: [row('k/cilium-config', 1, kinds)], findings: [] };
     const [result] = compareWithAudit(audit, [failed('k/cilium-config', 'CiliumLoadBalancerIPPool/k/pool dry-run failed: no matches for kind "CiliumLoadBalancerIPPool" in version "cilium.io/v2"')]);
     expect(result!.agreed).toBe(false);
     expect(result!.accepted).toContain('registered at run time by cilium-operator');

@@ -7,7 +7,7 @@ import { comparisonReport } from '../../tasks/compare-bundles.ts';
 import { driftReport } from '../../tasks/drift.ts';
 import { planReport } from '../../tasks/plan.ts';
 import { upgradeReport } from '../../tasks/upgrade-check.ts';
-import type { Finding, LayerRow, Rehearsal } from '../../tasks/lib/gitops/flux-rehearsal.ts';
+import type { Finding, LayerRow, TreeAudit } from '../../tasks/lib/gitops/flux-audit.ts';
 import { rehearsalMermaid } from '../../tasks/lib/gitops/flux-mermaid.ts';
 import { checkReportOutput, type ReportResult } from '../../tasks/lib/runner/task.ts';
 import { fenced, markdownReport, md } from '../../tasks/lib/runtime/markdown.ts';
@@ -32,7 +32,7 @@ const race: Finding = {
   fix: 'add dependsOn observability/prometheus-operator-crds to kube-system/coredns',
 };
 const skew: Finding = { type: 'version-skew', kustomization: 'kube-system/spegel', file: 'kubernetes/apps/kube-system/spegel/app/ocirepository.yaml', message: 'helmfile.d/01-core.yaml.gotmpl:42 pins spegel 0.7.4', fix: 'pin one version', severity: 'warn' };
-const rehearsal: Rehearsal = { layers, findings: [race, skew] };
+const rehearsal: TreeAudit = { layers, findings: [race, skew] };
 const files = { applied: ['a.yaml'], buildInputs: [], unreferenced: [] };
 
 const render = (title: string, result: ReportResult) => markdownReport({ title, clean: result.clean, text: result.text, ...result.markdown });

@@ -2,7 +2,7 @@
 // Kustomizations as nodes, an edge from each dependsOn to the Kustomization that waits for it, so
 // the from-empty order reads top to bottom; a Kustomization with a finding is red, one with only
 // a warning amber. test/unit/report-markdown.test.ts checks the text with mermaid's own parser.
-import type { LayerRow, Rehearsal } from './flux-rehearsal.ts';
+import type { LayerRow, TreeAudit } from './flux-audit.ts';
 
 /** A quoted node label: Mermaid ends it at a double quote, which it writes as #quot;. */
 const label = (text: string) => `"${text.replace(/"/g, '#quot;')}"`;
@@ -12,7 +12,7 @@ function caption(row: LayerRow): string {
   return `${row.kustomization}<br/>${where}${row.wait ? ', wait' : ''}`;
 }
 
-export function rehearsalMermaid({ layers, findings }: Rehearsal): string {
+export function rehearsalMermaid({ layers, findings }: TreeAudit): string {
   // Node ids are generated: a Kustomization's name (dots, slashes) is not a valid Mermaid id.
   const ids = new Map(layers.map((row, index) => [row.kustomization, `k${index}`]));
   const out = ['flowchart TD'];

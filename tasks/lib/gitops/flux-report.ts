@@ -1,12 +1,12 @@
 // The rehearsal as a person reads it: layer by layer, each Kustomization with the kinds it
 // applies and who serves them, then the findings with their fixes.
-import type { Finding, Rehearsal } from './flux-rehearsal.ts';
+import type { Finding, TreeAudit } from './flux-audit.ts';
 import type { TreeFiles } from './flux-tree.ts';
 
 /** The findings that fail the audit: all but warnings (a version skew under gitops.pinSkew: warn). */
-export const failingFindings = ({ findings }: Rehearsal): Finding[] => findings.filter((f) => f.severity !== 'warn');
+export const failingFindings = ({ findings }: TreeAudit): Finding[] => findings.filter((f) => f.severity !== 'warn');
 
-export function formatRehearsal({ layers, findings }: Rehearsal, files: TreeFiles, verbose: boolean): string {
+export function formatRehearsal({ layers, findings }: TreeAudit, files: TreeFiles, verbose: boolean): string {
   const out: string[] = [];
   let current: number | null | undefined;
   for (const row of layers) {

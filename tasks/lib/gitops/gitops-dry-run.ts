@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ManifestEntry } from '../model/crd-bundle.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { pause } from '../runtime/interrupt.ts';
-import { servedByBootstrap } from './flux-rehearsal.ts';
+import { servedByBootstrap } from './flux-audit.ts';
 import type { FluxTree } from './flux-tree.ts';
 import { readObject, serverSideApply, type Kube } from '../cluster/kube.ts';
 

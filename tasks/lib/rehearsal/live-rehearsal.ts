@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { listObjects, type Kube } from '../cluster/kube.ts';
 import { pause } from '../runtime/interrupt.ts';
 import type { Progress } from '../runtime/progress.ts';
-import type { Finding, Rehearsal } from './flux-rehearsal.ts';
+import type { Finding, TreeAudit } from '../gitops/flux-audit.ts';
 
 interface Condition { type: string; status: string; reason?: string; message?: string }
 type Obj = KubernetesObject & { status?: { observedGeneration?: number; conditions?: Condition[] } };
@@ -116,7 +116,7 @@ export interface Comparison {
  * faithful: kinds an operator registers at run time (no operator runs here), and HelmReleases
  * whose charts were not rehearsed.
  */
-export function compareWithAudit(audit: Rehearsal, live: FluxVerdict[]): Comparison[] {
+export function compareWithAudit(audit: TreeAudit, live: FluxVerdict[]): Comparison[] {
   const ids = new Set([...audit.layers.map((l) => l.kustomization), ...live.map((v) => v.kustomization)]);
   return [...ids].sort().map((id) => {
     const findings = audit.findings.filter((f) => f.kustomization === id);

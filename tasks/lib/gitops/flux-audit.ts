@@ -60,7 +60,7 @@ export interface BootstrapRelease {
   installed: boolean;
 }
 
-export interface RehearsalInput {
+export interface TreeAuditInput {
   kustomizations: FluxKustomization[];
   /** "apiVersion Kind" of every built-in kind of the cluster's Kubernetes version. */
   builtin: Set<string>;
@@ -74,7 +74,7 @@ export interface RehearsalInput {
   pinSkew?: 'warn' | 'error';
 }
 
-export interface Rehearsal {
+export interface TreeAudit {
   layers: LayerRow[];
   findings: Finding[];
 }
@@ -82,7 +82,7 @@ export interface Rehearsal {
 const splitApiVersion = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion]) as [string, string];
 const serves = (crd: CrdKind, group: string, version: string, kind: string) => crd.group === group && crd.kind === kind && crd.versions.includes(version);
 
-export function rehearse(input: RehearsalInput): Rehearsal {
+export function auditTree(input: TreeAuditInput): TreeAudit {
   const byId = new Map(input.kustomizations.map((k) => [k.id, k]));
   const findings: Finding[] = [];
   const cycles = findCycles(input.kustomizations, byId);
@@ -151,7 +151,7 @@ function waitsFor(d: FluxKustomization, hr: { name: string; namespace: string })
   return d.wait || d.healthChecks.includes(`HelmRelease ${hr.namespace}/${hr.name}`);
 }
 
-function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input: RehearsalInput, byId: Map<string, FluxKustomization>, findings: Finding[]): KindVerdict {
+function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input: TreeAuditInput, byId: Map<string, FluxKustomization>, findings: Finding[]): KindVerdict {
   const { apiVersion, kind, files } = use;
   const [group, version] = splitApiVersion(apiVersion);
   const verdict = (ok: boolean, servedBy: string, source: KindSource): KindVerdict => ({ apiVersion, kind, files, ok, servedBy, source });
@@ -285,7 +285,7 @@ function layersOf(kustomizations: FluxKustomization[], byId: Map<string, FluxKus
  * A chart pinned by the bootstrap at one version and by the tree at another. A warning unless
  * gitops.pinSkew is error: a team may bootstrap from an older pin on purpose.
  */
-function versionSkew(input: RehearsalInput): Finding[] {
+function versionSkew(input: TreeAuditInput): Finding[] {
   const findings: Finding[] = [];
   for (const hr of input.helmReleases) {
     if ('unresolved' in hr.chart) continue;

@@ -16,8 +16,8 @@ import { listObjects, type Kube } from '../cluster/kube.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { parseValue } from '../runtime/yaml.ts';
 import { runTool } from '../tools/run-tool.ts';
-import { mergeValues } from './helm-values.ts';
-import { reachFix, throughMirror } from './helmrelease-crds.ts';
+import { mergeValues } from '../gitops/helm-values.ts';
+import { reachFix, throughMirror } from '../gitops/helmrelease-crds.ts';
 
 /** Said wherever the stand-in's work shows: in every condition message it writes. */
 export const STANDIN = 'rehearsal stand-in for helm-controller';
