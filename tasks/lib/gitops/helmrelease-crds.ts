@@ -14,8 +14,8 @@ import { isCrd } from '../model/crd-bundle.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 import { runTool } from '../tools/run-tool.ts';
-import { loadMachineWritten, parseValue } from '../runtime/yaml.ts';
-import { mergeValues } from './helm-values.ts';
+import { loadMachineWritten } from '../runtime/yaml.ts';
+import { resolveHelmRelease } from './helmrelease.ts';
 
 export interface CrdKind {
   group: string;
@@ -29,6 +29,9 @@ export interface HelmReleaseSource {
   name: string;
   namespace: string;
   file: string;
+  /** helm-controller's release name and the namespace the chart's objects go to (resolveHelmRelease). */
+  releaseName: string;
+  targetNamespace: string;
   /**
    * oci://… and the version (and the file pinning them), or why the chart cannot be rendered
    * offline. `version` may be a semver range (OCIRepository ref.semver): helm resolves it
@@ -38,6 +41,8 @@ export interface HelmReleaseSource {
   installCrds: string;
   upgradeCrds: string;
   values: Record<string, unknown>;
+  /** valuesFrom sources the tree does not hold (an ExternalSecret's Secret, say): rendered without them. */
+  missingValues: string[];
 }
 
 export interface HelmReleaseCrds extends HelmReleaseSource {
@@ -50,63 +55,32 @@ export interface HelmReleaseCrds extends HelmReleaseSource {
 
 type Obj = KubernetesObject & { spec?: Record<string, any>; data?: Record<string, string>; file?: string };
 
-/** Every HelmRelease the tree applies, with its chart resolved from the sources in the tree. */
+/** Every HelmRelease the tree applies, read as helm-controller reads it (resolveHelmRelease) from the objects in the tree. */
 export function helmReleasesOf(kustomizations: FluxKustomization[]): HelmReleaseSource[] {
   const all = kustomizations.flatMap((k) => k.objects.map(({ object, file }) => ({ ...(object as Obj), file })));
-  const find = (kind: string, namespace: string, name: string) =>
+  const lookup = (kind: string, namespace: string, name: string) =>
     all.find((o) => o.kind === kind && o.metadata?.name === name && (o.metadata?.namespace ?? 'default') === namespace);
   const releases: HelmReleaseSource[] = [];
   for (const k of kustomizations) {
     for (const { object, file } of k.objects) {
-      const hr = object as Obj;
-      if (hr.kind !== 'HelmRelease' || !(hr.apiVersion ?? '').startsWith('helm.toolkit.fluxcd.io/')) continue;
-      const namespace = hr.metadata?.namespace ?? 'default';
-      const spec = hr.spec ?? {};
+      if (object.kind !== 'HelmRelease' || !(object.apiVersion ?? '').startsWith('helm.toolkit.fluxcd.io/')) continue;
+      const hr = resolveHelmRelease(object as Obj, lookup);
       releases.push({
         kustomization: k.id,
-        name: hr.metadata?.name ?? '',
-        namespace,
+        name: hr.name,
+        namespace: hr.namespace,
         file,
-        chart: chartOf(spec, namespace, find),
-        installCrds: spec['install']?.['crds'] ?? 'Create',
-        upgradeCrds: spec['upgrade']?.['crds'] ?? 'Skip',
-        values: valuesOf(spec, namespace, find),
+        releaseName: hr.releaseName,
+        targetNamespace: hr.targetNamespace,
+        chart: 'unresolved' in hr.chart ? { unresolved: `${hr.chart.unresolved} in the tree` } : { url: hr.chart.url, version: hr.chart.version, file: hr.chart.source.file ?? '' },
+        installCrds: hr.install.crds,
+        upgradeCrds: hr.upgrade.crds,
+        values: hr.values,
+        missingValues: hr.missingValues,
       });
     }
   }
   return releases;
-}
-
-function chartOf(spec: Record<string, any>, namespace: string, find: (k: string, ns: string, n: string) => Obj | undefined): HelmReleaseSource['chart'] {
-  const ref = spec['chartRef'];
-  if (ref) {
-    if (ref.kind !== 'OCIRepository') return { unresolved: `chartRef kind ${ref.kind} is not rendered offline` };
-    const repo = find('OCIRepository', ref.namespace ?? namespace, ref.name);
-    if (!repo) return { unresolved: `OCIRepository ${ref.namespace ?? namespace}/${ref.name} is not in the tree` };
-    const pinned = repo.spec?.['ref'] ?? {};
-    const version = pinned['tag'] ?? pinned['semver'];
-    if (pinned['digest']) return { unresolved: `OCIRepository ${ref.name} pins a digest (ref.digest), which only Flux resolves` };
-    if (!version) return { unresolved: `OCIRepository ${ref.name} pins no ref.tag or ref.semver` };
-    return { url: String(repo.spec?.['url']), version: String(version), file: repo.file ?? '' };
-  }
-  const chart = spec['chart']?.['spec'];
-  if (!chart) return { unresolved: 'neither chartRef nor chart.spec is set' };
-  const source = chart.sourceRef ?? {};
-  const repo = source.kind === 'HelmRepository' ? find('HelmRepository', source.namespace ?? namespace, source.name) : undefined;
-  if (!repo || repo.spec?.['type'] !== 'oci') return { unresolved: `chart ${chart.chart} comes from ${source.kind} ${source.name}, which is not an OCI HelmRepository in the tree` };
-  if (!chart.version) return { unresolved: `chart ${chart.chart} pins no version` };
-  return { url: `${String(repo.spec?.['url']).replace(/\/$/, '')}/${chart.chart}`, version: String(chart.version), file: repo.file ?? '' };
-}
-
-/** valuesFrom ConfigMaps in order (key values.yaml unless named), then spec.values on top, as helm-controller merges them. */
-function valuesOf(spec: Record<string, any>, namespace: string, find: (k: string, ns: string, n: string) => Obj | undefined): Record<string, unknown> {
-  let values: Record<string, unknown> = {};
-  for (const from of (spec['valuesFrom'] ?? []) as Array<{ kind: string; name: string; valuesKey?: string }>) {
-    const source = from.kind === 'ConfigMap' ? find('ConfigMap', namespace, from.name) : undefined;
-    const text = source?.data?.[from.valuesKey ?? 'values.yaml'];
-    if (text) values = mergeValues(values, parseValue<Record<string, unknown>>(text) ?? {});
-  }
-  return mergeValues(values, spec['values'] ?? {});
 }
 
 /**
@@ -143,7 +117,7 @@ export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], clust
       const [templated, crdsFolder] = await Promise.all([
         once(templates, JSON.stringify([chartKey, release.values]), async () => {
           await writeFile(valuesFile, JSON.stringify(release.values));
-          return crdKinds(await helm(['template', release.name, archive, '--namespace', release.namespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`]));
+          return crdKinds(await helm(['template', release.releaseName, archive, '--namespace', release.targetNamespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`]));
         }),
         once(crdFolders, chartKey, async () => crdKinds(await helm(['show', 'crds', archive]))),
       ]);

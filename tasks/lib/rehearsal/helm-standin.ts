@@ -1,7 +1,8 @@
 // The rehearsal's stand-in for Flux's helm-controller, which the Go module proxy does not serve.
-// It does what helm-controller does for a first install, with real helm: resolves the chart from
-// the HelmRelease's live source (through the registry mirror), merges valuesFrom and values,
-// honours dependsOn and install.crds, installs and waits, and writes Ready for the current
+// It does what helm-controller does for a first install, with real helm: reads the HelmRelease the
+// way the audit does (gitops/helmrelease.ts: chart from its live source through the registry
+// mirror, valuesFrom and values, release name and namespaces), honours dependsOn and install.crds,
+// installs and waits, and writes Ready for the current
 // generation, so that kustomize-controller's dependsOn, wait and health checks see what they would
 // on a real cluster. It also stands in for source-controller on the chart sources it reads (their
 // registries are not reachable from here): a source is Ready once its chart came through the
@@ -14,9 +15,8 @@ import pLimit from 'p-limit';
 import type { ClusterConfig } from '../model/config.ts';
 import { listObjects, type Kube } from '../cluster/kube.ts';
 import { BootstrapError } from '../runtime/errors.ts';
-import { parseValue } from '../runtime/yaml.ts';
 import { runTool } from '../tools/run-tool.ts';
-import { mergeValues } from '../gitops/helm-values.ts';
+import { resolveHelmRelease, type Lookup } from '../gitops/helmrelease.ts';
 import { reachFix, throughMirror } from '../gitops/helmrelease-crds.ts';
 
 /** Said wherever the stand-in's work shows: in every condition message it writes. */
@@ -66,48 +66,19 @@ async function writeStatus(kube: Kube, object: Obj, plural: string, conditions: 
   await kube.customObjects.replaceNamespacedCustomObjectStatus({ group, version, plural, namespace: object.metadata!.namespace!, name: object.metadata!.name!, body });
 }
 
-/** The chart at its upstream oci:// location; helm pulls it through the registry mirror. */
-interface Chart { url: string; version: string; source: Obj; sourcePlural: string }
-
-/** The chart a HelmRelease installs, from its live source: chartRef OCIRepository, or chart.spec with an OCI HelmRepository. */
-async function chartOf(kube: Kube, release: Obj): Promise<Chart | { unresolved: string }> {
-  const namespace = release.metadata!.namespace!;
-  const find = async (kind: string, ns: string, name: string) =>
-    (await listObjects(kube, 'source.toolkit.fluxcd.io/v1', kind, ns)).find((o) => o.metadata?.name === name) as Obj | undefined;
-  const ref = release.spec?.['chartRef'];
-  if (ref) {
-    if (ref.kind !== 'OCIRepository') return { unresolved: `chartRef kind ${ref.kind} is not rehearsed (only OCIRepository)` };
-    const source = await find('OCIRepository', ref.namespace ?? namespace, ref.name);
-    if (!source) return { unresolved: `OCIRepository ${ref.namespace ?? namespace}/${ref.name} does not exist (yet)` };
-    const pin = source.spec?.['ref'] ?? {};
-    const version = pin['tag'] ?? pin['semver'];
-    if (!version) return { unresolved: `OCIRepository ${ref.name} pins no ref.tag or ref.semver (a digest only Flux resolves)` };
-    return { url: String(source.spec?.['url']), version: String(version), source, sourcePlural: 'ocirepositories' };
-  }
-  const chart = release.spec?.['chart']?.['spec'];
-  const sourceRef = chart?.sourceRef ?? {};
-  if (sourceRef.kind !== 'HelmRepository') return { unresolved: `chart.spec.sourceRef kind ${sourceRef.kind} is not rehearsed (only an OCI HelmRepository)` };
-  const source = await find('HelmRepository', sourceRef.namespace ?? namespace, sourceRef.name);
-  if (!source || source.spec?.['type'] !== 'oci') return { unresolved: `HelmRepository ${sourceRef.name} is not an OCI repository in the cluster` };
-  return { url: `${String(source.spec?.['url']).replace(/\/$/, '')}/${chart.chart}`, version: String(chart.version ?? '*'), source, sourcePlural: 'helmrepositories' };
+/** Each object a HelmRelease may name (chart sources, values' ConfigMaps and Secrets), as the cluster has it now. */
+async function liveLookup(kube: Kube, namespace: string): Promise<Lookup> {
+  const [oci, helm, configMaps, secrets] = await Promise.all([
+    listObjects(kube, 'source.toolkit.fluxcd.io/v1', 'OCIRepository'),
+    listObjects(kube, 'source.toolkit.fluxcd.io/v1', 'HelmRepository'),
+    listObjects(kube, 'v1', 'ConfigMap', namespace),
+    listObjects(kube, 'v1', 'Secret', namespace),
+  ]);
+  const all = [...oci, ...helm, ...configMaps, ...secrets] as Obj[];
+  return (kind, ns, name) => all.find((o) => o.kind === kind && o.metadata?.namespace === ns && o.metadata?.name === name);
 }
 
-/** valuesFrom (ConfigMap/Secret, valuesKey default values.yaml) in order, then spec.values on top. */
-async function valuesOf(kube: Kube, release: Obj): Promise<Record<string, unknown>> {
-  const namespace = release.metadata!.namespace!;
-  let values: Record<string, unknown> = {};
-  for (const from of (release.spec?.['valuesFrom'] ?? []) as Array<{ kind: string; name: string; valuesKey?: string; optional?: boolean }>) {
-    const source = (await listObjects(kube, 'v1', from.kind, namespace)).find((o) => o.metadata?.name === from.name) as Obj | undefined;
-    const raw = source?.data?.[from.valuesKey ?? 'values.yaml'];
-    if (raw === undefined) {
-      if (from.optional) continue;
-      throw new Error(`valuesFrom ${from.kind} ${namespace}/${from.name} key ${from.valuesKey ?? 'values.yaml'} does not exist`);
-    }
-    const text = from.kind === 'Secret' ? Buffer.from(raw, 'base64').toString() : raw;
-    values = mergeValues(values, parseValue<Record<string, unknown>>(text) ?? {});
-  }
-  return mergeValues(values, release.spec?.['values'] ?? {});
-}
+const SOURCE_PLURALS = { OCIRepository: 'ocirepositories', HelmRepository: 'helmrepositories' } as const;
 
 const said = (error: unknown) => {
   const text = error instanceof BootstrapError ? error.problem : error instanceof Error ? error.message : String(error);
@@ -130,6 +101,8 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   const install = async (release: Obj) => {
     const id = idOf(release);
     const fail = async (reason: string, message: string, terminal: boolean) => {
+      // Asked again every second while it waits: said once.
+      if (!terminal && readyOf(release)?.reason === reason) return;
       if (terminal) stalled.add(`${id}@${release.metadata?.generation}`);
       const limit = rehearsalLimit(message);
       events.push({ release: id, ready: false, message: limit ?? message, ...(limit || message.startsWith('not rehearsed') ? { notRehearsed: true } : {}) });
@@ -138,16 +111,22 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
         ...(terminal ? [{ type: 'Stalled', status: 'True' as const, reason, message }] : []),
       ]).catch(() => undefined);
     };
-    for (const dep of (release.spec?.['dependsOn'] ?? []) as Array<{ name: string; namespace?: string }>) {
-      const all = (await listObjects(kube, HR.apiVersion, HR.kind, dep.namespace ?? release.metadata!.namespace)) as Obj[];
+    for (const dep of resolveHelmRelease(release, () => undefined).dependsOn) {
+      const all = (await listObjects(kube, HR.apiVersion, HR.kind, dep.namespace)) as Obj[];
       const found = all.find((o) => o.metadata?.name === dep.name);
       if (!found || !currentlyReady(found)) {
-        if (readyOf(release)?.reason !== 'DependencyNotReady') await fail('DependencyNotReady', `dependency '${dep.namespace ?? release.metadata!.namespace}/${dep.name}' is not ready`, false);
-        return;
+        return fail('DependencyNotReady', `dependency '${dep.namespace}/${dep.name}' is not ready`, false);
       }
     }
-    const chart = await chartOf(kube, release);
-    if ('unresolved' in chart) return fail('ChartNotResolved', `not rehearsed: ${chart.unresolved}`, !chart.unresolved.endsWith('(yet)'));
+    const lookup = await liveLookup(kube, release.metadata!.namespace!);
+    const resolved = resolveHelmRelease(release, lookup);
+    const { chart } = resolved;
+    // A source not applied yet may come with a later Kustomization: asked again, as helm-controller would.
+    if ('unresolved' in chart) return fail('ChartNotResolved', `not rehearsed: ${chart.unresolved}`, !chart.unresolved.endsWith('does not exist'));
+    // Values from a Secret an ExternalSecret has not written yet: helm-controller waits for it.
+    if (resolved.missingValues.length) return fail('ValuesNotFound', `could not read values: ${resolved.missingValues.join(', ')}`, false);
+    const source = lookup(chart.source.kind, chart.source.namespace, chart.source.name)!;
+    const sourcePlural = SOURCE_PLURALS[chart.source.kind];
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'standin-'));
     try {
       const archiveDir = path.join(scratch, 'chart');
@@ -156,25 +135,25 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
         await helm(release, ['pull', throughMirror(chart.url, cluster), '--version', chart.version, '--destination', archiveDir, ...plainHttp]);
       } catch (error) {
         const message = `not rehearsed: chart unreachable: ${said(error)}`;
-        await writeStatus(kube, chart.source, chart.sourcePlural, [{ type: 'Ready', status: 'False', reason: 'ChartUnreachable', message: `${message} (${STANDIN})` }]).catch(() => undefined);
+        await writeStatus(kube, source, sourcePlural, [{ type: 'Ready', status: 'False', reason: 'ChartUnreachable', message: `${message} (${STANDIN})` }]).catch(() => undefined);
         return fail('ChartUnreachable', `${message}; fix: ${reachFix(chart, cluster)}`, true);
       }
-      await writeStatus(kube, chart.source, chart.sourcePlural, [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `chart ${chart.version} pulled through the registry mirror (${STANDIN})` }]).catch(() => undefined);
+      await writeStatus(kube, source, sourcePlural, [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `chart ${chart.version} pulled through the registry mirror (${STANDIN})` }]).catch(() => undefined);
       const valuesFile = path.join(scratch, 'values.json');
-      await writeFile(valuesFile, JSON.stringify(await valuesOf(kube, release)));
-      const spec = release.spec ?? {};
-      const namespace = spec['targetNamespace'] ?? release.metadata!.namespace!;
-      const name = spec['releaseName'] ?? (spec['targetNamespace'] ? `${spec['targetNamespace']}-${release.metadata!.name}` : release.metadata!.name!);
+      await writeFile(valuesFile, JSON.stringify(resolved.values));
+      // helm keeps the release in the namespace it installs to: a storageNamespace apart from the
+      // targetNamespace is not rehearsed (helm's CLI has no such flag).
+      const { targetNamespace: namespace, releaseName: name, install } = resolved;
       const archive = path.join(archiveDir, (await readdir(archiveDir)).find((f) => f.endsWith('.tgz'))!);
       await helm(release, [
         'upgrade', '--install', name, archive, '--namespace', namespace, '--values', valuesFile,
-        ...(spec['install']?.['createNamespace'] ? ['--create-namespace'] : []),
-        ...(spec['install']?.['crds'] === 'Skip' ? ['--skip-crds'] : []),
-        ...(spec['install']?.['disableWait'] ? [] : ['--wait=watcher']),
+        ...(install.createNamespace ? ['--create-namespace'] : []),
+        ...(install.crds === 'Skip' ? ['--skip-crds'] : []),
+        ...(install.disableWait ? [] : ['--wait=watcher']),
         // helm-controller adopts what already exists (Helm's TakeOwnership) unless told not to:
         // the CRDs the crds phase applied, the release the core phase installed.
-        ...(spec['install']?.['disableTakeOwnership'] ? [] : ['--take-ownership']),
-        '--timeout', String(spec['timeout'] ?? '5m'),
+        ...(install.disableTakeOwnership ? [] : ['--take-ownership']),
+        '--timeout', resolved.timeout,
       ]);
       const message = `Helm install succeeded for release ${namespace}/${name} with chart ${chart.url.split('/').at(-1)}@${chart.version}`;
       events.push({ release: id, ready: true, message });
