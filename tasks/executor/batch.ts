@@ -12,7 +12,7 @@ import { watchInterrupts } from '../lib/runtime/interrupt.ts';
 import { LIVE_PROOF_ENV, PHASE_ENV } from '../lib/runtime/phase-process.ts';
 import { workspaceRoot } from '../lib/runtime/workspace.ts';
 import { withToolsOnPath } from '../lib/tools/tool-identity.ts';
-import type { PhaseOptions } from './phase.ts';
+import { phaseArgs, type PhaseOptions } from './phase.ts';
 import { captured, recordTaskOutput } from './task-output.ts';
 
 interface TaskGraph {
@@ -63,13 +63,13 @@ export async function* runBatch(graph: TaskGraph, inputs: Record<string, PhaseOp
       }
       if (running.size >= parallel || !depsOf(id).every((dep) => outcome.get(dep) === true)) continue;
       pending.delete(id);
-      const { script, cluster, args = [] } = inputs[id]!;
+      const { script, cluster } = inputs[id]!;
       const startTime = Date.now();
       running.set(
         id,
         captured(() =>
           load(script)
-            .then((target) => target.execute(['--cluster', cluster, ...args]))
+            .then((target) => target.execute(['--cluster', cluster, ...phaseArgs(inputs[id]!)]))
             .catch((error: unknown) => {
               process.stderr.write(`✗ ${id} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
               return 1;

@@ -9,11 +9,16 @@ import { workspaceRoot } from '../lib/runtime/workspace.ts';
 export interface PhaseOptions {
   script: string;
   cluster: string;
+  /** --fail-on for a report (the plugin sets never for a cached one); a --fail-on in args comes later and wins. */
+  failOn?: string;
   args?: string[];
 }
 
+/** What follows `--cluster <name>` on the task's command line. */
+export const phaseArgs = ({ failOn, args = [] }: PhaseOptions): string[] => [...(failOn ? ['--fail-on', failOn] : []), ...args];
+
 export default async function phase(options: PhaseOptions): Promise<{ success: boolean }> {
-  const argv = [...PHASE_NODE_FLAGS.split(' '), `tasks/${options.script}.ts`, '--cluster', options.cluster, ...(options.args ?? [])];
+  const argv = [...PHASE_NODE_FLAGS.split(' '), `tasks/${options.script}.ts`, '--cluster', options.cluster, ...phaseArgs(options)];
   const child = spawn('node', argv, { cwd: workspaceRoot, env: { ...process.env, ...PHASE_ENV, [LIVE_PROOF_ENV]: '1' }, stdio: 'inherit' });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);

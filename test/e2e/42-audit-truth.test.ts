@@ -84,7 +84,7 @@ describe('the audit on real-shaped trees', () => {
     await edit(root, 'apps/observability/silence-operator/app/ocirepository.yaml', (t) => t.replace('tag: 0.20.0', `digest: sha256:${'0'.repeat(64)}`));
     const result = await run`node tasks/audit.ts --cluster infra --gitops-root ${root}`;
     expect(result.exitCode, result.stderr).toBe(1);
-    expect(result.stdout).toContain('  ✗ not-rehearsed: HelmRelease observability/silence-operator: not rendered: OCIRepository silence-operator pins a digest (ref.digest), which only Flux resolves; the CRDs its chart installs are unknown');
+    expect(result.stdout).toContain('  ✗ not-rehearsed: HelmRelease observability/silence-operator: not rendered: OCIRepository observability/silence-operator pins only a digest (ref.digest), which only Flux resolves; the CRDs its chart installs are unknown');
     // Its kind is unknown, not "missing" with the advice to add a chart to 00-crds.
     expect(result.stdout).toContain('  ✗ not-rehearsed: nothing rendered provides observability.giantswarm.io/v1alpha2 Silence; HelmRelease observability/silence-operator was not rendered and may');
     expect(result.stdout).not.toContain('✗ missing');
@@ -103,7 +103,17 @@ describe('the audit on real-shaped trees', () => {
     const output = changed.stdout + changed.stderr;
     expect(output).not.toMatch(/infra:audit.*(local cache|existing outputs match the cache)/);
     expect(output).toContain('✗ cycle: dependsOn cycle: cert-manager/cert-manager → cert-manager/cert-manager-issuers → cert-manager/cert-manager');
-    expect(changed.exitCode).not.toBe(0);
+    // A report with findings ends 0 under Nx, so that it is cached; the gate reads its verdict and fails.
+    expect(changed.exitCode, output).toBe(0);
+    const again = await nx`nx run infra:audit --outputStyle=stream`;
+    expect(again.stdout + again.stderr).toMatch(/infra:audit.*(local cache|existing outputs match the cache)/);
+    expect(again.stdout + again.stderr).toContain('✗ cycle: dependsOn cycle: cert-manager/cert-manager → cert-manager/cert-manager-issuers → cert-manager/cert-manager');
+    const gate = await run`node scripts/gate.ts audit --cluster infra`;
+    expect(gate.exitCode, gate.stderr).toBe(1);
+    expect(gate.stderr).toMatch(/\[gate\] ✗ audit infra: \d+ Kustomizations, \d+ findings/);
+    // Asked to fail on findings, the run fails (and Nx caches nothing of it).
+    const failing = await nx`nx run infra:audit --fail-on findings --outputStyle=stream`;
+    expect(failing.exitCode).toBe(1);
     // A flag's folder cannot be hashed by Nx: refused with the way that is.
     const flag = await run`nx run infra:audit --gitops-root ${root} --outputStyle=stream`;
     expect(flag.exitCode).not.toBe(0);

@@ -70,7 +70,7 @@ describe('one reading of a HelmRelease', () => {
     expect(resolveHelmRelease(both[1]!, lookupOf(both)).chart).toMatchObject({ url: 'oci://quay.io/jetstack/charts/cert-manager', version: 'v1.21.1', digest: 'sha256:abc' });
     expect(audited(both).chart).toEqual({ url: 'oci://quay.io/jetstack/charts/cert-manager', version: 'v1.21.1', file: 'apps/OCIRepository.yaml' });
     const digestOnly = [ocirepo('cert-manager', { digest: 'sha256:abc' }), helmRelease(chartRef)];
-    expect(audited(digestOnly).chart).toEqual({ unresolved: 'OCIRepository cert-manager/cert-manager pins only a digest (ref.digest), which only Flux resolves in the tree' });
+    expect(audited(digestOnly).chart).toEqual({ unresolved: 'OCIRepository cert-manager/cert-manager pins only a digest (ref.digest), which only Flux resolves' });
   });
 
   it('names the release as helm-controller does: releaseName, else [targetNamespace-]name, shortened past 53 characters', () => {

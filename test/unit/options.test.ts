@@ -17,7 +17,7 @@ describe('the option table', () => {
 
   it('gives each task its options, phases that write also the runner\'s', () => {
     expect(optionsOf('crds', { writes: true })).toEqual(['context', 'dryRun', 'timeout', 'allowBreaking', 'waitForLock', 'checkObjects']);
-    expect(optionsOf('audit')).toEqual(['json', 'format', 'gitopsRoot', 'verbose']);
+    expect(optionsOf('audit')).toEqual(['json', 'format', 'gitopsRoot', 'failOn', 'verbose']);
     expect(optionsOf('gitops-tree')).toEqual([]);
   });
 

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { clusterTargets } from '../../tasks/nx-plugin.ts';
 import { PHASE_NAMES, PHASES, PROVEN_PHASES, runsAfter, writingChain, type PhaseDecl, type PhaseTable } from '../../tasks/lib/model/phases.ts';
 import { optionsOf, WRITE_OPTIONS } from '../../tasks/lib/runner/options.ts';
+import { parseTaskOptions } from '../../tasks/lib/runner/task.ts';
+import { phaseArgs } from '../../tasks/executor/phase.ts';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 describe('the phase table', () => {
@@ -37,6 +39,17 @@ describe('the phase table', () => {
     expect(writingChain()).toEqual(['prereqs', 'crds', 'core']);
     const { BOOTSTRAP_WRITES } = await import('../../tasks/rehearse.ts');
     expect(Object.keys(BOOTSTRAP_WRITES)).toEqual(writingChain());
+  });
+
+  it('runs a cached report so that it ends 0 whatever it finds (Nx caches no failure); a --fail-on the user passes comes later and wins', () => {
+    const targets = clusterTargets('edge');
+    const reports = PHASE_NAMES.filter((n) => 'report' in PHASES[n]);
+    expect(reports.filter((n) => targets[n]!.options?.failOn === 'never')).toEqual(['audit']);
+    expect(phaseArgs(targets['audit']!.options)).toEqual(['--fail-on', 'never']);
+    expect(phaseArgs({ ...targets['audit']!.options, args: ['--fail-on', 'findings'] })).toEqual(['--fail-on', 'never', '--fail-on', 'findings']);
+    expect(phaseArgs(targets['plan']!.options)).toEqual([]);
+    const argv = ['--cluster', 'edge', ...phaseArgs({ ...targets['audit']!.options, args: ['--fail-on', 'findings'] })];
+    expect(parseTaskOptions(argv, optionsOf('audit'), 'audit').failOn).toBe('findings');
   });
 
   it('matches the README: one row per target, "live" for the live phases, "yes" for the cached ones', async () => {

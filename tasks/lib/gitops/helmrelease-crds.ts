@@ -72,7 +72,7 @@ export function helmReleasesOf(kustomizations: FluxKustomization[]): HelmRelease
         file,
         releaseName: hr.releaseName,
         targetNamespace: hr.targetNamespace,
-        chart: 'unresolved' in hr.chart ? { unresolved: `${hr.chart.unresolved} in the tree` } : { url: hr.chart.url, version: hr.chart.version, file: hr.chart.source.file ?? '' },
+        chart: 'unresolved' in hr.chart ? { unresolved: hr.chart.unresolved } : { url: hr.chart.url, version: hr.chart.version, file: hr.chart.source.file ?? '' },
         installCrds: hr.install.crds,
         upgradeCrds: hr.upgrade.crds,
         values: hr.values,

@@ -50,6 +50,12 @@ export interface PhaseDecl {
   proof?: { objects: ProofObjects; dist: readonly DistRead[] };
   /** Runs nothing itself (Nx's noop): only its dependsOn. */
   aggregate?: boolean;
+  /**
+   * A report: prints text, --json or --format markdown, exits 1 on findings (--fail-on). A cached
+   * report ends 0 whatever it finds, under Nx (a failed task is never cached): its verdict is in
+   * dist/<outputs>/<cluster>/verdict.json, which the gate reads (scripts/gate.ts, pr-check).
+   */
+  report?: boolean;
 }
 
 export const PHASES = {
@@ -108,6 +114,7 @@ export const PHASES = {
     after: ['render-crds'],
     access: 'reads',
     caching: 'never',
+    report: true,
     inputs: ['cluster', 'engine', 'upstreamOutputs'],
   },
   drift: {
@@ -115,6 +122,7 @@ export const PHASES = {
     after: ['render-crds'],
     access: 'reads',
     caching: 'never',
+    report: true,
     inputs: ['cluster', 'engine', 'upstreamOutputs'],
   },
   'upgrade-check': {
@@ -123,6 +131,7 @@ export const PHASES = {
     // Reads the cluster unless --base (tasks/upgrade-check.ts decides).
     access: 'offline',
     caching: 'never',
+    report: true,
     inputs: ['cluster', 'engine', 'gitops', 'upstreamOutputs'],
   },
   'migrate-storage': {
@@ -137,6 +146,7 @@ export const PHASES = {
     after: ['render-crds'],
     access: 'offline',
     caching: 'outputs',
+    report: true,
     inputs: ['charts', 'clusterValues', 'engine', 'tools', 'gitops', 'externalTree', 'upstreamOutputs'],
     outputs: 'audit',
   },
@@ -149,6 +159,7 @@ export const PHASES = {
     after: [],
     access: 'offline',
     caching: 'never',
+    report: true,
     inputs: ['charts', 'cluster', 'engine', 'gitops'],
   },
   rehearse: {
@@ -156,6 +167,7 @@ export const PHASES = {
     after: ['render-crds'],
     access: 'offline',
     caching: 'never',
+    report: true,
     inputs: [],
   },
   bootstrap: {

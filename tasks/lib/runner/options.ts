@@ -67,6 +67,12 @@ export const OPTIONS = {
     help: "against the bundle at a git ref (rendered in a throwaway worktree); upgrade-check then reads no cluster, only the tree's objects",
     tasks: ['compare-bundles', 'upgrade-check'],
   },
+  failOn: {
+    flag: '--fail-on <when>',
+    schema: z.enum(['findings', 'never'], { error: 'must be findings (exit 1 on findings, the default) or never (exit 0 whatever it finds)' }).default('findings'),
+    help: 'findings (default): exit 1 when the report finds something; never: exit 0, the findings in its output (what Nx runs a cached report with, so that it is cached; scripts/gate.ts is the gate)',
+    tasks: ['plan', 'drift', 'upgrade-check', 'audit', 'kube-upgrade-check', 'rehearse'],
+  },
   verbose: { flag: '--verbose', schema: z.boolean().default(false), help: 'also list what was not judged and why', tasks: ['audit'] },
   checkObjects: {
     flag: '--check-objects',

@@ -18,6 +18,7 @@ import { withToolsOnPath } from '../tools/tool-identity.ts';
 import { recordProof } from '../cluster/live-proof.ts';
 import { isProvenPhase, PHASES, type PhaseDecl, type PhaseTable } from '../model/phases.ts';
 import { LIVE_PROOF_ENV } from '../runtime/phase-process.ts';
+import { writeVerdict } from './verdict.ts';
 
 /** Parsed options: --cluster and every option of the table (tasks/lib/runner/options.ts). */
 export type TaskOptions = { cluster: string } & { [K in OptionName]: z.output<(typeof OPTIONS)[K]['schema']> };
@@ -231,7 +232,10 @@ export function reportTarget(
     const output: ReportOutput = { json: ctx.options.json, format: ctx.options.format, title: `${name} ${ctx.cluster.name}` };
     checkReportOutput(output);
     if (typeof guarded === 'function' ? guarded(ctx) : guarded) await guardIdentity(ctx.kube(), ctx.cluster);
-    return printReport(await report(ctx), output, { cluster: ctx.cluster.name });
+    const result = await report(ctx);
+    await writeVerdict({ target: name, cluster: ctx.cluster.name, clean: result.clean, summary: result.markdown.summary });
+    const code = printReport(result, output, { cluster: ctx.cluster.name });
+    return ctx.options.failOn === 'never' ? ReportExit.clean : code;
   });
 }
 
