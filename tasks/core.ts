@@ -23,6 +23,7 @@ import { countDrops, countObjects, formatDrop, kindRefOf } from './lib/core/obje
 import type { ReleasePlan } from './lib/core/release-plan.ts';
 import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
 import { paths } from './lib/runtime/workspace.ts';
+import { startPoller } from './lib/runtime/poller.ts';
 
 /** Keeps every live CRD that a sync would delete, and says so per release. */
 async function protectLeavingCrds(kube: Kube, leaving: LeavingCrd[], { log }: TaskContext): Promise<void> {
@@ -53,19 +54,15 @@ async function syncWatched(ctx: TaskContext, releases: ReleaseRef[]): Promise<vo
   const started = Date.now();
   // Event times have whole seconds.
   const since = new Date(started - 1000);
-  let watching = true;
   let last = new Map<string, WorkloadDiagnosis[]>();
-  const watcher = (async () => {
-    while (watching) {
-      try {
-        last = await releaseStatus(kube, releases, since);
-        progress.update(releases.map((r) => ({ key: r.name, text: progressText(last.get(r.name)) })), Date.now() - started);
-      } catch {
-        // Progress is best effort: the sync's own result decides.
-      }
-      await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
+  const watcher = startPoller(async () => {
+    try {
+      last = await releaseStatus(kube, releases, since);
+      progress.update(releases.map((r) => ({ key: r.name, text: progressText(last.get(r.name)) })), Date.now() - started);
+    } catch {
+      // Progress is best effort: the sync's own result decides.
     }
-  })();
+  }, WATCH_INTERVAL_MS);
   const log = createLogger({ write: (line: string) => progress.print(line.trimEnd()) }, `[${cluster.name}] `);
   try {
     await syncReleases({ cluster, context }, paths.coreHelmfile, releases.map((r) => r.name), log, options.timeout);
@@ -83,8 +80,7 @@ async function syncWatched(ctx: TaskContext, releases: ReleaseRef[]): Promise<vo
       cause: error,
     });
   } finally {
-    watching = false;
-    await watcher;
+    await watcher.stop();
     progress.done();
   }
 }

@@ -26,7 +26,7 @@ import { createRehearsalDir, sweepOrphanedRehearsals } from './lib/rehearsal/reh
 import { BootstrapError } from './lib/runtime/errors.ts';
 import { groupOf } from './lib/runtime/manifests.ts';
 import { freePort } from './lib/runtime/free-port.ts';
-import { duringWrite, pause } from './lib/runtime/interrupt.ts';
+import { duringWrite } from './lib/runtime/interrupt.ts';
 import { createProgress } from './lib/runtime/progress.ts';
 import { code, md } from './lib/runtime/markdown.ts';
 import { loadMachineWritten } from './lib/runtime/yaml.ts';
@@ -38,6 +38,8 @@ import { judgedTreeRoot } from './lib/gitops/cluster-tree.ts';
 import { applyCrds } from './crds.ts';
 import { installCore } from './core.ts';
 import { prereqs } from './prereqs.ts';
+import { conditionReadiness } from './lib/cluster/readiness.ts';
+import { waitUntilReady } from './lib/cluster/wait.ts';
 
 /** The body of each phase a bootstrap runs that writes (the phase table's writingChain), run on the throwaway cluster. */
 export const BOOTSTRAP_WRITES: Record<string, (ctx: TaskContext) => Promise<void>> = { prereqs, crds: applyCrds, core: installCore };
@@ -79,16 +81,12 @@ function syncObjects(cluster: ClusterConfig, served: ServedTree): KubernetesObje
   ];
 }
 
-async function waitForReady(kube: Kube, object: KubernetesObject, timeoutMs: number, started: number): Promise<void> {
-  for (;;) {
-    const live = await readObject<KubernetesObject & { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(kube, object);
-    const ready = live?.status?.conditions?.find((c) => c.type === 'Ready');
-    if (ready?.status === 'True') return;
-    if (Date.now() - started > timeoutMs) {
-      throw new BootstrapError({ subject: `${object.kind} ${object.metadata?.namespace}/${object.metadata?.name}`, problem: `not Ready after ${timeoutMs / 1000}s: ${ready?.message ?? 'no condition'}`, fix: 'read the source-controller log (kept on failure in the rehearsal folder)' });
-    }
-    await pause(250, `${object.kind} ${object.metadata?.name} to be Ready`, started);
-  }
+async function waitForReady(kube: Kube, object: KubernetesObject, timeoutMs: number): Promise<void> {
+  const name = `${object.kind} ${object.metadata?.namespace}/${object.metadata?.name}`;
+  await waitUntilReady([name], async () => {
+    const live = await readObject(kube, object);
+    return new Map(live ? [[name, conditionReadiness(live, 'Ready')]] : []);
+  }, { timeoutMs, what: `${name} to be Ready`, fix: 'read the source-controller log (kept on failure in the rehearsal folder)' });
 }
 
 /** How many objects of each custom kind the tree applies exist now, e.g. PrometheusRule: 9. */
@@ -161,7 +159,7 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
     const [source, root] = syncObjects(cluster, served);
     // The root Kustomization starts once its source has an artifact: no "artifact not found" retry to count.
     await applyAll(kube, [source!]);
-    await waitForReady(kube, source!, ctx.timeoutMs, fluxStarted);
+    await waitForReady(kube, source!, ctx.timeoutMs);
     await applyAll(kube, [root!]);
     log.action(`Flux reconciles ${cluster.gitops.entry} (source-controller, kustomize-controller; ${STANDIN})`);
     live = await watchKustomizations(kube, fluxStarted, {

@@ -6,7 +6,7 @@ export interface Readiness {
   reason: string;
 }
 
-interface Condition {
+export interface Condition {
   type: string;
   status: string;
   reason?: string;
@@ -23,6 +23,9 @@ function conditionsOf(object: WithStatus): Condition[] {
   const conditions = object.status?.['conditions'];
   return Array.isArray(conditions) ? (conditions as Condition[]) : [];
 }
+
+/** An object's Ready condition (Flux's objects, FluxInstance, anything with status.conditions), if it has one. */
+export const readyCondition = (object: WithStatus): Condition | undefined => conditionsOf(object).find((c) => c.type === 'Ready');
 
 function conditionText(condition: Condition | undefined, type: string): string {
   if (!condition) return `no ${type} condition yet`;

@@ -5,6 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { applyAll } from '../cluster/apply.ts';
 import { listObjects, type Kube } from '../cluster/kube.ts';
+import { startPoller } from '../runtime/poller.ts';
 
 type Obj = KubernetesObject & { spec?: Record<string, any> };
 
@@ -21,22 +22,14 @@ export function decryptionSecretsOf(objects: Obj[]): KubernetesObject[] {
 /** Keeps creating the placeholders whose namespace has appeared, until stopped. */
 export function keepDecryptionPlaceholders(kube: Kube, secrets: KubernetesObject[]): { stop(): Promise<void> } {
   const pending = new Set(secrets);
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped && pending.size > 0) {
-      const namespaces = new Set((await listObjects(kube, 'v1', 'Namespace').catch(() => [])).map((n) => n.metadata?.name));
-      const ready = [...pending].filter((s) => namespaces.has(s.metadata?.namespace));
-      if (ready.length) {
-        await applyAll(kube, ready).catch(() => undefined);
-        for (const secret of ready) pending.delete(secret);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+  return startPoller(async () => {
+    if (pending.size === 0) return 'done';
+    const namespaces = new Set((await listObjects(kube, 'v1', 'Namespace').catch(() => [])).map((n) => n.metadata?.name));
+    const ready = [...pending].filter((s) => namespaces.has(s.metadata?.namespace));
+    if (ready.length) {
+      await applyAll(kube, ready).catch(() => undefined);
+      for (const secret of ready) pending.delete(secret);
     }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await loop;
-    },
-  };
+    return pending.size === 0 ? 'done' : undefined;
+  }, 500);
 }

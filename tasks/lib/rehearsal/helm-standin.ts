@@ -17,6 +17,8 @@ import { listObjects, type Kube } from '../cluster/kube.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { resolveHelmRelease, type Lookup } from '../gitops/helmrelease.ts';
+import { startPoller } from '../runtime/poller.ts';
+import { readyCondition } from '../cluster/readiness.ts';
 import { reachFix, throughMirror } from '../gitops/helmrelease-crds.ts';
 
 /** Said wherever the stand-in's work shows: in every condition message it writes. */
@@ -49,8 +51,7 @@ export interface HelmStandin {
 
 const HR = { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', group: 'helm.toolkit.fluxcd.io', version: 'v2', plural: 'helmreleases' };
 const idOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`;
-const readyOf = (o: Obj) => (o.status?.['conditions'] as Condition[] | undefined)?.find((c) => c.type === 'Ready');
-const currentlyReady = (o: Obj) => o.status?.['observedGeneration'] === o.metadata?.generation && readyOf(o)?.status === 'True';
+const currentlyReady = (o: Obj) => o.status?.['observedGeneration'] === o.metadata?.generation && readyCondition(o)?.status === 'True';
 
 async function writeStatus(kube: Kube, object: Obj, plural: string, conditions: Condition[], extra: Record<string, unknown> = {}): Promise<void> {
   const [group, version] = object.apiVersion!.split('/') as [string, string];
@@ -91,7 +92,6 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   const running = new Map<string, Promise<void>>();
   const stalled = new Set<string>();
   const limit = pLimit(2);
-  let stopped = false;
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   const plainHttp = cluster.registryMirror?.plainHttp ? ['--plain-http'] : [];
 
@@ -102,7 +102,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
     const id = idOf(release);
     const fail = async (reason: string, message: string, terminal: boolean) => {
       // Asked again every second while it waits: said once.
-      if (!terminal && readyOf(release)?.reason === reason) return;
+      if (!terminal && readyCondition(release)?.reason === reason) return;
       if (terminal) stalled.add(`${id}@${release.metadata?.generation}`);
       const limit = rehearsalLimit(message);
       events.push({ release: id, ready: false, message: limit ?? message, ...(limit || message.startsWith('not rehearsed') ? { notRehearsed: true } : {}) });
@@ -165,24 +165,20 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
     }
   };
 
-  const loop = (async () => {
-    while (!stopped) {
-      const releases = (await listObjects(kube, HR.apiVersion, HR.kind).catch(() => [])) as Obj[];
-      for (const release of releases) {
-        const key = `${idOf(release)}@${release.metadata?.generation}`;
-        if (currentlyReady(release) || stalled.has(key) || running.has(key)) continue;
-        running.set(key, limit(() => install(release)).catch(() => undefined).finally(() => running.delete(key)));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+  const poller = startPoller(async () => {
+    const releases = (await listObjects(kube, HR.apiVersion, HR.kind).catch(() => [])) as Obj[];
+    for (const release of releases) {
+      const key = `${idOf(release)}@${release.metadata?.generation}`;
+      if (currentlyReady(release) || stalled.has(key) || running.has(key)) continue;
+      running.set(key, limit(() => install(release)).catch(() => undefined).finally(() => running.delete(key)));
     }
-  })();
+  }, 1000);
 
   return {
     inFlight: () => running.size,
     events,
     stop: async () => {
-      stopped = true;
-      await loop;
+      await poller.stop();
       await Promise.all(running.values());
     },
   };

@@ -7,6 +7,7 @@ import { listObjects, type Kube } from '../cluster/kube.ts';
 import { pause } from '../runtime/interrupt.ts';
 import type { Progress } from '../runtime/progress.ts';
 import type { Finding, TreeAudit } from '../gitops/flux-audit.ts';
+import { readyCondition } from '../cluster/readiness.ts';
 
 interface Condition { type: string; status: string; reason?: string; message?: string }
 type Obj = KubernetesObject & { status?: { observedGeneration?: number; conditions?: Condition[] } };
@@ -32,7 +33,7 @@ export interface LiveResult {
   seconds: number;
 }
 
-const ready = (o: Obj) => o.status?.conditions?.find((c) => c.type === 'Ready');
+const ready = (o: Obj) => readyCondition(o) as Condition | undefined;
 const idOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
 /** Not failures: Flux is still working on it, or waits for a dependency to be Ready. */
 const inProgress = (c: Condition | undefined) => !c || c.status === 'Unknown' || c.reason === 'Progressing' || c.reason === 'ProgressingWithRetry';

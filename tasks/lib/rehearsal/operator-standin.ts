@@ -7,6 +7,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { applyAll } from '../cluster/apply.ts';
 import { listObjects, type Kube } from '../cluster/kube.ts';
 import type { OperatorSpec } from '../model/config.ts';
+import { startPoller } from '../runtime/poller.ts';
 
 export const SIMULATED_LABEL = 'rehearsal.cluster-bootstrap.io/simulated-operator';
 
@@ -64,29 +65,15 @@ async function deployed(kube: Kube, release: string): Promise<boolean> {
  */
 export function startOperatorStandin(kube: Kube, simulated: SimulatedKinds[], onRegistered: (operator: OperatorSpec, kinds: string[]) => void): { firstPass: Promise<void>; stop(): Promise<void> } {
   const pending = new Set(simulated);
-  let stopped = false;
-  let passed: () => void = () => undefined;
-  const firstPass = new Promise<void>((resolve) => (passed = resolve));
-  const loop = (async () => {
-    while (!stopped && pending.size > 0) {
-      for (const entry of [...pending]) {
-        if (!(await deployed(kube, entry.operator.release).catch(() => false))) continue;
-        await applyAll(kube, entry.crds);
-        pending.delete(entry);
-        onRegistered(entry.operator, entry.crds.map((c) => `${(c as { spec: { group: string } }).spec.group} ${(c as { spec: { names: { kind: string } } }).spec.names.kind}`));
-      }
-      passed();
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+  return startPoller(async () => {
+    for (const entry of [...pending]) {
+      if (!(await deployed(kube, entry.operator.release).catch(() => false))) continue;
+      await applyAll(kube, entry.crds);
+      pending.delete(entry);
+      onRegistered(entry.operator, entry.crds.map((c) => `${(c as { spec: { group: string } }).spec.group} ${(c as { spec: { names: { kind: string } } }).spec.names.kind}`));
     }
-    passed();
-  })();
-  return {
-    firstPass,
-    stop: async () => {
-      stopped = true;
-      await loop;
-    },
-  };
+    return pending.size === 0 ? 'done' : undefined;
+  }, 1000);
 }
 
 /** "group/Kind" of every CRD the cluster serves now. */
