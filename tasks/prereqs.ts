@@ -6,7 +6,7 @@ import { BootstrapError } from './lib/runtime/errors.ts';
 import { readObject } from './lib/cluster/kube.ts';
 import { readManifests } from './lib/runtime/manifests.ts';
 import { namespaceReadiness, type Readiness } from './lib/cluster/readiness.ts';
-import { buildSecret } from './lib/cluster/secrets.ts';
+import { buildSecret, placeholderSecret } from './lib/cluster/secrets.ts';
 import { phaseTarget, type TaskContext } from './lib/runner/task.ts';
 import { checkTools } from './lib/tools/tools.ts';
 import { relative } from './lib/runtime/workspace.ts';
@@ -20,7 +20,9 @@ export async function prereqs(ctx: TaskContext): Promise<void> {
   log.success(`context ${client.context} reaches ${client.server}, the cluster pinned in ${relative(cluster.file)}`);
 
   // Resolve every secret before the first write: a missing value must leave the cluster untouched.
-  const secrets = await Promise.all(cluster.prerequisites.secrets.map((s) => buildSecret(s, relative(cluster.file))));
+  const secrets = await Promise.all(
+    cluster.prerequisites.secrets.map((s) => (ctx.placeholderSecrets === undefined ? buildSecret(s, relative(cluster.file)) : placeholderSecret(s, ctx.placeholderSecrets))),
+  );
   const manifests = (await readManifests([path.join(cluster.dir, 'prerequisites')])).map((s) => s.object);
   const namespaces = manifests.filter((o) => o.kind === 'Namespace');
   const others = manifests.filter((o) => o.kind !== 'Namespace');

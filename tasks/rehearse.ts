@@ -31,7 +31,7 @@ import { createProgress } from './lib/runtime/progress.ts';
 import { code, md } from './lib/runtime/markdown.ts';
 import { loadMachineWritten } from './lib/runtime/yaml.ts';
 import { paths, workspaceRoot } from './lib/runtime/workspace.ts';
-import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
+import { parseTaskOptions, reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { predict } from './audit.ts';
 import { writingChain } from './lib/model/phases.ts';
 import { judgedTreeRoot } from './lib/gitops/cluster-tree.ts';
@@ -44,21 +44,15 @@ import { waitUntilReady } from './lib/cluster/wait.ts';
 /** The body of each phase a bootstrap runs that writes (the phase table's writingChain), run on the throwaway cluster. */
 export const BOOTSTRAP_WRITES: Record<string, (ctx: TaskContext) => Promise<void>> = { prereqs, crds: applyCrds, core: installCore };
 
-/** prereqs resolves every secret from this variable in a rehearsal: no real secret is read. */
-const PLACEHOLDER_ENV = 'BOOTSTRAP_REHEARSAL_PLACEHOLDER';
-
-/** The cluster as the phases see it in a rehearsal: the throwaway plane, placeholder secrets. */
-function rehearsalCluster(cluster: ClusterConfig, kubeconfig: string, context: string, server: string): ClusterConfig {
-  process.env[PLACEHOLDER_ENV] = PLACEHOLDER;
-  return {
-    ...cluster,
-    kubeconfigPath: kubeconfig,
-    context,
-    identity: { server },
-    prerequisites: {
-      secrets: cluster.prerequisites.secrets.map((s) => ({ ...s, data: Object.fromEntries(Object.keys(s.data).map((key) => [key, { env: PLACEHOLDER_ENV }])) })),
-    },
-  };
+/**
+ * What the phases run against in a rehearsal: the throwaway plane (its kubeconfig, context and
+ * identity, which the guard checks as on any cluster), the cluster's files otherwise; their own
+ * options at their defaults (the rehearsal's --timeout is not core's helm wait), placeholders for
+ * every secret.
+ */
+function rehearsalContext(ctx: TaskContext, kube: Kube, plane: { kubeconfig: string; context: string; server: string }): TaskContext {
+  const cluster: ClusterConfig = { ...ctx.cluster, kubeconfigPath: plane.kubeconfig, context: plane.context, identity: { server: plane.server } };
+  return { ...ctx, options: parseTaskOptions(['--cluster', cluster.name]), cluster, context: plane.context, kube: () => kube, placeholderSecrets: PLACEHOLDER };
 }
 
 async function fluxCrds(): Promise<Crd[]> {
@@ -128,8 +122,7 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
     // A kwok pod runs no webhook server: the responder answers at each webhook Service's ClusterIP, as in the sandbox.
     const webhooks = keepWebhooksAnswered(kube, path.join(dir, 'webhooks.log'));
     cleanup.push(() => webhooks.stop());
-    const phaseCluster = rehearsalCluster(cluster, plane.kubeconfig, context, `https://127.0.0.1:${port}`);
-    const phaseCtx: TaskContext = { ...ctx, cluster: phaseCluster, context, kube: () => kube, log };
+    const phaseCtx = rehearsalContext(ctx, kube, { kubeconfig: plane.kubeconfig, context, server: `https://127.0.0.1:${port}` });
     const planeReady = Date.now();
     log.action(`${writingChain().join(', ')} (secrets as placeholders), as the bootstrap runs them`);
     for (const phase of writingChain()) await BOOTSTRAP_WRITES[phase]!(phaseCtx);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSecret } from '../../tasks/lib/cluster/secrets.ts';
+import { buildSecret, placeholderSecret } from '../../tasks/lib/cluster/secrets.ts';
 
 const spec = { name: 'token', namespace: 'cert-manager', type: 'Opaque', data: { 'api-token': { env: 'TEST_TOKEN' } } };
 
@@ -14,6 +14,13 @@ describe('buildSecret', () => {
     await expect(buildSecret(spec, 'clusters/x/cluster.yaml', {})).rejects.toThrow(
       'clusters/x/cluster.yaml: prerequisites.secrets cert-manager/token key "api-token": environment variable TEST_TOKEN is not set',
     );
+  });
+
+  it('a placeholder secret (the rehearsal\'s) has the same keys and reads no source', () => {
+    const opSpec = { ...spec, data: { 'api-token': { env: 'NEVER_READ' }, other: { op: 'op://vault/item/field' } } };
+    const secret = placeholderSecret(opSpec, 'rehearsal-placeholder');
+    expect(secret.data).toEqual({ 'api-token': Buffer.from('rehearsal-placeholder').toString('base64'), other: Buffer.from('rehearsal-placeholder').toString('base64') });
+    expect(secret).toMatchObject({ kind: 'Secret', metadata: { name: 'token', namespace: 'cert-manager' }, type: 'Opaque' });
   });
 
   it('resolves op:// references through the reader it is given', async () => {

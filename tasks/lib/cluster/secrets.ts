@@ -29,6 +29,12 @@ export const readWith1Password: SecretReader = async (reference) => {
   return result.stdout;
 };
 
+/** The secret with `value` in every key: what a rehearsal writes (its sources are never read). */
+export function placeholderSecret(spec: SecretSpec, value: string): V1Secret {
+  const data = Object.fromEntries(Object.keys(spec.data).map((key) => [key, Buffer.from(value, 'utf8').toString('base64')]));
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name: spec.name, namespace: spec.namespace }, type: spec.type, data };
+}
+
 export async function buildSecret(
   spec: SecretSpec,
   clusterFile: string,

@@ -40,6 +40,11 @@ export interface TaskContext {
   context: string;
   /** Connects lazily: offline phases (render) never need a cluster. */
   kube(): Kube;
+  /**
+   * Set by the rehearsal: prereqs writes this value for every key of every secret instead of
+   * reading the sources cluster.yaml names (no real secret reaches a throwaway cluster).
+   */
+  placeholderSecrets?: string;
 }
 
 function usageOf(accepted: string[], table: OptionTable): string {
