@@ -51,14 +51,14 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-export async function benchmarkAudit(cluster: string): Promise<void> {
+export async function benchmarkAudit(clusterName: string): Promise<void> {
   const { root, files } = await generateTree();
   const helmReleases = (await findYamlFiles([path.join(root, 'kubernetes')])).filter((f) => path.basename(f) === 'helmrelease.yaml').length;
   try {
     let peakMiB = 0;
     const audit = async () => {
       // The whole process tree's memory: the audit, its flux-build helpers and helm.
-      const result = await measureTree('node', ['tasks/audit.ts', '--cluster', cluster, '--gitops-root', root, '--json'], { cwd: workspaceRoot, env: process.env });
+      const result = await measureTree('node', ['tasks/audit.ts', '--cluster', clusterName, '--gitops-root', root, '--json'], { cwd: workspaceRoot, env: process.env });
       peakMiB = Math.max(peakMiB, result.peakMiB);
       if (result.code !== 0) throw new Error(`audit of the generated tree exited ${result.code}: ${result.stderr.split('\n').slice(-3).join(' ')}`);
       return JSON.parse(result.stdout) as { layers: unknown[]; helmReleases?: unknown[] };

@@ -65,11 +65,11 @@ export async function drift(ctx: TaskContext): Promise<Drift> {
   return { findings, shared: Object.fromEntries(sharedOwnership(plan)) };
 }
 
-export function driftReport(cluster: string, findings: DriftFinding[], shared: Record<string, string[]> = {}): ReportResult {
+export function driftReport(clusterName: string, findings: DriftFinding[], shared: Record<string, string[]> = {}): ReportResult {
   const sharedLines = Object.entries(shared).map(([manager, names]) => `shared: ${names.length} CRD(s) also applied by ${manager} with the same content (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}), not drift`);
   return {
     json: { findings, shared },
-    text: [formatDrift(cluster, findings), ...sharedLines].join('\n'),
+    text: [formatDrift(clusterName, findings), ...sharedLines].join('\n'),
     clean: findings.length === 0,
     markdown: { summary: `${findings.length} finding(s)`, findings: findings.map((f) => `**${f.kind}** ${code(f.subject)}: ${md(f.detail)}`) },
   };

@@ -18,16 +18,16 @@ const INPUT_ORDER: readonly Input[] = ['charts', 'cluster', 'clusterValues', 'en
  * The phases that write (and verify) are served from the cache only while the cluster is exactly
  * as the phase left it: the live state's tokens (tasks/live-state.ts) are part of their hash.
  */
-const liveState = (cluster: string) => ({ runtime: `NODE_COMPILE_CACHE=${PHASE_ENV.NODE_COMPILE_CACHE} node tasks/live-state.ts ${cluster}` });
+const liveState = (clusterName: string) => ({ runtime: `NODE_COMPILE_CACHE=${PHASE_ENV.NODE_COMPILE_CACHE} node tasks/live-state.ts ${clusterName}` });
 
 type NxInput = NonNullable<TargetConfiguration['inputs']>[number];
 
-function expand(input: Input, cluster: string): NxInput[] {
+function expand(input: Input, clusterName: string): NxInput[] {
   switch (input) {
     // A tree read from outside the workspace (BOOTSTRAP_GITOPS_ROOT, gitops.sources checkouts) is
     // part of the cache key by its content: Nx hashes the digest's output (tasks/lib/gitops/gitops-digest.ts).
     case 'externalTree':
-      return [{ env: GITOPS_ROOT_ENV }, { runtime: `NODE_COMPILE_CACHE=${PHASE_ENV.NODE_COMPILE_CACHE} node tasks/lib/gitops/gitops-digest.ts ${cluster}` }];
+      return [{ env: GITOPS_ROOT_ENV }, { runtime: `NODE_COMPILE_CACHE=${PHASE_ENV.NODE_COMPILE_CACHE} node tasks/lib/gitops/gitops-digest.ts ${clusterName}` }];
     case 'upstreamOutputs':
       return [{ dependentTasksOutputFiles: '**/*', transitive: true }];
     case 'allowBreaking':
@@ -41,41 +41,41 @@ function expand(input: Input, cluster: string): NxInput[] {
  * A target's inputs. A live phase also has every input of the phases it runs after, so a phase
  * that runs again makes every phase after it run too (and the cluster's files include its values).
  */
-function inputsOf(name: string, cluster: string, table: PhaseTable): NxInput[] {
+function inputsOf(name: string, clusterName: string, table: PhaseTable): NxInput[] {
   const phase = table[name]!;
   const live = phase.caching === 'live';
   const own = new Set<Input>(live ? [name, ...runsAfter(name, table)].flatMap((n) => table[n]!.inputs) : phase.inputs);
   if (own.has('cluster')) own.delete('clusterValues');
-  const listed = (inputs: readonly Input[]) => inputs.filter((i) => own.has(i)).flatMap((i) => expand(i, cluster));
+  const listed = (inputs: readonly Input[]) => inputs.filter((i) => own.has(i)).flatMap((i) => expand(i, clusterName));
   // The live state comes before the switches that change what a phase does.
-  return [...listed(INPUT_ORDER.slice(0, -1)), ...(live ? [liveState(cluster)] : []), ...listed(INPUT_ORDER.slice(-1))];
+  return [...listed(INPUT_ORDER.slice(0, -1)), ...(live ? [liveState(clusterName)] : []), ...listed(INPUT_ORDER.slice(-1))];
 }
 
 /**
  * One target of the table. Our executor (tasks/executor) runs `node tasks/<name>.ts --cluster <c>`;
  * a run of several (nx run-many, a target with dependsOn) runs them in one process, in Nx's batch mode.
  */
-function targetOf(name: string, cluster: string, table: PhaseTable): TargetConfiguration {
+function targetOf(name: string, clusterName: string, table: PhaseTable): TargetConfiguration {
   const phase = table[name]!;
   const metadata = { description: phase.description };
   const after = phase.after.length ? { dependsOn: [...phase.after] } : {};
   if (phase.aggregate) return { executor: 'nx:noop', ...after, cache: false, metadata };
-  const inputs = inputsOf(name, cluster, table);
+  const inputs = inputsOf(name, clusterName, table);
   return {
     executor: './tasks/executor:phase',
     // A cached report ends 0 whatever it finds, so that Nx caches it; its verdict gates (runner/verdict.ts).
-    options: { script: name, cluster, ...(phase.report && phase.caching === 'outputs' ? { failOn: 'never' } : {}) },
+    options: { script: name, cluster: clusterName, ...(phase.report && phase.caching === 'outputs' ? { failOn: 'never' } : {}) },
     cache: phase.caching !== 'never',
     metadata: { ...metadata, technologies: ['kubernetes'] },
     ...after,
     ...(inputs.length ? { inputs } : {}),
-    ...(phase.outputs ? { outputs: [`{workspaceRoot}/dist/${phase.outputs}/${cluster}`] } : {}),
+    ...(phase.outputs ? { outputs: [`{workspaceRoot}/dist/${phase.outputs}/${clusterName}`] } : {}),
   };
 }
 
 /** Every target of a cluster, in table order (tasks/lib/model/phases.ts). */
-export function clusterTargets(cluster: string, table: PhaseTable = PHASES): Record<string, TargetConfiguration> {
-  return Object.fromEntries(Object.keys(table).map((name) => [name, targetOf(name, cluster, table)]));
+export function clusterTargets(clusterName: string, table: PhaseTable = PHASES): Record<string, TargetConfiguration> {
+  return Object.fromEntries(Object.keys(table).map((name) => [name, targetOf(name, clusterName, table)]));
 }
 
 export const createNodes: CreateNodes = [

@@ -20,8 +20,8 @@ interface BundleText {
 }
 
 /** Written aside, then swapped in: a reader (plan, crds) or an interrupted render never sees half a bundle. */
-async function writeBundle(cluster: string, files: BundleText, manifest: BundleManifest): Promise<string> {
-  const out = bundleDir(cluster);
+async function writeBundle(clusterName: string, files: BundleText, manifest: BundleManifest): Promise<string> {
+  const out = bundleDir(clusterName);
   const staging = `${out}.rendering-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });

@@ -26,10 +26,10 @@ async function inPlane<T>(body: (plane: ThrowawayApiserver) => Promise<T>): Prom
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
-export async function coldBreakdown(cluster: string): Promise<string[]> {
+export async function coldBreakdown(clusterName: string): Promise<string[]> {
   withToolsOnPath();
-  const bundle = await loadBundle(cluster);
-  const yaml = path.join(bundleDir(cluster), 'crds.yaml');
+  const bundle = await loadBundle(clusterName);
+  const yaml = path.join(bundleDir(clusterName), 'crds.yaml');
   const floor = await inPlane(async (plane) => {
     const kubectl = ['kubectl', '--kubeconfig', plane.kubeconfig];
     let start = performance.now();
@@ -47,7 +47,7 @@ export async function coldBreakdown(cluster: string): Promise<string[]> {
     const creates = largestFirst(plan.entries.filter((e) => e.action === 'create'));
     const byName = new Map(bundle.crds.map((crd) => [crd.metadata.name, crd]));
     start = performance.now();
-    const stored = await dryRunCreates(kube, creates.map((e) => byName.get(e.name)!), cluster);
+    const stored = await dryRunCreates(kube, creates.map((e) => byName.get(e.name)!), clusterName);
     const dryRun = seconds(start);
     start = performance.now();
     // The same steps writeCrds runs one after the other, timed apart.
@@ -64,7 +64,7 @@ export async function coldBreakdown(cluster: string): Promise<string[]> {
   for (const concurrency of concurrencies) {
     const took = await inPlane(async ({ kube }) => {
       const start = performance.now();
-      await dryRunCreates(kube, bundle.crds, cluster, concurrency);
+      await dryRunCreates(kube, bundle.crds, clusterName, concurrency);
       return seconds(start);
     });
     dryRuns.push(`${concurrency} at once ${took.toFixed(2)} s`);

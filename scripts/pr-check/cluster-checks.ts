@@ -25,7 +25,7 @@ import { bundleDir, paths, workspaceRoot } from '../../tasks/lib/runtime/workspa
 /** One check's outcome: its report, or why it could not run. */
 export type Check = { title: string; result: ReportResult } | { title: string; error: string };
 
-const rehearsalFile = (cluster: string) => path.join(paths.dist, 'audit', cluster, 'rehearsal.json');
+const rehearsalFile = (clusterName: string) => path.join(paths.dist, 'audit', clusterName, 'rehearsal.json');
 
 /** A task's own failure (`✗ audit failed: …` up to the next blank line), not Nx's frame around it. */
 export function failureOf(output: string): string {
@@ -78,10 +78,10 @@ async function againstBase(config: ClusterConfig, base: string, log: Logger): Pr
   });
 }
 
-export async function checkCluster(cluster: string, base: string, log: Logger): Promise<Check[]> {
+export async function checkCluster(clusterName: string, base: string, log: Logger): Promise<Check[]> {
   const checks: Check[] = [];
   try {
-    const config = await loadCluster(cluster);
+    const config = await loadCluster(clusterName);
     checks.push(...(await renderAndAudit(config, log)));
     // Without this change's bundle there is nothing to compare with the base.
     if (checks.some((check) => 'error' in check && check.title.startsWith('render-crds'))) return checks;
@@ -89,7 +89,7 @@ export async function checkCluster(cluster: string, base: string, log: Logger): 
   } catch (error) {
     // A broken cluster.yaml, a base that does not render: this cluster's check could not run.
     if (!(error instanceof BootstrapError)) throw error;
-    checks.push({ title: `pr-check ${cluster}`, error: error.message });
+    checks.push({ title: `pr-check ${clusterName}`, error: error.message });
   }
   return checks;
 }

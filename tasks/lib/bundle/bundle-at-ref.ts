@@ -6,13 +6,13 @@ import path from 'node:path';
 import { runTool, toolShell } from '../tools/run-tool.ts';
 import { workspaceRoot } from '../runtime/workspace.ts';
 
-export async function withBundleAtRef<T>(cluster: string, ref: string, body: (bundleDir: string) => Promise<T>): Promise<T> {
+export async function withBundleAtRef<T>(clusterName: string, ref: string, body: (bundleDir: string) => Promise<T>): Promise<T> {
   const tree = path.join(await mkdtemp(path.join(os.tmpdir(), 'bundle-at-ref-')), 'tree');
   await runTool({
     tool: 'git',
     args: ['worktree', 'add', '--detach', tree, ref],
     cwd: workspaceRoot,
-    cluster,
+    cluster: clusterName,
     logName: 'git-worktree-add',
     subject: `git ref "${ref}"`,
     action: 'git worktree add',
@@ -23,15 +23,15 @@ export async function withBundleAtRef<T>(cluster: string, ref: string, body: (bu
     await symlink(path.join(workspaceRoot, 'node_modules'), path.join(tree, 'node_modules'));
     await runTool({
       tool: 'node',
-      args: ['tasks/render-crds.ts', '--cluster', cluster],
+      args: ['tasks/render-crds.ts', '--cluster', clusterName],
       cwd: tree,
-      cluster,
+      cluster: clusterName,
       logName: 'render-crds-at-ref',
-      subject: `cluster ${cluster} at ${ref}`,
+      subject: `cluster ${clusterName} at ${ref}`,
       action: 'rendering the base bundle',
-      fix: `check that clusters/${cluster} exists at ${ref}`,
+      fix: `check that clusters/${clusterName} exists at ${ref}`,
     });
-    return await body(path.join(tree, 'dist', 'crds', cluster));
+    return await body(path.join(tree, 'dist', 'crds', clusterName));
   } finally {
     // Cleanup: a worktree git cannot remove is removed with its folder below.
     await toolShell('git', { cwd: workspaceRoot })`git worktree remove --force ${tree}`;

@@ -22,32 +22,32 @@ export interface Bundle {
 /** Bundle errors are input errors, like a bad option: exit 2, whatever the phase. */
 const INTEGRITY_EXIT = 2;
 
-function refuse(subject: string, problem: string, cluster: string): BootstrapError {
+function refuse(subject: string, problem: string, clusterName: string): BootstrapError {
   return new BootstrapError({
     subject,
     problem,
-    fix: `render it again (nothing was applied): nx run ${cluster}:render-crds --skip-nx-cache`,
+    fix: `render it again (nothing was applied): nx run ${clusterName}:render-crds --skip-nx-cache`,
     exitCode: INTEGRITY_EXIT,
   });
 }
 
-function parseBundle(text: string, file: string, cluster: string): Crd[] {
+function parseBundle(text: string, file: string, clusterName: string): Crd[] {
   let documents: unknown[];
   try {
     documents = loadMachineWritten(text);
   } catch (error) {
     if (!(error instanceof YAMLException)) throw error;
-    throw refuse(`${relative(file)}${error.mark ? `:${error.mark.line + 1}` : ""}`, `invalid YAML: ${error.reason}`, cluster);
+    throw refuse(`${relative(file)}${error.mark ? `:${error.mark.line + 1}` : ""}`, `invalid YAML: ${error.reason}`, clusterName);
   }
   return documents.filter((o): o is Crd => o !== null && typeof o === 'object' && isCrd(o as KubernetesObject));
 }
 
 /** Recomputes every CRD's hash and the count, against what the CRD and manifest.json recorded. */
-export function checkIntegrity({ crds, manifest }: Bundle, file: string, cluster: string): void {
-  if (crds.length === 0) throw refuse(relative(file), 'the bundle holds no CustomResourceDefinition', cluster);
+export function checkIntegrity({ crds, manifest }: Bundle, file: string, clusterName: string): void {
+  if (crds.length === 0) throw refuse(relative(file), 'the bundle holds no CustomResourceDefinition', clusterName);
   const recordedCount = manifest.count ?? manifest.crds.length;
   if (crds.length !== recordedCount || manifest.crds.length !== recordedCount) {
-    throw refuse(relative(file), `holds ${crds.length} CRDs, but manifest.json records ${recordedCount}`, cluster);
+    throw refuse(relative(file), `holds ${crds.length} CRDs, but manifest.json records ${recordedCount}`, clusterName);
   }
   const recorded = new Map(manifest.crds.map((entry) => [entry.name, entry.sha256]));
   for (const crd of crds) {
@@ -57,7 +57,7 @@ export function checkIntegrity({ crds, manifest }: Bundle, file: string, cluster
       throw refuse(
         `CRD ${crd.metadata.name} in ${relative(file)}`,
         'its content does not match the sha256 it was rendered with: the bundle was edited or damaged',
-        cluster,
+        clusterName,
       );
     }
   }
@@ -75,7 +75,7 @@ async function readJsonCopy(dir: string, yamlText: string, manifest: BundleManif
   return JSON.parse(json) as Crd[];
 }
 
-export async function loadBundle(cluster: string, dir = bundleDir(cluster)): Promise<Bundle> {
+export async function loadBundle(clusterName: string, dir = bundleDir(clusterName)): Promise<Bundle> {
   const bundleFile = path.join(dir, 'crds.yaml');
   const manifestFile = path.join(dir, 'manifest.json');
   let text: string;
@@ -89,12 +89,12 @@ export async function loadBundle(cluster: string, dir = bundleDir(cluster)): Pro
     throw new BootstrapError({
       subject: relative(bundleFile),
       problem: 'the CRD bundle is missing or unreadable',
-      fix: `render it first: nx run ${cluster}:render-crds`,
+      fix: `render it first: nx run ${clusterName}:render-crds`,
       cause,
     });
   }
-  const bundle = { crds: (await readJsonCopy(dir, text, manifest)) ?? parseBundle(text, bundleFile, cluster), manifest };
-  checkIntegrity(bundle, bundleFile, cluster);
+  const bundle = { crds: (await readJsonCopy(dir, text, manifest)) ?? parseBundle(text, bundleFile, clusterName), manifest };
+  checkIntegrity(bundle, bundleFile, clusterName);
   return bundle;
 }
 

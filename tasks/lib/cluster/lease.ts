@@ -80,11 +80,11 @@ async function tryTake(kube: Kube, identity: string): Promise<Attempt> {
 export async function acquireLease(
   kube: Kube,
   phase: string,
-  cluster: string,
+  clusterName: string,
   { wait, timeoutMs, onTakeover }: { wait: boolean; timeoutMs: number; onTakeover?: (holder: string, why: string) => void },
 ): Promise<LeaseHold> {
   const self = selfIdentity();
-  const identity = `${self.host} pid ${self.pid} (${cluster}:${phase})`;
+  const identity = `${self.host} pid ${self.pid} (${clusterName}:${phase})`;
   const started = Date.now();
   const deadline = started + timeoutMs;
   for (;;) {
@@ -95,7 +95,7 @@ export async function acquireLease(
     }
     if (!wait || Date.now() >= deadline) {
       throw new BootstrapError({
-        subject: `cluster ${cluster} (Lease kube-system/cluster-bootstrap)`,
+        subject: `cluster ${clusterName} (Lease kube-system/cluster-bootstrap)`,
         problem: `another run changes this cluster: ${attempt.holder}, since ${attempt.since}; nothing was done`,
         fix: `wait for it to finish, or rerun with --wait-for-lock to wait up to --timeout; a holder that died releases the lease within ${LEASE_SECONDS}s`,
       });

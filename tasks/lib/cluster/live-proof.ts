@@ -106,10 +106,10 @@ export async function secretsInSync(kube: ApiReader, cluster: ClusterConfig, env
  * The dist/ files a phase reads (the phase table's proof.dist): crds and core the bundle, verify
  * the built tree too (which gitops-tree may write after crds has ended, in the same run).
  */
-function distReads(cluster: string, phase: ProvenPhase): string[] {
+function distReads(clusterName: string, phase: ProvenPhase): string[] {
   const files: Record<DistRead, string[]> = {
-    bundle: [path.join(paths.dist, 'crds', cluster, 'manifest.json'), path.join(paths.dist, 'crds', cluster, 'crds.yaml')],
-    tree: [path.join(paths.dist, 'gitops', cluster, 'tree.json')],
+    bundle: [path.join(paths.dist, 'crds', clusterName, 'manifest.json'), path.join(paths.dist, 'crds', clusterName, 'crds.yaml')],
+    tree: [path.join(paths.dist, 'gitops', clusterName, 'tree.json')],
   };
   return PHASES[phase].proof.dist.flatMap((read: DistRead) => files[read]);
 }

@@ -20,15 +20,15 @@ export interface LiveRecord {
   answered?: { run: string; line: string; at: number };
 }
 
-const recordFile = (cluster: string) => path.join(paths.dist, 'live', `${cluster}.json`);
+const recordFile = (clusterName: string) => path.join(paths.dist, 'live', `${clusterName}.json`);
 
-export async function readRecord(cluster: string): Promise<LiveRecord> {
+export async function readRecord(clusterName: string): Promise<LiveRecord> {
   try {
-    const record = JSON.parse(await readFile(recordFile(cluster), 'utf8')) as Partial<LiveRecord>;
+    const record = JSON.parse(await readFile(recordFile(clusterName), 'utf8')) as Partial<LiveRecord>;
     return { printed: record.printed ?? {}, proven: record.proven ?? {}, ...(record.answered ? { answered: record.answered } : {}) };
   } catch {
     return { printed: {}, proven: {} };
   }
 }
 
-export const writeRecord = (cluster: string, record: LiveRecord) => writeWhole(recordFile(cluster), `${JSON.stringify(record, null, 2)}\n`);
+export const writeRecord = (clusterName: string, record: LiveRecord) => writeWhole(recordFile(clusterName), `${JSON.stringify(record, null, 2)}\n`);

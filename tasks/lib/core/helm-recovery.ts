@@ -47,11 +47,11 @@ export async function planRecovery(target: ClusterTarget, release: DeployedRelea
   return recoveryFor(release, JSON.parse(stdout) as HistoryEntry[], target.context);
 }
 
-export function pendingError(recoveries: Recovery[], cluster: string): BootstrapError {
+export function pendingError(recoveries: Recovery[], clusterName: string): BootstrapError {
   return new BootstrapError({
     subject: recoveries.map((r) => `helm release ${r.release.namespace}/${r.release.name}`).join(', '),
     problem: `an earlier helm operation was interrupted: ${recoveries.map((r) => `${r.release.name} is ${r.release.status}`).join(', ')}; every sync would fail with "another operation is in progress". Nothing was synced`,
-    fix: `if no other bootstrap is running, recover with ${recoveries.map((r) => r.command.join(' ')).join(' && ')}, or rerun with --recover (nx run ${cluster}:core --recover)`,
+    fix: `if no other bootstrap is running, recover with ${recoveries.map((r) => r.command.join(' ')).join(' && ')}, or rerun with --recover (nx run ${clusterName}:core --recover)`,
   });
 }
 

@@ -35,13 +35,13 @@ export function clusterDrift(plan: CrdPlan, live: KubernetesObject[], bundleName
 }
 
 /** The same CRD stamped with different sources (release@chartVersion) in different clusters. */
-export function versionSkew(cluster: string, sources: Map<string, Map<string, string>>): DriftFinding[] {
-  const mine = sources.get(cluster) ?? new Map<string, string>();
+export function versionSkew(clusterName: string, sources: Map<string, Map<string, string>>): DriftFinding[] {
+  const mine = sources.get(clusterName) ?? new Map<string, string>();
   const findings: DriftFinding[] = [];
   for (const [crd, source] of mine) {
-    const others = [...sources].filter(([name, crds]) => name !== cluster && crds.has(crd) && crds.get(crd) !== source);
+    const others = [...sources].filter(([name, crds]) => name !== clusterName && crds.has(crd) && crds.get(crd) !== source);
     if (others.length > 0) {
-      findings.push({ kind: 'version-skew', subject: crd, detail: `${cluster} has ${source}; ${others.map(([name, crds]) => `${name} has ${crds.get(crd)}`).join(', ')}` });
+      findings.push({ kind: 'version-skew', subject: crd, detail: `${clusterName} has ${source}; ${others.map(([name, crds]) => `${name} has ${crds.get(crd)}`).join(', ')}` });
     }
   }
   return findings.sort((a, b) => a.subject.localeCompare(b.subject));
@@ -56,8 +56,8 @@ export function liveSources(live: KubernetesObject[]): Map<string, string> {
   return sources;
 }
 
-export function formatDrift(cluster: string, findings: DriftFinding[]): string {
-  if (findings.length === 0) return `${cluster}: no drift`;
+export function formatDrift(clusterName: string, findings: DriftFinding[]): string {
+  if (findings.length === 0) return `${clusterName}: no drift`;
   const width = Math.max(...findings.map((f) => f.kind.length));
-  return [...findings.map((f) => `${f.kind.padEnd(width)}  ${f.subject}  ${f.detail}`), `${cluster}: ${findings.length} finding(s)`].join('\n');
+  return [...findings.map((f) => `${f.kind.padEnd(width)}  ${f.subject}  ${f.detail}`), `${clusterName}: ${findings.length} finding(s)`].join('\n');
 }

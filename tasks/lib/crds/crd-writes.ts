@@ -26,7 +26,7 @@ export const DRY_RUN_CONCURRENCY = 4;
  * Server-side dry-runs of every CRD to create; all failures are reported together, nothing is
  * written. Returns the hash of the spec each would be stored with.
  */
-export async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string, concurrency = DRY_RUN_CONCURRENCY): Promise<Map<string, string>> {
+export async function dryRunCreates(kube: Kube, crds: Crd[], clusterName: string, concurrency = DRY_RUN_CONCURRENCY): Promise<Map<string, string>> {
   const limit = pLimit(concurrency);
   const stored = new Map<string, string>();
   const failures = (
@@ -45,7 +45,7 @@ export async function dryRunCreates(kube: Kube, crds: Crd[], cluster: string, co
   ).filter((f): f is string => f !== undefined);
   if (failures.length > 0) {
     throw new BootstrapError({
-      subject: `CRD phase of ${cluster}`,
+      subject: `CRD phase of ${clusterName}`,
       problem: `${failures.length} CRD(s) to create fail the API server's dry-run; nothing was applied:\n${failures.map((f) => `    ${f}`).join('\n')}`,
       fix: 'fix the chart or values that render them (helmfile.d/00-crds), render again and rerun',
     });
@@ -80,13 +80,13 @@ export async function writeCrds(
   kube: Kube,
   bundle: Bundle,
   changes: CrdPlanEntry[],
-  cluster: string,
+  clusterName: string,
   onWritten: (entry: CrdPlanEntry) => void = () => undefined,
 ): Promise<QueueResult<CrdPlanEntry>> {
   const byName = new Map(bundle.crds.map((crd) => [crd.metadata.name, crd]));
   const ordered = largestFirst(changes);
   // Updates were dry-run by the plan; creates are dry-run here: every write is known to pass
   // before the first one is made, so an invalid CRD leaves the cluster as it was.
-  const created = await dryRunCreates(kube, ordered.filter((e) => e.action === 'create').map((e) => byName.get(e.name)!), cluster);
+  const created = await dryRunCreates(kube, ordered.filter((e) => e.action === 'create').map((e) => byName.get(e.name)!), clusterName);
   return applyChanges(kube, bundle, ordered, created, onWritten);
 }

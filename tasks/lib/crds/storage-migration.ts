@@ -43,12 +43,12 @@ export function migrationsNeeded(bundle: Crd[], live: Map<string, LiveCrd>): Mig
   return needs;
 }
 
-const progressFile = (cluster: string, crd: string) => path.join(paths.logs, cluster, `migrate-storage-${crd}.json`);
+const progressFile = (clusterName: string, crd: string) => path.join(paths.logs, clusterName, `migrate-storage-${crd}.json`);
 
 /** Rewrites every object of one CRD in its storage version; resumable: objects done are recorded. */
-export async function migrateObjects(kube: Kube, cluster: string, live: LiveCrd, need: MigrationNeed, log: Logger): Promise<number> {
+export async function migrateObjects(kube: Kube, clusterName: string, live: LiveCrd, need: MigrationNeed, log: Logger): Promise<number> {
   const { group, names } = live.spec;
-  const file = progressFile(cluster, need.crd);
+  const file = progressFile(clusterName, need.crd);
   const done = new Set<string>(JSON.parse(await readFile(file, 'utf8').catch(() => '[]')) as string[]);
   if (done.size) log.info(`${need.crd}: resuming, ${done.size} objects already rewritten`);
   await mkdir(path.dirname(file), { recursive: true });
@@ -89,7 +89,7 @@ async function rewrite(kube: Kube, object: KubernetesObject): Promise<void> {
 }
 
 /** Leaves only the storage version in status.storedVersions, once every object is rewritten. */
-export async function pruneStoredVersions(kube: Kube, cluster: string, need: MigrationNeed): Promise<void> {
+export async function pruneStoredVersions(kube: Kube, clusterName: string, need: MigrationNeed): Promise<void> {
   const current = await kube.apiextensions.readCustomResourceDefinition({ name: need.crd });
   current.status = { ...current.status!, storedVersions: [need.storageVersion] };
   try {
@@ -97,5 +97,5 @@ export async function pruneStoredVersions(kube: Kube, cluster: string, need: Mig
   } catch (cause) {
     throw apiError(cause, `CRD ${need.crd}`, 'pruning status.storedVersions failed');
   }
-  await rm(progressFile(cluster, need.crd), { force: true });
+  await rm(progressFile(clusterName, need.crd), { force: true });
 }

@@ -17,13 +17,13 @@ import { writeWhole } from '../runtime/write-whole.ts';
  * BOOTSTRAP_GITOPS_ROOT, else undefined (cluster.yaml's gitops.root). Through Nx only the variable:
  * Nx's cache key holds its content (gitops-digest.ts) but cannot read a flag's folder.
  */
-export function judgedTreeRoot(task: string, cluster: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function judgedTreeRoot(task: string, clusterName: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const fromEnv = env[GITOPS_ROOT_ENV];
   if (flag && env['NX_TASK_TARGET_PROJECT'] && flag !== fromEnv) {
     throw new BootstrapError({
       subject: 'option --gitops-root',
       problem: `through Nx, the tree at ${flag} would not be part of the cache key: a changed tree could replay an old verdict`,
-      fix: `run ${GITOPS_ROOT_ENV}=${flag} nx run ${cluster}:${task} (its content is hashed), or node tasks/${task}.ts --cluster ${cluster} --gitops-root ${flag} (never cached)`,
+      fix: `run ${GITOPS_ROOT_ENV}=${flag} nx run ${clusterName}:${task} (its content is hashed), or node tasks/${task}.ts --cluster ${clusterName} --gitops-root ${flag} (never cached)`,
     });
   }
   return flag ?? fromEnv;

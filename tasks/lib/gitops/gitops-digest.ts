@@ -19,8 +19,8 @@ export function externalRoots(sources: Record<string, string>, env: NodeJS.Proce
  * gitops.sources of cluster.yaml, read without the model (zod: about 0.15 s of every hash). A
  * file that does not parse or validate gives none here: the task that reads it says what is wrong.
  */
-async function sourcesOf(cluster: string): Promise<Record<string, string>> {
-  const text = await readFile(path.join(clusterDir(cluster), 'cluster.yaml'), 'utf8').catch(() => '');
+async function sourcesOf(clusterName: string): Promise<Record<string, string>> {
+  const text = await readFile(path.join(clusterDir(clusterName), 'cluster.yaml'), 'utf8').catch(() => '');
   let sources: unknown;
   try {
     sources = parseValue<{ gitops?: { sources?: unknown } } | null>(text)?.gitops?.sources;
@@ -31,8 +31,8 @@ async function sourcesOf(cluster: string): Promise<Record<string, string>> {
   return Object.fromEntries(Object.entries(sources).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
-export async function externalTreeDigest(cluster: string): Promise<string> {
-  const roots = externalRoots(await sourcesOf(cluster));
+export async function externalTreeDigest(clusterName: string): Promise<string> {
+  const roots = externalRoots(await sourcesOf(clusterName));
   const files = (await Promise.all(roots.map(filesUnder))).flat().filter((f) => !f.split(path.sep).includes('.git'));
   return inputsHash(files, { roots: roots.join('\n') });
 }

@@ -17,25 +17,25 @@ export interface RehearsalDir {
   plane: { name: string; workdir: string; kubeconfig: string; logCluster: string };
 }
 
-export async function createRehearsalDir(cluster: string): Promise<RehearsalDir> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `${PREFIX}${cluster}-`));
+export async function createRehearsalDir(clusterName: string): Promise<RehearsalDir> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `${PREFIX}${clusterName}-`));
   await writeFile(path.join(dir, OWNER), JSON.stringify(selfIdentity()));
-  return { dir, plane: planeOf(dir, cluster) };
+  return { dir, plane: planeOf(dir, clusterName) };
 }
 
-function planeOf(dir: string, cluster: string): RehearsalDir['plane'] {
-  return { name: `${path.basename(dir).toLowerCase().replace(/[^a-z0-9-]/g, '')}`, workdir: path.join(dir, 'kwok'), kubeconfig: path.join(dir, 'kubeconfig'), logCluster: cluster };
+function planeOf(dir: string, clusterName: string): RehearsalDir['plane'] {
+  return { name: `${path.basename(dir).toLowerCase().replace(/[^a-z0-9-]/g, '')}`, workdir: path.join(dir, 'kwok'), kubeconfig: path.join(dir, 'kubeconfig'), logCluster: clusterName };
 }
 
 /** Deletes the clusters and folders of rehearsals whose process is gone; returns what it removed. */
-export async function sweepOrphanedRehearsals(cluster: string): Promise<string[]> {
+export async function sweepOrphanedRehearsals(clusterName: string): Promise<string[]> {
   const removed: string[] = [];
   for (const entry of await readdir(os.tmpdir()).catch(() => [])) {
-    if (!entry.startsWith(`${PREFIX}${cluster}-`)) continue;
+    if (!entry.startsWith(`${PREFIX}${clusterName}-`)) continue;
     const dir = path.join(os.tmpdir(), entry);
     const owner = await readFile(path.join(dir, OWNER), 'utf8').then((t) => JSON.parse(t) as ProcessIdentity).catch(() => undefined);
     if (!owner || holderState(owner).state !== 'gone') continue;
-    const plane = planeOf(dir, cluster);
+    const plane = planeOf(dir, clusterName);
     if (existsSync(path.join(plane.workdir, 'clusters', plane.name))) await deleteKwokCluster(plane, `remove ${dir} by hand`).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
     removed.push(`${dir} (pid ${owner.pid})`);

@@ -128,9 +128,9 @@ export async function connectGuarded(cluster: ClusterConfig): Promise<Kube> {
 }
 
 /** When BOOTSTRAP_TIMINGS_FILE is set (the demo sets it), each phase that ran appends its duration. */
-async function recordTiming(cluster: string, phase: string, seconds: number): Promise<void> {
+async function recordTiming(clusterName: string, phase: string, seconds: number): Promise<void> {
   const file = process.env['BOOTSTRAP_TIMINGS_FILE'];
-  if (file) await appendFile(file, `${JSON.stringify({ cluster, phase, seconds })}\n`);
+  if (file) await appendFile(file, `${JSON.stringify({ cluster: clusterName, phase, seconds })}\n`);
 }
 
 /**

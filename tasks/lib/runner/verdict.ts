@@ -16,9 +16,9 @@ export interface Verdict {
 }
 
 /** Where a cached report keeps its verdict; undefined for a report that is not cached (it always runs, and its exit code says it). */
-export function verdictFile(target: string, cluster: string): string | undefined {
+export function verdictFile(target: string, clusterName: string): string | undefined {
   const outputs = (PHASES as Record<string, PhaseDecl>)[target]?.outputs;
-  return outputs ? path.join(paths.dist, outputs, cluster, 'verdict.json') : undefined;
+  return outputs ? path.join(paths.dist, outputs, clusterName, 'verdict.json') : undefined;
 }
 
 export async function writeVerdict(verdict: Verdict): Promise<void> {
@@ -27,8 +27,8 @@ export async function writeVerdict(verdict: Verdict): Promise<void> {
 }
 
 /** The verdict the last run (or the cache) left; undefined when none is there. */
-export async function readVerdict(target: string, cluster: string): Promise<Verdict | undefined> {
-  const file = verdictFile(target, cluster);
+export async function readVerdict(target: string, clusterName: string): Promise<Verdict | undefined> {
+  const file = verdictFile(target, clusterName);
   if (!file) return undefined;
   try {
     return JSON.parse(await readFile(file, 'utf8')) as Verdict;

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { paths, relative } from './workspace.ts';
 
 /** Writes .logs/<cluster>/<name>.log and returns its path relative to the workspace. */
-export async function saveToolLog(cluster: string, name: string, text: string): Promise<string> {
-  const dir = path.join(paths.logs, cluster);
+export async function saveToolLog(clusterName: string, name: string, text: string): Promise<string> {
+  const dir = path.join(paths.logs, clusterName);
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}.log`);
   await writeFile(file, text);

@@ -24,18 +24,18 @@ export const paths = {
 /** The environment variable that points the audit at a GitOps tree outside the workspace (through Nx too). */
 export const GITOPS_ROOT_ENV = 'BOOTSTRAP_GITOPS_ROOT';
 
-export function clusterDir(cluster: string): string {
-  return path.join(paths.clusters, cluster);
+export function clusterDir(clusterName: string): string {
+  return path.join(paths.clusters, clusterName);
 }
 
 /** The cached render's output folder for one cluster (an Nx target output). */
 /** Where the gitops-tree target writes the cluster's GitOps tree, built as Flux builds it. */
-export function gitopsTreeFile(cluster: string): string {
-  return path.join(paths.dist, 'gitops', cluster, 'tree.json');
+export function gitopsTreeFile(clusterName: string): string {
+  return path.join(paths.dist, 'gitops', clusterName, 'tree.json');
 }
 
-export function bundleDir(cluster: string): string {
-  return path.join(paths.dist, 'crds', cluster);
+export function bundleDir(clusterName: string): string {
+  return path.join(paths.dist, 'crds', clusterName);
 }
 
 /** A path relative to the workspace root, for messages. */

@@ -18,11 +18,11 @@ export interface ChartSource {
 }
 
 /** Chart.yaml's kubeVersion, read from the registry without pulling the chart to disk. */
-export async function chartKubeVersion(chart: ChartSource, cluster: string): Promise<string | undefined> {
+export async function chartKubeVersion(chart: ChartSource, clusterName: string): Promise<string | undefined> {
   const text = await runTool({
     tool: 'helm',
     args: ['show', 'chart', chart.ref, '--version', chart.version, ...(chart.plainHttp ? ['--plain-http'] : [])],
-    cluster,
+    cluster: clusterName,
     logName: 'chart-kube-version',
     subject: `chart ${chart.ref}:${chart.version}`,
     fix: 'check the chart version exists in the registry (or mirror) and is reachable',

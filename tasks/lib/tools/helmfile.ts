@@ -126,8 +126,8 @@ export async function syncReleases(
 }
 
 /** The fix that matches what helm said, rather than one hint for every failure. */
-export function syncFailureFix(stderr: string, cluster: string): string {
-  const rerun = `nx run ${cluster}:core --exclude-task-dependencies`;
+export function syncFailureFix(stderr: string, clusterName: string): string {
+  const rerun = `nx run ${clusterName}:core --exclude-task-dependencies`;
   if (/another operation \(install\/upgrade\/rollback\) is in progress/.test(stderr)) {
     return `another helm operation holds the release: wait for a bootstrap that is still running, or, if an earlier one was interrupted, rerun with --recover (${rerun} --recover)`;
   }
