@@ -101,6 +101,36 @@ describe('rehearse', () => {
     expect(layers.map((l) => l.layer)).toEqual([null, null, null]);
   });
 
+  it('a failure carries down: every Kustomization behind a failing one is predicted blocked, naming the chain and the root cause', () => {
+    const tree = [
+      ks('obs/silence-operator'),
+      ks('obs/silences', { dependsOn: ['obs/silence-operator'], objects: [silence] }),
+      ks('obs/dashboards', { dependsOn: ['obs/silences'] }),
+      ks('obs/alerts', { dependsOn: ['obs/dashboards', 'obs/silence-operator'] }),
+    ];
+    const { findings } = auditTree(input(tree));
+    expect(findings.map((f) => `${f.type} ${f.kustomization}`)).toEqual(['race obs/silences', 'blocked obs/dashboards', 'blocked obs/alerts']);
+    expect(findings[1]).toMatchObject({
+      message: "dependency 'obs/silences' is not ready: obs/silences is predicted to fail (race observability.giantswarm.io/v1alpha2 Silence), so Flux never applies obs/dashboards",
+      fix: expect.stringMatching(/^fix obs\/silences first \(its own finding: set wait: true on obs\/silence-operator/),
+    });
+    expect(findings[2]!.message).toBe(
+      "dependency 'obs/dashboards' is not ready (obs/dashboards → obs/silences): obs/silences is predicted to fail (race observability.giantswarm.io/v1alpha2 Silence), so Flux never applies obs/alerts",
+    );
+    // Fixed at the root, nothing is blocked.
+    tree[0] = ks('obs/silence-operator', { wait: true });
+    expect(auditTree(input(tree)).findings).toEqual([]);
+  });
+
+  it('a kind only an unrendered chart elsewhere in the tree may provide is unknown, not missing', () => {
+    const unrendered: HelmReleaseCrds = { ...silenceCrd, crds: [], notRendered: { reason: 'not rehearsed: chart unreachable', fix: 'push it' } };
+    const { findings } = auditTree(input([operatorKs, ks('obs/silences', { objects: [silence] })], { helmReleases: [unrendered] }));
+    expect(findings.map((f) => f.type)).toEqual(['not-rehearsed', 'not-rehearsed']);
+    expect(findings[1]!.message).toBe(
+      'nothing rendered provides observability.giantswarm.io/v1alpha2 Silence; HelmRelease obs/silence-operator (in obs/silence-operator, which obs/silences does not depend on) was not rendered and may',
+    );
+  });
+
   it('a dependsOn on a Kustomization the tree does not define is named', () => {
     const { findings } = auditTree(input([ks('a/x', { dependsOn: ['flux-system/gone'] })]));
     expect(findings).toEqual([expect.objectContaining({ type: 'dependency', message: expect.stringContaining('dependsOn flux-system/gone') })]);

@@ -11,7 +11,10 @@ import type { FluxKustomization } from './flux-tree.ts';
 import type { CrdKind, HelmReleaseCrds } from './helmrelease-crds.ts';
 import { sameVersion } from '../tools/chart-pins.ts';
 
-export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed';
+export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked';
+
+/** Findings that make Flux fail the Kustomization itself: what its dependents then wait for, forever. */
+export const FAILS_ITSELF: FindingType[] = ['race', 'missing', 'dependency', 'build', 'substitution'];
 
 export interface Finding {
   type: FindingType;
@@ -125,8 +128,51 @@ export function auditTree(input: TreeAuditInput): TreeAudit {
     kinds: kindUses(k).map((use) => judgeKind(use, k, deps(k.id), input, byId, findings)),
   }));
   layers.sort((a, b) => (a.layer ?? Infinity) - (b.layer ?? Infinity) || a.kustomization.localeCompare(b.kustomization));
-  findings.push(...versionSkew(input));
+  findings.push(...blockedBehind(input.kustomizations, byId, findings, inCycle), ...versionSkew(input));
   return { layers, findings };
+}
+
+/**
+ * A Kustomization whose dependency (however far down) is predicted to fail is predicted blocked,
+ * as Flux says it ("dependency '…' is not ready"), naming the chain down to the root cause. One
+ * finding per blocked Kustomization, for its nearest failing dependency. Cycles keep their own finding.
+ */
+function blockedBehind(kustomizations: FluxKustomization[], byId: Map<string, FluxKustomization>, findings: Finding[], inCycle: Set<string>): Finding[] {
+  const failing = new Map<string, Finding>();
+  for (const f of findings) if (FAILS_ITSELF.includes(f.type) && !failing.has(f.kustomization)) failing.set(f.kustomization, f);
+  const blocked: Finding[] = [];
+  for (const k of kustomizations) {
+    if (failing.has(k.id) || inCycle.has(k.id)) continue;
+    // Breadth first: the nearest failing dependency, and the path to it.
+    const trail = new Map<string, string>([[k.id, '']]);
+    const queue = [k.id];
+    let root: string | undefined;
+    while (queue.length && !root) {
+      const id = queue.shift()!;
+      for (const dep of byId.get(id)?.dependsOn ?? []) {
+        if (trail.has(dep) || !byId.has(dep)) continue;
+        trail.set(dep, id);
+        if (failing.has(dep)) {
+          root = dep;
+          break;
+        }
+        queue.push(dep);
+      }
+    }
+    if (!root) continue;
+    const chain: string[] = [];
+    for (let at: string = root; at; at = trail.get(at)!) chain.unshift(at);
+    const cause = failing.get(root)!;
+    const first = chain[1]!;
+    blocked.push({
+      type: 'blocked',
+      kustomization: k.id,
+      file: k.file,
+      message: `dependency '${first}' is not ready${chain.length > 2 ? ` (${chain.slice(1).join(' → ')})` : ''}: ${root} is predicted to fail (${cause.type}${cause.kind ? ` ${cause.kind}` : ''}), so Flux never applies ${k.id}`,
+      fix: `fix ${root} first (its own finding: ${cause.fix})`,
+    });
+  }
+  return blocked;
 }
 
 interface KindUse {
@@ -206,11 +252,13 @@ function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input:
     return verdict(false, `race: CRD from ${release} in ${d.id}`, 'helmrelease');
   }
 
-  const unrendered = input.helmReleases.filter((hr) => hr.notRendered && (hr.kustomization === k.id || deps.has(hr.kustomization)));
+  // A chart of the tree that was not rendered may define it, wherever it is (a race then, if it is
+  // not below this Kustomization): unknown, not missing. Its own finding says how to render it.
+  const inReach = (hr: HelmReleaseCrds) => hr.kustomization === k.id || deps.has(hr.kustomization);
+  const unrendered = input.helmReleases.filter((hr) => hr.notRendered).sort((a, b) => Number(inReach(b)) - Number(inReach(a)));
   if (unrendered.length > 0) {
-    // One of those charts may define it: unknown, not missing.
-    const names = unrendered.map((hr) => `HelmRelease ${hr.namespace}/${hr.name}`).join(', ');
-    report('not-rehearsed', `nothing rendered provides ${what}; ${names} ${unrendered.length > 1 ? 'were' : 'was'} not rendered and may`, `make ${names} renderable (see its own finding), then audit again`);
+    const names = unrendered.map((hr) => `HelmRelease ${hr.namespace}/${hr.name}${inReach(hr) ? '' : ` (in ${hr.kustomization}, which ${k.id} does not depend on)`}`).join(', ');
+    report('not-rehearsed', `nothing rendered provides ${what}; ${names} ${unrendered.length > 1 ? 'were' : 'was'} not rendered and may`, `make ${unrendered.map((hr) => `HelmRelease ${hr.namespace}/${hr.name}`).join(', ')} renderable (see its own finding), then audit again`);
     return verdict(false, `unknown: ${names} not rendered`, 'none');
   }
   report('missing', `nothing provides ${what}: no CRD in the bundle, the tree or its HelmReleases serves it, and no operator declares its group`, `add the chart that defines it to helmfile.d/00-crds, or declare the operator that registers ${group || 'it'} in cluster.yaml gitops.operators (or gitops.platformGroups when the platform itself serves it)`);

@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { listObjects, type Kube } from '../cluster/kube.ts';
 import { pause } from '../runtime/interrupt.ts';
 import type { Progress } from '../runtime/progress.ts';
-import type { Finding, TreeAudit } from '../gitops/flux-audit.ts';
+import { FAILS_ITSELF, type Finding, type TreeAudit } from '../gitops/flux-audit.ts';
 import { readyCondition } from '../cluster/readiness.ts';
 
 interface Condition { type: string; status: string; reason?: string; message?: string }
@@ -100,7 +100,7 @@ export async function watchKustomizations(kube: Kube, started: number, { timeout
 }
 
 /** Findings that predict a Kustomization cannot come up by itself from empty. */
-const BLOCKING: Finding['type'][] = ['race', 'missing', 'cycle', 'dependency', 'build', 'substitution'];
+const BLOCKING: Finding['type'][] = [...FAILS_ITSELF, 'cycle', 'blocked'];
 
 export interface Comparison {
   kustomization: string;
