@@ -30,6 +30,18 @@ describe('compareWithAudit', () => {
     expect(result[1]!.audit).toContain('cycle');
   });
 
+  it('a dependent of a failing Kustomization, predicted blocked, agrees with Flux\'s "dependency is not ready"', () => {
+    const audit: TreeAudit = {
+      layers: [row('a/racy', 0), row('a/after', 1)],
+      findings: [
+        { type: 'race', kustomization: 'a/racy', file: 'x', kind: 'example.io/v1 Thing', message: 'race', fix: 'dependsOn' },
+        { type: 'blocked', kustomization: 'a/after', file: 'y', message: "dependency 'a/racy' is not ready", fix: 'fix a/racy first' },
+      ],
+    };
+    const result = compareWithAudit(audit, [failed('a/racy', 'no matches for kind "Thing"'), failed('a/after', "dependency 'a/racy' is not ready")]);
+    expect(result.map((c) => [c.kustomization, c.audit, c.agreed])).toEqual([['a/after', 'blocked', true], ['a/racy', 'race example.io/v1 Thing', true]]);
+  });
+
   it('accepts, and says why, a run-time kind of an operator that does not run in a rehearsal', () => {
     const kinds: LayerRow['kinds'] = [{ apiVersion: 'cilium.io/v2', kind: 'CiliumLoadBalancerIPPool', files: [], ok: true, source: 'operator', servedBy: 'at run time by cilium-operator (bootstrap release cilium)' }];
     const audit: TreeAudit = { layers: [row('k/cilium-config', 1, kinds)], findings: [] };
