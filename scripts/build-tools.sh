@@ -301,4 +301,6 @@ families=("$@")
 [ ${#families[@]} -gt 0 ] || families=(helm helmfile yq kwok etcd kubernetes flux-build source-controller kustomize-controller flux-crds actionlint)
 for family in "${families[@]}"; do version_of "$family" >/dev/null; done
 for family in "${families[@]}"; do ensure "$family"; done
+# Links that point nowhere (an older build's, or the literal '*' an empty bin/ once left) go.
+find "$links" -maxdepth 1 -xtype l -delete
 echo "build-tools: tools ready in $links" >&2
