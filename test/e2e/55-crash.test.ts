@@ -24,7 +24,11 @@ const REMOVED_RELEASES = [
   { name: 'flux-instance', namespace: 'flux-system' },
 ];
 
-/** Deleted behind helm's back before each point: an object of a release that stays installed, which the run must put back (#37). */
+/**
+ * Deleted behind helm's back before every third point (a mix of phase and helm kill points): an
+ * object of a release that stays installed, which the run must put back (#37). Not every point:
+ * each costs an upgrade of that release, and the suite must stay within the CI's time.
+ */
 const DELETED_OBJECT = { kind: 'Service', namespace: 'cert-manager', name: 'cert-manager' };
 
 const say = (line: string) => process.stderr.write(`[crash] ${line}\n`);
@@ -98,15 +102,15 @@ async function releaseHistories(): Promise<Map<string, Revision[]>> {
   return histories;
 }
 
-/** Takes away what the next run must put back: a few CRDs with no objects, two releases, and one object of a third. */
-async function makeWork(random: () => number): Promise<string[]> {
+/** Takes away what the next run must put back: a few CRDs with no objects, two releases, and (deleteObject) one object of a third. */
+async function makeWork(random: () => number, deleteObject = false): Promise<string[]> {
   const { crds } = await loadBundle('apps');
   const candidates = crds.map((c) => c.metadata.name).filter((name) => name.endsWith('.operator.victoriametrics.com'));
   const removedCrds = [0, 1, 2].map(() => candidates[Math.floor(random() * candidates.length)]!).filter((n, i, all) => all.indexOf(n) === i);
   await Promise.all([
     run`kubectl --context ${CONTEXT} delete crd ${removedCrds} --wait --ignore-not-found`,
     ...REMOVED_RELEASES.map((r) => run`helm uninstall ${r.name} -n ${r.namespace} --kube-context ${CONTEXT} --wait --ignore-not-found`),
-    run`kubectl --context ${CONTEXT} delete ${DELETED_OBJECT.kind.toLowerCase()} ${DELETED_OBJECT.name} -n ${DELETED_OBJECT.namespace} --wait --ignore-not-found`,
+    ...(deleteObject ? [run`kubectl --context ${CONTEXT} delete ${DELETED_OBJECT.kind.toLowerCase()} ${DELETED_OBJECT.name} -n ${DELETED_OBJECT.namespace} --wait --ignore-not-found`] : []),
   ]);
   return removedCrds;
 }
@@ -145,6 +149,7 @@ async function killAt(boot: Bootstrap, helm: boolean, offset: number, helmDelay:
 /** One kill point: start bootstrap, SIGKILL its phase process (or helm child) at the point, rerun until it converges. */
 async function crashAndConverge(point: number, random: () => number, duration: number): Promise<Outcome> {
   const helm = point % 2 === 0;
+  const deletesObject = point % 3 === 0;
   let killed: string | undefined;
   let before = new Map<string, string>();
   let boot: Bootstrap | undefined;
@@ -156,7 +161,7 @@ async function crashAndConverge(point: number, random: () => number, duration: n
       expect(code, `point ${point}: a bootstrap nobody killed failed:\n${boot.output()}`).toBe(0);
     }
     expect(attempt, `point ${point}: nothing to kill in 3 runs`).toBeLessThan(3);
-    const removedCrds = await makeWork(random);
+    const removedCrds = await makeWork(random, deletesObject);
     before = await uids(removedCrds);
     boot = startBootstrap();
     // An install here takes about a second: a helm point kills within its first 0.8 s.
@@ -189,7 +194,7 @@ async function crashAndConverge(point: number, random: () => number, duration: n
   const { crds } = await loadBundle('apps');
   expect(crds.map((c) => c.metadata.name).filter((name) => !after.has(`CRD ${name}`))).toEqual([]);
   const deletedKey = `${DELETED_OBJECT.kind} ${DELETED_OBJECT.namespace}/${DELETED_OBJECT.name}`;
-  expect(after.has(deletedKey), `point ${point}: ${deletedKey}, deleted behind helm's back, is back`).toBe(true);
+  if (deletesObject) expect(after.has(deletedKey), `point ${point}: ${deletedKey}, deleted behind helm's back, is back`).toBe(true);
   const histories = await releaseHistories();
   for (const [release, history] of histories) {
     const revisions = history.map((h) => h.revision);
