@@ -6,7 +6,7 @@
 // Exit 0 every verdict clean, 1 findings, 2 a verdict is missing (the report has not run).
 import { parseArgs } from 'node:util';
 import { clusterNames } from '../tasks/lib/model/config.ts';
-import { readVerdict, verdictFile } from '../tasks/lib/runner/verdict.ts';
+import { keepsVerdict, readVerdict, verdictFile } from '../tasks/lib/runner/verdict.ts';
 import { ReportExit, runCommand } from '../tasks/lib/runner/task.ts';
 import { BootstrapError } from '../tasks/lib/runtime/errors.ts';
 import { createLogger } from '../tasks/lib/runtime/log.ts';
@@ -18,7 +18,7 @@ await runCommand('gate', ReportExit.error, async () => {
   const { positionals, values } = parseArgs({ options: { cluster: { type: 'string', multiple: true } }, allowPositionals: true });
   const [report] = positionals;
   const usage = 'npm run gate -- <report> [--cluster <name>]… (a cached report: audit)';
-  if (!report || positionals.length > 1 || !verdictFile(report, 'any')) {
+  if (!report || positionals.length > 1 || !keepsVerdict(report)) {
     throw new BootstrapError({ subject: `report ${report ?? '(none)'}`, problem: report ? 'keeps no verdict (only a cached report does; the others fail the run themselves)' : 'is missing', fix: usage });
   }
   const clusters = values.cluster ?? (await clusterNames());

@@ -5,7 +5,7 @@
 // sync they are counted again, and a drop stops the run naming the kind.
 import { loadBundle, renderInputsHash } from './lib/bundle/bundle-files.ts';
 import { provenByRecord, readCoreRecord, recordOf, writeCoreRecord } from './lib/core/core-record.ts';
-import { absentText, incompleteReleases, releaseObjectRefs, type ReleaseGap } from './lib/core/release-presence.ts';
+import { absentText, incompleteReleases, releaseObjectsOf, type ReleaseGap } from './lib/core/release-presence.ts';
 import type { Crd } from './lib/model/crd-bundle.ts';
 import { planCore } from './lib/core/core-plan.ts';
 import { keepCrds, leavingCrds, type LeavingCrd } from './lib/core/crd-keep.ts';
@@ -103,7 +103,7 @@ const releaseKey = (r: { namespace: string; name: string }) => `${r.namespace}/$
 
 /** Records what is deployed now (`deployed`: helm list's answer after the last helm action), for the next run's shortcut. */
 async function recordSync(ctx: TaskContext, inputsSha256: string, plan: ReleasePlan[], deployed: DeployedRelease[]): Promise<void> {
-  const objects = plan.map((p) => ({ namespace: p.release.namespace, name: p.release.name, objects: releaseObjectRefs(p.rendered, p.release.namespace) }));
+  const objects = plan.map((p) => releaseObjectsOf(p.release, p.rendered));
   const record = recordOf(inputsSha256, plan.map((p) => p.release), deployed, objects);
   if (record) await writeCoreRecord(ctx.kube(), record);
 }
@@ -111,7 +111,7 @@ async function recordSync(ctx: TaskContext, inputsSha256: string, plan: ReleaseP
 /** An up-to-date release with objects of its manifest gone from the cluster is upgraded: helm re-creates them. */
 async function withIncomplete(kube: Kube, plan: ReleasePlan[]): Promise<{ plan: ReleasePlan[]; gaps: ReleaseGap[] }> {
   const current = plan.filter((p) => p.action === 'up to date');
-  const gaps = await incompleteReleases(kube, current.map((p) => ({ namespace: p.release.namespace, name: p.release.name, objects: releaseObjectRefs(p.deployed, p.release.namespace) })));
+  const gaps = await incompleteReleases(kube, current.map((p) => releaseObjectsOf(p.release, p.deployed)));
   const byRelease = new Map(gaps.map((g) => [releaseKey(g), g]));
   return {
     plan: plan.map((p) => {

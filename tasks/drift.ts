@@ -12,7 +12,7 @@ import { code, md } from './lib/runtime/markdown.ts';
 import { deployedReleases } from './lib/tools/helm.ts';
 import { listReleases } from './lib/tools/helmfile.ts';
 import { findDeployed } from './lib/core/release-plan.ts';
-import { UNSERVED, deployedObjects, incompleteReleases } from './lib/core/release-presence.ts';
+import { UNSERVED, deployedWholeness } from './lib/core/release-presence.ts';
 import { paths } from './lib/runtime/workspace.ts';
 
 /** Live CRD sources of every other cluster that answers; one that does not is skipped with a warning. */
@@ -35,7 +35,7 @@ async function missingReleaseObjects(ctx: TaskContext): Promise<DriftFinding[]> 
   const target = { cluster: ctx.cluster, context: ctx.context };
   const [desired, deployed] = await Promise.all([listReleases(target, paths.coreHelmfile), deployedReleases(target)]);
   const installed = desired.filter((r) => r.enabled && findDeployed(r, deployed));
-  const gaps = await incompleteReleases(ctx.kube(), await deployedObjects(target, installed));
+  const { gaps } = await deployedWholeness(ctx.kube(), target, installed);
   return gaps.flatMap((g) =>
     g.absent.map((a) => ({
       kind: 'missing-object' as const,

@@ -11,8 +11,10 @@ import { PHASES, runsAfter, type Input, type PhaseTable } from './lib/model/phas
 
 export const name = 'cluster-bootstrap';
 
-/** Named inputs in the order a target lists them; the plugin's own expand below. */
-const INPUT_ORDER: readonly Input[] = ['charts', 'cluster', 'clusterValues', 'engine', 'tools', 'gitops', 'externalTree', 'upstreamOutputs', 'allowBreaking'];
+/** Named inputs in the order a target lists them (the plugin's own expand below); a live phase's live state comes between the two. */
+const FILE_INPUTS: readonly Input[] = ['charts', 'cluster', 'clusterValues', 'engine', 'tools', 'gitops', 'externalTree', 'upstreamOutputs'];
+/** Switches that change what a phase does, listed after the live state. */
+const SWITCH_INPUTS: readonly Input[] = ['allowBreaking'];
 
 /**
  * The phases that write (and verify) are served from the cache only while the cluster is exactly
@@ -47,8 +49,7 @@ function inputsOf(name: string, clusterName: string, table: PhaseTable): NxInput
   const own = new Set<Input>(live ? [name, ...runsAfter(name, table)].flatMap((n) => table[n]!.inputs) : phase.inputs);
   if (own.has('cluster')) own.delete('clusterValues');
   const listed = (inputs: readonly Input[]) => inputs.filter((i) => own.has(i)).flatMap((i) => expand(i, clusterName));
-  // The live state comes before the switches that change what a phase does.
-  return [...listed(INPUT_ORDER.slice(0, -1)), ...(live ? [liveState(clusterName)] : []), ...listed(INPUT_ORDER.slice(-1))];
+  return [...listed(FILE_INPUTS), ...(live ? [liveState(clusterName)] : []), ...listed(SWITCH_INPUTS)];
 }
 
 /**

@@ -14,7 +14,8 @@ import type { ClusterTarget } from './lib/model/cluster-target.ts';
 import { apiError, describe, listObjects, readObject, type Kube } from './lib/cluster/kube.ts';
 import { conditionReadiness, workloadReadiness } from './lib/cluster/readiness.ts';
 import { chartLabel, deploymentGap, findDeployed } from './lib/core/release-plan.ts';
-import { UNSERVED, deployedObjects, incompleteReleases } from './lib/core/release-presence.ts';
+import { UNSERVED, deployedWholeness } from './lib/core/release-presence.ts';
+import { WORKLOADS } from './lib/core/release-status.ts';
 import type { ObjectRef } from './lib/cluster/object-presence.ts';
 import { pause } from './lib/runtime/interrupt.ts';
 import { createProgress } from './lib/runtime/progress.ts';
@@ -38,7 +39,7 @@ async function checkCrds(kube: Kube, { crds }: Bundle): Promise<CheckResult[]> {
   return failures.length ? failures : [pass(`${crds.length} CRDs Established and served`)];
 }
 
-const WORKLOAD_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet', 'Job']);
+const WORKLOAD_KINDS = new Set(WORKLOADS.map(([, kind]) => kind));
 
 interface ReleaseCheck {
   results: CheckResult[];
@@ -58,8 +59,7 @@ async function checkReleases(kube: Kube, target: ClusterTarget): Promise<Release
   const deployed = await deployedReleases(target);
   const gaps = new Map(desired.map((release) => [release, deploymentGap(release, findDeployed(release, deployed))]));
   const installed = desired.filter((r) => gaps.get(r) === undefined);
-  const manifests = await deployedObjects(target, installed);
-  const incomplete = await incompleteReleases(kube, manifests);
+  const { manifests, gaps: incomplete } = await deployedWholeness(kube, target, installed);
   const results = desired.flatMap((release) => {
     const name = `release ${release.namespace}/${release.name}`;
     const gap = gaps.get(release);
@@ -100,13 +100,13 @@ function workloadName(item: KubernetesObject): string {
  */
 async function checkWorkloads(kube: Kube, namespaces: Set<string>, jobs: ObjectRef[]): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const kinds = ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'];
+  const kinds = WORKLOADS.map(([, kind]) => kind);
   const sorted = [...namespaces].sort();
   const wantedJobs = new Set(jobs.map((j) => `${j.namespace}/${j.name}`));
-  const listed = (kind: string, namespace: string) =>
-    kind === 'Job' && !jobs.some((j) => j.namespace === namespace) ? Promise.resolve([]) : listObjects(kube, kind === 'Job' ? 'batch/v1' : 'apps/v1', kind, namespace);
+  const listed = ([apiVersion, kind]: [string, string], namespace: string) =>
+    kind === 'Job' && !jobs.some((j) => j.namespace === namespace) ? Promise.resolve([]) : listObjects(kube, apiVersion, kind, namespace);
   // Every list at once; the results are read in namespace and kind order.
-  const lists = sorted.map((namespace) => kinds.map((kind) => listed(kind, namespace).catch((cause: unknown) => cause as Error)));
+  const lists = sorted.map((namespace) => WORKLOADS.map((workload) => listed(workload, namespace).catch((cause: unknown) => cause as Error)));
   for (const [n, namespace] of sorted.entries()) {
     const list = (apiVersion: string, kind: string) => listObjects(kube, apiVersion, kind, namespace);
     let pods: KubernetesObject[] = [];

@@ -40,8 +40,21 @@ export function releaseObjectRefs(objects: KubernetesObject[], releaseNamespace:
 /** What helm deployed for each release (helm get manifest, all at once), as objects where Helm puts them. */
 export async function deployedObjects(target: ClusterTarget, releases: Array<{ namespace: string; name: string }>): Promise<ReleaseObjects[]> {
   return Promise.all(
-    releases.map(async (r) => ({ ...r, objects: releaseObjectRefs(parseManifests(await deployedManifest(target, r), `helm release ${r.name}`), r.namespace) })),
+    releases.map(async (r) => releaseObjectsOf(r, parseManifests(await deployedManifest(target, r), `helm release ${r.name}`))),
   );
+}
+
+/** The objects of a release's manifest (deployed or rendered), where Helm puts them. */
+export const releaseObjectsOf = (release: { namespace: string; name: string }, manifest: KubernetesObject[]): ReleaseObjects => ({
+  namespace: release.namespace,
+  name: release.name,
+  objects: releaseObjectRefs(manifest, release.namespace),
+});
+
+/** What helm deployed for these installed releases and which of them lack objects of it (verify, drift). */
+export async function deployedWholeness(kube: ApiReader, target: ClusterTarget, releases: Array<{ namespace: string; name: string }>): Promise<{ manifests: ReleaseObjects[]; gaps: ReleaseGap[] }> {
+  const manifests = await deployedObjects(target, releases);
+  return { manifests, gaps: await incompleteReleases(kube, manifests) };
 }
 
 /** The releases that lack objects of their manifest, with what each lacks; one read for all of them. */

@@ -10,7 +10,8 @@ export interface ReleaseRef {
   namespace: string;
 }
 
-const WORKLOADS: Array<[string, string]> = [
+/** The workload kinds a release's readiness is judged by (core while helm waits, verify after). */
+export const WORKLOADS: Array<[string, string]> = [
   ['apps/v1', 'Deployment'],
   ['apps/v1', 'DaemonSet'],
   ['apps/v1', 'StatefulSet'],

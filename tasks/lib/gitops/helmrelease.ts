@@ -135,6 +135,12 @@ function valuesOf(spec: Record<string, any>, namespace: string, lookup: Lookup):
   return { values: mergeValues(values, spec['values'] ?? {}), missing };
 }
 
+/** The HelmReleases it waits for (spec.dependsOn, in its own namespace unless named): read before anything is looked up. */
+export function dependenciesOf(hr: Obj): Array<{ namespace: string; name: string }> {
+  const namespace = hr.metadata?.namespace ?? 'default';
+  return ((hr.spec?.['dependsOn'] ?? []) as Array<{ name: string; namespace?: string }>).map((d) => ({ namespace: d.namespace ?? namespace, name: d.name }));
+}
+
 /** The HelmRelease as helm-controller would install it, with what it names looked up. */
 export function resolveHelmRelease(hr: Obj, lookup: Lookup): ResolvedHelmRelease {
   const name = hr.metadata?.name ?? '';
@@ -159,6 +165,6 @@ export function resolveHelmRelease(hr: Obj, lookup: Lookup): ResolvedHelmRelease
     },
     upgrade: { crds: spec['upgrade']?.['crds'] ?? 'Skip' },
     timeout: String(spec['timeout'] ?? '5m'),
-    dependsOn: ((spec['dependsOn'] ?? []) as Array<{ name: string; namespace?: string }>).map((d) => ({ namespace: d.namespace ?? namespace, name: d.name })),
+    dependsOn: dependenciesOf(hr),
   };
 }

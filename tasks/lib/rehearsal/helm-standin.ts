@@ -16,7 +16,7 @@ import type { ClusterConfig } from '../model/config.ts';
 import { listObjects, type Kube } from '../cluster/kube.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { runTool } from '../tools/run-tool.ts';
-import { resolveHelmRelease, type Lookup } from '../gitops/helmrelease.ts';
+import { dependenciesOf, resolveHelmRelease, type Lookup } from '../gitops/helmrelease.ts';
 import { startPoller } from '../runtime/poller.ts';
 import { readyCondition } from '../cluster/readiness.ts';
 import { reachFix, throughMirror } from '../gitops/helmrelease-crds.ts';
@@ -111,7 +111,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
         ...(terminal ? [{ type: 'Stalled', status: 'True' as const, reason, message }] : []),
       ]).catch(() => undefined);
     };
-    for (const dep of resolveHelmRelease(release, () => undefined).dependsOn) {
+    for (const dep of dependenciesOf(release)) {
       const all = (await listObjects(kube, HR.apiVersion, HR.kind, dep.namespace)) as Obj[];
       const found = all.find((o) => o.metadata?.name === dep.name);
       if (!found || !currentlyReady(found)) {

@@ -15,9 +15,14 @@ export interface Verdict {
   summary: string;
 }
 
-/** Where a cached report keeps its verdict; undefined for a report that is not cached (it always runs, and its exit code says it). */
+const outputsOf = (target: string): string | undefined => (PHASES as Record<string, PhaseDecl>)[target]?.outputs;
+
+/** Whether a target keeps a verdict: a cached report does; another always runs, and its exit code says it. */
+export const keepsVerdict = (target: string): boolean => outputsOf(target) !== undefined;
+
+/** Where a cached report keeps its verdict; undefined for a target that keeps none. */
 export function verdictFile(target: string, clusterName: string): string | undefined {
-  const outputs = (PHASES as Record<string, PhaseDecl>)[target]?.outputs;
+  const outputs = outputsOf(target);
   return outputs ? path.join(paths.dist, outputs, clusterName, 'verdict.json') : undefined;
 }
 
