@@ -120,7 +120,7 @@ async function up(recreate: boolean): Promise<void> {
     }
     log.action(`creating cluster ${cluster.name} on https://127.0.0.1:${cluster.sandbox.apiServerPort} with ${cluster.sandbox.nodes} kwok node(s)`);
     const clusterStart = Date.now();
-    await createCluster(cluster);
+    await createCluster(cluster, log);
     log.success(`cluster ${cluster.name} ready in ${((Date.now() - clusterStart) / 1000).toFixed(1)}s`);
   }
   await ensureAgent(state);

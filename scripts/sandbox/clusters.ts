@@ -4,6 +4,7 @@ import path from 'node:path';
 import { $ } from 'zx';
 import { clusterNames, loadCluster, type ClusterConfig } from '../../tasks/lib/model/config.ts';
 import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
+import type { Logger } from '../../tasks/lib/runtime/log.ts';
 import { createKwokCluster, deleteKwokCluster, kwokctl, kwokError } from '../../tasks/lib/cluster/kwok-cluster.ts';
 import { reachCluster } from '../../tasks/lib/cluster/identity.ts';
 import { connect } from '../../tasks/lib/cluster/kube.ts';
@@ -52,7 +53,7 @@ export async function clusterHealthy(name: string): Promise<boolean> {
 
 const kwokSpec = (name: string) => ({ name, workdir: sandboxPaths.kwokWorkdir, kubeconfig: sandboxPaths.kubeconfig, logCluster: 'sandbox' });
 
-export async function createCluster(cluster: SandboxCluster): Promise<void> {
+export async function createCluster(cluster: SandboxCluster, log: Pick<Logger, 'warning'>): Promise<void> {
   const { apiServerPort, nodes } = cluster.sandbox;
   if (!(await isPortFree(apiServerPort))) {
     throw new BootstrapError({
@@ -61,7 +62,7 @@ export async function createCluster(cluster: SandboxCluster): Promise<void> {
       fix: 'stop that process, or pick another port (and update identity.server to match)',
     });
   }
-  await createKwokCluster({ ...kwokSpec(cluster.name), apiServerPort, nodes }, 'fix the cause above, then rerun npm run sandbox -- up');
+  await createKwokCluster({ ...kwokSpec(cluster.name), apiServerPort, nodes }, 'fix the cause above, then rerun npm run sandbox -- up', log);
   if (!(await clusterHealthy(cluster.name))) {
     throw new BootstrapError({
       subject: `sandbox cluster ${cluster.name}`,

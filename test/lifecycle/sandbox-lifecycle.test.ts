@@ -117,7 +117,7 @@ describe('sandbox lifecycle', () => {
         `sandbox registry 127.0.0.1:${port}: port ${port} is already in use by another process`,
       );
       const [cluster] = await sandboxClusters();
-      await expect(createCluster({ ...cluster!, sandbox: { apiServerPort: port, nodes: 1 } })).rejects.toThrow(
+      await expect(createCluster({ ...cluster!, sandbox: { apiServerPort: port, nodes: 1 } }, { warning: () => undefined })).rejects.toThrow(
         `sandbox.apiServerPort: port ${port} is already in use by another process\n  fix: stop that process, or pick another port (and update identity.server to match)`,
       );
     });

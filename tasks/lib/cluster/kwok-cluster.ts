@@ -4,7 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { applyAll } from './apply.ts';
-import { connect, type Kube } from './kube.ts';
+import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
+import { connect, isNotFound, type Kube } from './kube.ts';
+import { servedForStages } from './kind-served.ts';
+import type { Readiness } from './readiness.ts';
+import { waitUntilReady } from './wait.ts';
+import type { Logger } from '../runtime/log.ts';
 import { parseManifests } from '../runtime/manifests.ts';
 import { paths } from '../runtime/workspace.ts';
 import { runTool } from '../tools/run-tool.ts';
@@ -30,7 +35,7 @@ export function kwokEnv(workdir: string): NodeJS.ProcessEnv {
   return { ...process.env, PATH: `${paths.toolsBin}${path.delimiter}${process.env['PATH'] ?? ''}`, KWOK_WORKDIR: workdir };
 }
 
-export async function createKwokCluster(spec: KwokClusterSpec, fix: string): Promise<Kube> {
+export async function createKwokCluster(spec: KwokClusterSpec, fix: string, log: Pick<Logger, 'warning'>): Promise<Kube> {
   const args = [
     ['--name', spec.name],
     ['--runtime', 'binary'],
@@ -47,13 +52,85 @@ export async function createKwokCluster(spec: KwokClusterSpec, fix: string): Pro
   await kwokctl(spec, ['--config', kwokctlConfig, 'create', 'cluster', ...args], fix);
   const kube = connect({ kubeconfigPath: spec.kubeconfig, context: `kwok-${spec.name}` });
   // With Stage objects enabled kwok loads no default Stages: apply node and pod ones ourselves.
-  const stages = parseManifests(await readFile(path.join(import.meta.dirname, 'kwok-default-stages.yaml'), 'utf8'), 'kwok-default-stages.yaml');
+  const stages = parseManifests(await readFile(path.join(import.meta.dirname, 'kwok-default-stages.yaml'), 'utf8'), 'kwok-default-stages.yaml') as Stage[];
+  await waitUntilReady(stageKinds(stages), (pending) => kindsServed(kube, pending), { timeoutMs: 60_000, what: `kwok cluster ${spec.name} to serve the kinds its Stages simulate`, fix });
   await applyAll(kube, stages);
   // kwokctl's node template defaults to 192.0.2.x node addresses and 10.0.0.x pod CIDRs: keep
   // both on loopback too (pods take their IPs from their node's podCIDR).
   const loopbackNodes = ['--param', '.nodeIPs=["127.66.0.1"]', '--param', '.podCIDRs=["127.65.0.0/24"]'];
   await kwokctl(spec, ['scale', 'node', '--name', spec.name, '--replicas', String(spec.nodes), ...loopbackNodes], fix);
+  await proveRunsPods(kube, spec, stages, fix, log);
   return kube;
+}
+
+type Stage = KubernetesObject & { spec: { resourceRef: { apiGroup: string; kind: string } } };
+
+const stageKinds = (stages: Stage[]): string[] => [
+  'kwok.x-k8s.io/v1alpha1 Stage',
+  ...new Set(stages.map((s) => `${s.spec.resourceRef.apiGroup} ${s.spec.resourceRef.kind}`)),
+];
+
+async function kindsServed(kube: Kube, keys: string[]): Promise<Map<string, Readiness>> {
+  const states = new Map<string, Readiness>();
+  for (const key of keys) {
+    const [apiGroup, kind] = key.split(' ') as [string, string];
+    const served = await servedForStages(kube, apiGroup, kind).catch(() => false);
+    states.set(key, { ready: served, reason: served ? 'served' : 'not in discovery and the OpenAPI v3 index yet' });
+  }
+  return states;
+}
+
+const PROBE = { namespace: 'default', name: 'kwok-probe' };
+
+/**
+ * A cluster is usable once its nodes are Ready and a pod is scheduled and Running: that takes the
+ * scheduler and kwok's node and pod Stages. A Stage kwok failed to start is not retried until it
+ * changes (kind-served.ts), which left every pod of a rehearsal Pending for helm's whole timeout
+ * once: a Stage that fails here is applied again, once, before the cluster is given up on.
+ */
+async function proveRunsPods(kube: Kube, spec: KwokClusterSpec, stages: Stage[], fix: string, log: Pick<Logger, 'warning'>): Promise<void> {
+  const keys = [`pod ${PROBE.namespace}/${PROBE.name}`, ...Array.from({ length: spec.nodes }, (_, i) => `node ${i}`)];
+  const check = async (): Promise<Map<string, Readiness>> => {
+    const nodes = (await kube.core.listNode()).items;
+    const states = new Map<string, Readiness>([[keys[0]!, await probePod(kube)]]);
+    keys.slice(1).forEach((key, i) => states.set(key, nodeReady(nodes[i])));
+    return states;
+  };
+  const what = `kwok cluster ${spec.name} to run pods (nodes Ready, a probe pod scheduled and Running)`;
+  try {
+    await waitUntilReady(keys, check, { timeoutMs: 45_000, what, fix });
+  } catch {
+    log.warning(`kwok cluster ${spec.name}: no pod Running after 45s; applying kwok's node and pod Stages again`);
+    for (const stage of stages) await kube.objects.delete(stage).catch(() => undefined);
+    await applyAll(kube, stages);
+    await waitUntilReady(keys, check, { timeoutMs: 45_000, what, fix: `${fix}; kwok-controller's log says why a Stage did not start` });
+  }
+  await kube.core.deleteNamespacedPod({ ...PROBE, gracePeriodSeconds: 0 });
+}
+
+function nodeReady(node: V1Node | undefined): Readiness {
+  const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status === 'True') return { ready: true, reason: 'Ready' };
+  return { ready: false, reason: node ? `${node.metadata?.name}: Ready=${ready?.status ?? 'unknown'}` : 'not created yet' };
+}
+
+/** The probe pod's state; created on first call (and until the namespace's default ServiceAccount exists, which admission needs). */
+async function probePod(kube: Kube): Promise<Readiness> {
+  let pod: V1Pod;
+  try {
+    pod = await kube.core.readNamespacedPod(PROBE);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    const body = { metadata: { name: PROBE.name }, spec: { containers: [{ name: 'probe', image: 'probe' }], terminationGracePeriodSeconds: 0 } };
+    const created = await kube.core.createNamespacedPod({ namespace: PROBE.namespace, body }).catch((e: unknown) => e);
+    return { ready: false, reason: created instanceof Error ? `not created yet: ${created.message.split('\n')[0]}` : 'created' };
+  }
+  return podRunning(pod);
+}
+
+function podRunning(pod: V1Pod): Readiness {
+  if (pod.status?.phase === 'Running') return { ready: true, reason: 'Running' };
+  return { ready: false, reason: pod.spec?.nodeName ? `on node ${pod.spec.nodeName}, phase ${pod.status?.phase ?? 'unknown'}` : 'not scheduled yet' };
 }
 
 export async function deleteKwokCluster(spec: Pick<KwokClusterSpec, 'name' | 'kubeconfig' | 'workdir' | 'logCluster'>, fix: string): Promise<void> {

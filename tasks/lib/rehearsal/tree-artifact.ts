@@ -42,10 +42,10 @@ export function placeholderOf(document: Record<string, unknown>): Record<string,
   };
 }
 
-/** Copies the folders under root into dir, SOPS documents replaced; returns what was replaced. */
-async function copyWithPlaceholders(root: string, folders: string[], dir: string): Promise<string[]> {
+/** Copies the folders under root into dir (a checkout's .git left out), SOPS documents replaced; returns what was replaced. */
+export async function copyWithPlaceholders(root: string, folders: string[], dir: string): Promise<string[]> {
   const replaced: string[] = [];
-  for (const folder of folders) await cp(path.join(root, folder), path.join(dir, folder), { recursive: true });
+  for (const folder of folders) await cp(path.join(root, folder), path.join(dir, folder), { recursive: true, filter: (from) => path.basename(from) !== '.git' });
   for (const file of await filesUnder(dir)) {
     if (!/\.ya?ml$/.test(file)) continue;
     const text = await readFile(file, 'utf8');
