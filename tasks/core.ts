@@ -3,7 +3,8 @@
 // Before a sync: every CRD a release would delete is kept (helm.sh/resource-policy: keep), every
 // other object it would delete is shown, and the objects of every CRD are counted; after the
 // sync they are counted again, and a drop stops the run naming the kind.
-import { loadBundle, renderInputsHash } from './lib/bundle/bundle-files.ts';
+import { loadBundle } from './lib/bundle/bundle-files.ts';
+import { helmfileInputsHash } from './lib/tools/helmfile-inputs.ts';
 import { provenByRecord, readCoreRecord, recordOf, writeCoreRecord } from './lib/core/core-record.ts';
 import { absentText, incompleteReleases, releaseObjectsOf, type ReleaseGap } from './lib/core/release-presence.ts';
 import type { Crd } from './lib/model/crd-bundle.ts';
@@ -140,7 +141,7 @@ export async function installCore(ctx: TaskContext): Promise<void> {
   const { cluster, context, log, kube } = ctx;
   const client = kube();
   const target = { cluster, context };
-  const [inputsSha256, deployed, record] = await Promise.all([renderInputsHash(cluster), deployedReleases(target), readCoreRecord(client)]);
+  const [inputsSha256, deployed, record] = await Promise.all([helmfileInputsHash(cluster, paths.helmfileDir, [paths.coreHelmfile]), deployedReleases(target), readCoreRecord(client)]);
   const proof = provenByRecord(record, inputsSha256, deployed);
   const incomplete = proof.proven ? await incompleteReleases(client, record!.objects) : [];
   if (proof.proven && incomplete.length === 0) {

@@ -21,7 +21,12 @@ import { servedKinds, simulatedKinds, startOperatorStandin } from './lib/rehears
 import { startFluxControllers, REHEARSAL_SOURCE_LABEL, type FluxControllers } from './lib/rehearsal/flux-controllers.ts';
 import { startHelmStandin, STANDIN, type HelmStandin, type StandinEvent } from './lib/rehearsal/helm-standin.ts';
 import { compareWithAudit, watchKustomizations, type Comparison, type LiveResult } from './lib/rehearsal/live-rehearsal.ts';
-import { PLACEHOLDER, serveTree, type ServedTree } from './lib/rehearsal/tree-artifact.ts';
+import { PLACEHOLDER, serveTree } from './lib/rehearsal/tree-artifact.ts';
+import { serveGitRepositories } from './lib/rehearsal/tree-git.ts';
+import { checkSyncAgrees, declaredSync, type FluxSync } from './lib/rehearsal/flux-sync.ts';
+import { syncObjects, withOperatorPatches } from './lib/rehearsal/flux-operator-builds.ts';
+import { renderState } from './lib/bundle/render.ts';
+import type { FluxTree } from './lib/gitops/flux-tree.ts';
 import { createRehearsalDir, sweepOrphanedRehearsals } from './lib/rehearsal/rehearsal-workdir.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
 import { groupOf } from './lib/runtime/manifests.ts';
@@ -48,7 +53,8 @@ export const BOOTSTRAP_WRITES: Record<string, (ctx: TaskContext) => Promise<void
  * What the phases run against in a rehearsal: the throwaway plane (its kubeconfig, context and
  * identity, which the guard checks as on any cluster), the cluster's files otherwise; their own
  * options at their defaults (the rehearsal's --timeout is not core's helm wait), placeholders for
- * every secret.
+ * every secret. `ctx.cluster` is already the judged tree's (withTreeRoot): a release whose values
+ * are the tree's own reads them from the tree rehearsed.
  */
 function rehearsalContext(ctx: TaskContext, kube: Kube, plane: { kubeconfig: string; context: string; server: string }): TaskContext {
   const cluster: ClusterConfig = { ...ctx.cluster, kubeconfigPath: plane.kubeconfig, context: plane.context, identity: { server: plane.server } };
@@ -61,19 +67,34 @@ async function fluxCrds(): Promise<Crd[]> {
     throw new BootstrapError({ subject: 'Flux CRDs', problem: `${dir} does not exist`, fix: 'run scripts/build-tools.sh flux-crds (after source-controller and kustomize-controller)' });
   });
   const texts = await Promise.all(files.filter((f) => f.endsWith('.yaml')).map((f) => readFile(path.join(dir, f), 'utf8')));
-  return texts.flatMap((t) => loadMachineWritten(t) as Crd[]).filter((o) => o?.kind === 'CustomResourceDefinition');
+  // As flux-operator installs them: its patch lets Alerts and Receivers name FluxInstances.
+  return withOperatorPatches(texts.flatMap((t) => loadMachineWritten(t) as Crd[]).filter((o) => o?.kind === 'CustomResourceDefinition'));
+}
+
+/** The cluster with gitops.root set to the tree being judged, so helmfile's .Values.gitopsRoot reads it too. */
+function withTreeRoot(cluster: ClusterConfig, gitopsRoot: string | undefined): ClusterConfig {
+  return gitopsRoot && cluster.gitops ? { ...cluster, gitops: { ...cluster.gitops, root: gitopsRoot } } : cluster;
+}
+
+/** The FluxInstance core would install, from core's own render (offline), checked against the tree. */
+async function fluxSyncOf(ctx: TaskContext, tree: FluxTree): Promise<FluxSync> {
+  const { releases, objects } = await renderState({ cluster: ctx.cluster, context: ctx.context }, paths.coreHelmfile, { includeCrds: false });
+  const sync = declaredSync(objects, new Map(releases.map((r) => [r.name, r.namespace])), ctx.cluster, paths.coreHelmfile);
+  checkSyncAgrees(sync, tree.kustomizations, paths.coreHelmfile);
+  return sync;
+}
+
+/** The tree served as the FluxInstance's sync kind: a git repository, or a Flux OCI artifact. */
+async function serveSync(sync: FluxSync, root: string, folders: string[], clusterName: string): Promise<{ url: string; listener: string; placeholders: string[]; stop(): Promise<void> }> {
+  if (sync.kind === 'GitRepository') {
+    const git = await serveGitRepositories([{ name: sync.name, root, folders, ref: sync.ref }], clusterName);
+    return { url: git.urls.get(sync.name)!, listener: git.listener, placeholders: git.placeholders, stop: git.stop };
+  }
+  const oci = await serveTree(root, folders, clusterName);
+  return { ...oci, listener: oci.url.replace(/^oci:\/\/|\/tree$/g, '') };
 }
 
 type Obj = KubernetesObject & { spec?: Record<string, any> };
-
-/** What the FluxInstance's sync would create: the synced source (our served tree) and the root Kustomization. */
-function syncObjects(cluster: ClusterConfig, served: ServedTree): KubernetesObject[] {
-  const meta = { name: 'flux-system', namespace: 'flux-system' };
-  return [
-    { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'OCIRepository', metadata: { ...meta, labels: { [REHEARSAL_SOURCE_LABEL]: 'true' } }, spec: { interval: '10m', url: served.url, insecure: true, ref: { tag: 'latest' } } } as KubernetesObject,
-    { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: meta, spec: { interval: '10m', path: `./${cluster.gitops!.entry}`, prune: true, sourceRef: { kind: 'OCIRepository', name: 'flux-system' } } } as KubernetesObject,
-  ];
-}
 
 async function waitForReady(kube: Kube, object: KubernetesObject, timeoutMs: number): Promise<void> {
   const name = `${object.kind} ${object.metadata?.namespace}/${object.metadata?.name}`;
@@ -97,15 +118,20 @@ async function customObjectCounts(kube: Kube, objects: Obj[]): Promise<Record<st
   return counts;
 }
 
-export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
-  const { cluster, log } = ctx;
-  if (!cluster.gitops) {
-    throw new BootstrapError({ subject: `${cluster.file}: gitops`, problem: 'is not set: there is no GitOps tree to rehearse', fix: 'add gitops.entry: the path the FluxInstance syncs' });
+export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> {
+  const { log } = taskCtx;
+  if (!taskCtx.cluster.gitops) {
+    throw new BootstrapError({ subject: `${taskCtx.cluster.file}: gitops`, problem: 'is not set: there is no GitOps tree to rehearse', fix: 'add gitops.entry: the path the FluxInstance syncs' });
   }
   const started = Date.now();
-  // One root for both halves: the audit's prediction and the tree Flux is served.
-  const gitopsRoot = judgedTreeRoot('rehearse', cluster.name, ctx.options.gitopsRoot);
+  // One root for both halves: the audit's prediction and the tree Flux is served (and helmfile reads).
+  const gitopsRoot = judgedTreeRoot('rehearse', taskCtx.cluster.name, taskCtx.options.gitopsRoot);
+  const ctx: TaskContext = { ...taskCtx, cluster: withTreeRoot(taskCtx.cluster, gitopsRoot) };
+  const { cluster } = ctx;
+  const gitops = cluster.gitops!;
   const { rehearsal: prediction, tree } = await predict(ctx, gitopsRoot);
+  // Before any cluster: what the FluxInstance syncs, and whether the tree names that source.
+  const sync = await fluxSyncOf(ctx, tree);
   for (const orphan of await sweepOrphanedRehearsals(cluster.name)) log.warning(`removed the cluster of a rehearsal that was killed: ${orphan}`);
   const { dir, plane } = await createRehearsalDir(cluster.name);
   const cleanup: Array<() => Promise<void>> = [];
@@ -134,10 +160,10 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
     const objects = tree.kustomizations.flatMap((k) => k.objects.map((o) => o.object as Obj));
     const placeholders = keepDecryptionPlaceholders(kube, decryptionSecretsOf(objects));
     cleanup.push(() => placeholders.stop());
-    const served = await serveTree(path.resolve(workspaceRoot, gitopsRoot ?? cluster.gitops.root), cluster.gitops.folders ?? [cluster.gitops.entry.split(/[\\/]/)[0]!], cluster.name);
+    const served = await serveSync(sync, path.resolve(workspaceRoot, gitops.root), gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!], cluster.name);
     cleanup.push(() => served.stop());
     for (const placeholder of served.placeholders) log.info(`SOPS document replaced by a placeholder: ${placeholder}`);
-    const simulated = simulatedKinds(operatorsFor(cluster.gitops.operators), objects, await servedKinds(kube));
+    const simulated = simulatedKinds(operatorsFor(gitops.operators), objects, await servedKinds(kube));
     const operators = startOperatorStandin(kube, simulated, (operator, kinds) => {
       registered.push({ operator: operator.name, release: operator.release, kinds });
       log.info(`simulated ${operator.name}: registered ${kinds.join(', ')} once release ${operator.release} was deployed`);
@@ -149,12 +175,12 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
     standin = startHelmStandin(kube, plane.kubeconfig, context, cluster, cluster.name);
     cleanup.push(() => standin!.stop());
     const fluxStarted = Date.now();
-    const [source, root] = syncObjects(cluster, served);
+    const [source, root] = syncObjects(sync, served.url, { [REHEARSAL_SOURCE_LABEL]: 'true' });
     // The root Kustomization starts once its source has an artifact: no "artifact not found" retry to count.
     await applyAll(kube, [source!]);
     await waitForReady(kube, source!, ctx.timeoutMs);
     await applyAll(kube, [root!]);
-    log.action(`Flux reconciles ${cluster.gitops.entry} (source-controller, kustomize-controller; ${STANDIN})`);
+    log.action(`Flux reconciles ${sync.path} from ${sync.kind} ${sync.namespace}/${sync.name} as FluxInstance ${sync.instance} declares it (served on ${served.listener}; source-controller, kustomize-controller; ${STANDIN})`);
     live = await watchKustomizations(kube, fluxStarted, {
       timeoutMs: ctx.timeoutMs,
       settleMs: 20_000,
@@ -163,6 +189,14 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
     });
     const gone = controllers.exited();
     if (gone) throw new BootstrapError({ subject: 'rehearsal', problem: gone, fix: 'read the controller log named above' });
+    const rootVerdict = live.verdicts.find((v) => v.kustomization === `${sync.namespace}/${sync.name}`);
+    if (rootVerdict?.outcome !== 'ready') {
+      throw new BootstrapError({
+        subject: `the root Kustomization ${sync.namespace}/${sync.name} (${sync.path})`,
+        problem: `never applied, so nothing of the tree was rehearsed: ${rootVerdict ? (rootVerdict.firstFailure ?? rootVerdict.message).split('\n')[0] : 'Flux never reported on it'}`,
+        fix: `build it as Flux does (nx run ${cluster.name}:audit names the error with its file), fix it, then rehearse again`,
+      });
+    }
     const counts = await customObjectCounts(kube, objects);
     const comparison = compareWithAudit(prediction, live.verdicts);
     const timings = { planeSeconds: (planeReady - started) / 1000, bootstrapSeconds: (bootstrapped - planeReady) / 1000, fluxSeconds: live.seconds };
@@ -170,7 +204,7 @@ export async function rehearseLive(ctx: TaskContext): Promise<ReportResult> {
     const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0;
     return {
       clean,
-      json: { cluster: cluster.name, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, listeners: [...controllers.listeners, served.url.replace(/^oci:\/\/|\/tree$/g, '')], timings, simulated: SIMULATED },
+      json: { cluster: cluster.name, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, timings, simulated: SIMULATED },
       text: formatLive(live, comparison, counts, timings, standin.events),
       markdown: {
         summary: `${live.verdicts.filter((v) => v.outcome === 'ready').length} of ${live.verdicts.length} Kustomizations Ready under Flux (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted).length} difference(s) from the audit`,
@@ -197,7 +231,7 @@ const SIMULATED = [
   'pods: kwok marks them Running; no container runs',
   'admission webhooks: answered "allowed" at their Service ClusterIP by the sandbox responder (no webhook server runs)',
   'operators that register CRDs at run time (cilium-operator, …) do not run: once their release is deployed, the kinds the tree uses are registered with a schema that accepts anything (labelled rehearsal.cluster-bootstrap.io/simulated-operator)',
-  "Flux's own CRDs come from the controllers' modules (flux-operator would install them from the FluxInstance), and the FluxInstance's sync is created by the rehearsal",
+  "Flux's CRDs come from the controllers' modules, patched as flux-operator patches them (Alert and Receiver accept FluxInstance, ResourceSet, ResourceSetInputProvider); flux-operator does not run: the FluxInstance's source and root Kustomization are created as its builder creates them, the source's url pointed at the rehearsal's loopback server",
 ];
 
 function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<string, number>, timings: Record<string, number>, releases: StandinEvent[]): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { failedRelease, helmfileArgs } from '../../tasks/lib/tools/helmfile.ts';
 import type { ClusterConfig } from '../../tasks/lib/model/config.ts';
+import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
 const cluster = {
   name: 'infra',
@@ -9,12 +10,13 @@ const cluster = {
 } as ClusterConfig;
 
 describe('helmfile wrapper', () => {
-  it('selects the environment, the guarded context and the mirror', () => {
+  it('selects the environment, the guarded context, the tree (absolute) and the mirror', () => {
     expect(helmfileArgs({ cluster, context: 'kwok-infra' }, '/w/helmfile.d/00-crds.yaml.gotmpl')).toEqual([
       '--no-color',
       '--file', '/w/helmfile.d/00-crds.yaml.gotmpl',
       '--environment', 'infra',
       '--kube-context', 'kwok-infra',
+      '--state-values-set', `gitopsRoot=${workspaceRoot}`,
       '--state-values-set', 'registryMirror=127.0.0.1:15000/',
       '--state-values-set', 'registryPlainHttp=true',
     ]);

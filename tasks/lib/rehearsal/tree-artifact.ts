@@ -20,7 +20,7 @@ const CONTENT_TYPE = 'application/vnd.cncf.flux.content.v1.tar+gzip';
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 
 export interface ServedTree {
-  /** oci://127.0.0.1:PORT/tree, for an OCIRepository with insecure: true and ref.tag "latest". */
+  /** oci://127.0.0.1:PORT/tree, for an OCIRepository with insecure: true and any ref.tag. */
   url: string;
   /** The documents that were replaced by placeholders: "file (Kind name)". */
   placeholders: string[];
@@ -101,7 +101,8 @@ export async function serveTree(root: string, folders: string[], logCluster: str
     };
     if (url === '/v2/' || url === '/v2') return send(200, Buffer.from('{}'), 'application/json');
     const wanted = /^\/v2\/tree\/manifests\/(.+)$/.exec(url)?.[1];
-    if (wanted === 'latest' || wanted === manifestDigest) return send(200, manifest, MANIFEST_TYPE, manifestDigest);
+    // Any tag (the FluxInstance's sync.ref) names the one artifact.
+    if (wanted === manifestDigest || (wanted && !wanted.startsWith('sha256:'))) return send(200, manifest, MANIFEST_TYPE, manifestDigest);
     const blob = blobs.get(/^\/v2\/tree\/blobs\/(.+)$/.exec(url)?.[1] ?? '');
     if (blob) return send(200, blob, 'application/octet-stream', digestOf(blob));
     return send(404, Buffer.from('{"errors":[{"code":"NOT_FOUND"}]}'), 'application/json');

@@ -19,6 +19,8 @@ export interface GitRepositoryToServe {
   root: string;
   /** Folders under root to commit; ['.'] for all of it. */
   folders: string[];
+  /** The ref the GitRepository asks for (e.g. refs/heads/main, refs/tags/v1): it names the commit too. */
+  ref?: string;
 }
 
 export interface ServedGit {
@@ -47,6 +49,7 @@ async function commitTree(repo: GitRepositoryToServe, bare: string, worktree: st
   await runTool({ tool: 'git', args: ['init', '-q', '--bare', '-b', 'main', bare], cluster: logCluster, logName: `rehearsal-git-${repo.name}`, subject: `git repository ${repo.name}`, fix: 'check that git is installed' });
   await git(['add', '-A', '.']);
   await git(['commit', '-q', '--no-gpg-sign', '-m', 'rehearsal: the tree as it is on disk']);
+  if (repo.ref?.startsWith('refs/') && repo.ref !== 'refs/heads/main') await git(['update-ref', repo.ref, 'HEAD']);
   return (await git(['rev-parse', 'HEAD'])).trim();
 }
 

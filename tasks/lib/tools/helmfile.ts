@@ -6,7 +6,7 @@ import { BootstrapError } from '../runtime/errors.ts';
 import { duringWrite } from '../runtime/interrupt.ts';
 import type { Logger } from '../runtime/log.ts';
 import { stateFileLine } from '../runtime/template-line.ts';
-import { keptByHelmfileInputs } from './helmfile-inputs.ts';
+import { gitopsRootOf, keptByHelmfileInputs } from './helmfile-inputs.ts';
 import { requireTool, runTool, toolShell } from './run-tool.ts';
 import { saveToolLog, tail } from '../runtime/tool-log.ts';
 import { paths, relative } from '../runtime/workspace.ts';
@@ -23,6 +23,8 @@ export interface HelmfileRelease {
 /** The global arguments that select a state file, the cluster's environment and its registry mirror. */
 export function helmfileArgs({ cluster, context }: ClusterTarget, stateFile: string): string[] {
   const args = ['--no-color', '--file', stateFile, '--environment', cluster.helmfile.environment, '--kube-context', context];
+  // A release may read its values from the tree (parity by construction): where the tree is.
+  args.push('--state-values-set', `gitopsRoot=${gitopsRootOf(cluster)}`);
   if (cluster.registryMirror) {
     // The state files prefix every chart with this value, keeping the upstream path after it.
     args.push('--state-values-set', `registryMirror=${cluster.registryMirror.host.replace(/\/*$/, '/')}`);
