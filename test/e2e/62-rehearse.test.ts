@@ -6,6 +6,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { filesUnder } from '../../tasks/lib/runtime/input-hash.ts';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { isLoopback, listenersOf, type Listener } from '../../scripts/sandbox/listeners.ts';
 import { descendants, processes } from '../helpers/process-tree.ts';
@@ -21,11 +24,30 @@ interface Report {
   customObjects: Record<string, number>;
   helmReleases: Array<{ release: string; ready: boolean; notRehearsed?: boolean }>;
   simulated: string[];
+  sync: { kind: string; name: string; namespace: string; path: string; instance: string };
+  listeners: string[];
 }
 
 afterAll(removeTreeVariants);
 
 const rehearsalVariant = (edits: Parameters<typeof treeVariant>[0]) => treeVariant(edits, 'rehearse-variant-');
+
+const FLUX_INSTANCE_VALUES = 'apps/flux-system/flux-instance/app/resources/values.yaml';
+const GIT_SYNC = /(kind: )GitRepository(\n\s+name: flux-system)/g;
+
+/** Edits that make the example tree sync from an OCIRepository: the FluxInstance's values, and every sourceRef naming the synced source (unless `keepSourceRefs`). */
+async function ociSyncedEdits(keepSourceRefs = false): Promise<Record<string, (text: string) => string>> {
+  const edits: Record<string, (text: string) => string> = {
+    [FLUX_INSTANCE_VALUES]: (t) => t.replace('kind: GitRepository\n    url: https://github.com/example/home-ops\n    ref: refs/heads/main', 'kind: OCIRepository\n    url: oci://ghcr.io/example/home-ops\n    ref: latest'),
+  };
+  if (keepSourceRefs) return edits;
+  const tree = path.join(workspaceRoot, 'kubernetes');
+  for (const file of await filesUnder(tree)) {
+    if (GIT_SYNC.test(await readFile(file, 'utf8'))) edits[path.relative(tree, file)] = (t) => t.replace(GIT_SYNC, '$1OCIRepository$2');
+    GIT_SYNC.lastIndex = 0;
+  }
+  return edits;
+}
 
 
 /** Runs a rehearsal; samples the listening sockets of every process it started while it runs. */
@@ -53,6 +75,8 @@ async function rehearse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ 
   try {
     report = JSON.parse(stdout) as Report;
   } catch {
+    // Exit 2 (the rehearsal could not run) prints its reason on stderr, no report.
+    if (code === 2) return { code, report: undefined as unknown as Report, stderr, listeners: [...listeners.values()] };
     throw new Error(`rehearse printed no JSON (exit ${code}):\n${stderr.slice(-3000)}`);
   }
   return { code, report, stderr, listeners: [...listeners.values()] };
@@ -95,6 +119,10 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(report.customObjects['PrometheusRule']).toBeGreaterThanOrEqual(9);
     expect(report.customObjects['VMRule']).toBe(2);
     expect(report.comparison.filter((c) => !c.agreed)).toEqual([]);
+    // Synced as the FluxInstance core installed declares it: a GitRepository, cloned over smart HTTP on loopback.
+    expect(report.sync).toEqual({ kind: 'GitRepository', name: 'flux-system', namespace: 'flux-system', path: 'kubernetes/flux/cluster', instance: 'flux-system/flux' });
+    expect(stderr).toContain('from GitRepository flux-system/flux-system as FluxInstance flux-system/flux declares it');
+    expect(report.listeners.every((l) => l.startsWith('127.0.0.1:'))).toBe(true);
     // The stand-ins say so wherever they show.
     expect(report.simulated.join('\n')).toContain('rehearsal stand-in for helm-controller');
     expect(report.helmReleases.filter((r) => r.ready).length).toBeGreaterThanOrEqual(8);
@@ -104,12 +132,16 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(listeners.filter((l) => !isLoopback(l.address))).toEqual([]);
   });
 
-  it('race: a Kustomization that no longer waits for the HelmRelease bringing its CRD fails under Flux with Flux’s own message, where the audit says (the tree named by BOOTSTRAP_GITOPS_ROOT, as Nx passes it: both halves judge it)', async () => {
+  it('race, in a tree synced from an OCIRepository: a Kustomization that no longer waits for the HelmRelease bringing its CRD fails under Flux with Flux’s own message, where the audit says (the tree named by BOOTSTRAP_GITOPS_ROOT, as Nx passes it: both halves judge it, and core installs its FluxInstance)', async () => {
+    const oci = await ociSyncedEdits();
+    const silenceKs = 'apps/observability/silence-operator/ks.yaml';
     const root = await rehearsalVariant({
-      'apps/observability/silence-operator/ks.yaml': (t) => t.replace('  dependsOn:\n    - name: silence-operator\n      namespace: observability\n', ''),
+      ...oci,
+      [silenceKs]: (t) => (oci[silenceKs] ?? ((x: string) => x))(t).replace('  dependsOn:\n    - name: silence-operator\n      namespace: observability\n', ''),
     });
     const { code, report, stderr } = await rehearse([], { BOOTSTRAP_GITOPS_ROOT: root });
     expect(code, stderr.slice(-3000)).toBe(1);
+    expect(report.sync.kind).toBe('OCIRepository');
     const silences = verdictOf(report, 'observability/silence-operator-silences');
     expect(silences?.outcome).not.toBe('ready');
     expect(silences?.firstFailure).toMatch(/no matches for kind "Silence" in version "observability\.giantswarm\.io\/v1alpha2"/);
@@ -117,6 +149,20 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(compared?.audit).toContain('race observability.giantswarm.io/v1alpha2 Silence');
     expect(compared?.agreed).toBe(true);
     expect(report.comparison.filter((c) => !c.agreed && !c.accepted)).toEqual([]);
+  });
+
+  it('refused before any cluster, exit 2: a tree that names OCIRepository flux-system while the FluxInstance syncs a GitRepository (both files named), and a Bucket sync', async () => {
+    const mismatched = await rehearsalVariant({ 'flux/cluster/ks.yaml': (t) => t.replace('kind: GitRepository\n    name: flux-system', 'kind: OCIRepository\n    name: flux-system') });
+    const first = await rehearse([], { BOOTSTRAP_GITOPS_ROOT: mismatched });
+    expect(first.code, first.stderr.slice(-3000)).toBe(2);
+    expect(first.stderr).toContain('the synced source (release flux-instance in helmfile.d/01-core.yaml.gotmpl): the tree names another source than the one the bootstrap\'s FluxInstance syncs');
+    expect(first.stderr).toContain('Kustomization flux-system/cluster-apps (kubernetes/flux/cluster/ks.yaml) names OCIRepository flux-system/flux-system, but the FluxInstance flux-system/flux creates GitRepository flux-system/flux-system');
+    expect(first.stderr).not.toContain('starting a throwaway control plane');
+    const bucket = await rehearsalVariant({ [FLUX_INSTANCE_VALUES]: (t) => t.replace('kind: GitRepository', 'kind: Bucket') });
+    const second = await rehearse([], { BOOTSTRAP_GITOPS_ROOT: bucket });
+    expect(second.code, second.stderr.slice(-3000)).toBe(2);
+    expect(second.stderr).toMatch(/FluxInstance flux-system\/flux \(release flux-instance in helmfile.d\/01-core.yaml.gotmpl\): syncs a Bucket/);
+    expect(second.stderr).not.toContain('starting a throwaway control plane');
   });
 
   it('HelmRelease without wait: the dependency is Ready before its chart installed the CRD, and Flux fails the user', async () => {
