@@ -11,7 +11,7 @@ import { connect } from '../tasks/lib/cluster/kube.ts';
 import { runCommand } from '../tasks/lib/runner/task.ts';
 import { relative } from '../tasks/lib/runtime/workspace.ts';
 import { publishCharts } from './sandbox/charts.ts';
-import { clusterHealthy, contextOf, createCluster, deleteCluster, existingClusters, sandboxClusters, startCluster, type SandboxCluster } from './sandbox/clusters.ts';
+import { checkRunsDeclaredKubernetes, clusterHealthy, contextOf, createCluster, deleteCluster, existingClusters, sandboxClusters, startCluster, type SandboxCluster } from './sandbox/clusters.ts';
 import { componentPids, isLoopback, listenersOf } from './sandbox/listeners.ts';
 import { REGISTRY_BINARY, registryHealthy, startRegistry } from './sandbox/registry.ts';
 import { AGENT_SCRIPT, agentVersion } from './sandbox/agent.ts';
@@ -104,6 +104,7 @@ async function up(recreate: boolean): Promise<void> {
   const existing = await existingClusters();
   for (const cluster of clusters) {
     if (await clusterHealthy(cluster.name)) {
+      await checkRunsDeclaredKubernetes(cluster);
       log.info(`cluster ${cluster.name} is already up (context ${contextOf(cluster.name)})`);
       continue;
     }
@@ -111,6 +112,7 @@ async function up(recreate: boolean): Promise<void> {
       // A crashed API server is no reason to lose the cluster: restart it from its etcd data.
       log.action(`cluster ${cluster.name} exists but does not answer: restarting it, keeping its data`);
       await startCluster(cluster.name);
+      await checkRunsDeclaredKubernetes(cluster);
       log.success(`cluster ${cluster.name} restarted (context ${contextOf(cluster.name)})`);
       continue;
     }

@@ -143,7 +143,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const port = await freePort();
     log.action(`starting a throwaway control plane on https://127.0.0.1:${port} (kwok, loopback only)`);
     cleanup.push(() => deleteKwokCluster(plane, `remove ${plane.workdir} by hand`));
-    const kube = await createKwokCluster({ ...plane, apiServerPort: port, nodes: 2 }, `read the logs under ${plane.workdir}`, log);
+    const kube = await createKwokCluster({ ...plane, apiServerPort: port, nodes: 2, declaredBy: cluster }, `read the logs under ${plane.workdir}`, log);
     const context = `kwok-${plane.name}`;
     // A kwok pod runs no webhook server: the responder answers at each webhook Service's ClusterIP, as in the sandbox.
     const webhooks = keepWebhooksAnswered(kube, path.join(dir, 'webhooks.log'));

@@ -1,6 +1,9 @@
 // One kwok cluster per clusters/<name> with a sandbox section: a real etcd, kube-apiserver,
 // controller-manager and scheduler (built from upstream), and kwok simulating nodes and pods.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { kwokctlKubernetesArgs } from '../../tasks/lib/cluster/feature-gates.ts';
 import { $ } from 'zx';
 import { clusterNames, loadCluster, type ClusterConfig } from '../../tasks/lib/model/config.ts';
 import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
@@ -8,7 +11,7 @@ import type { Logger } from '../../tasks/lib/runtime/log.ts';
 import { createKwokCluster, deleteKwokCluster, kwokctl, kwokError } from '../../tasks/lib/cluster/kwok-cluster.ts';
 import { reachCluster } from '../../tasks/lib/cluster/identity.ts';
 import { connect } from '../../tasks/lib/cluster/kube.ts';
-import { paths } from '../../tasks/lib/runtime/workspace.ts';
+import { paths, relative } from '../../tasks/lib/runtime/workspace.ts';
 import { isPortFree } from './ports.ts';
 import { sandboxEnv, sandboxPaths } from './state.ts';
 
@@ -51,6 +54,25 @@ export async function clusterHealthy(name: string): Promise<boolean> {
   }
 }
 
+/**
+ * Refuses a running cluster whose API server lacks what cluster.yaml's kubernetes section declares
+ * (kwokctl keeps its options in the cluster's kwok.yaml): it was created before they were declared.
+ */
+export async function checkRunsDeclaredKubernetes(cluster: SandboxCluster): Promise<void> {
+  const file = path.join(sandboxPaths.kwokWorkdir, 'clusters', cluster.name, 'kwok.yaml');
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const options = (parseAllDocuments(text).map((d) => d.toJS() as { kind?: string; options?: Record<string, string> }).find((d) => d?.kind === 'KwokctlConfiguration')?.options ?? {});
+  const declared = kwokctlKubernetesArgs(cluster);
+  const running = [...(options['kubeFeatureGates'] ? ['--kube-feature-gates', options['kubeFeatureGates']] : []), ...(options['kubeRuntimeConfig'] ? ['--kube-runtime-config', options['kubeRuntimeConfig']] : [])];
+  if (text && declared.join(' ') !== running.join(' ')) {
+    throw new BootstrapError({
+      subject: `sandbox cluster ${cluster.name}`,
+      problem: `runs with ${running.join(' ') || 'no feature gates or runtime config'}, but ${relative(cluster.file)} declares ${declared.join(' ') || 'none'} (kubernetes.featureGates, kubernetes.runtimeConfig)`,
+      fix: 'recreate it: npm run sandbox -- up --recreate (its data is lost)',
+    });
+  }
+}
+
 const kwokSpec = (name: string) => ({ name, workdir: sandboxPaths.kwokWorkdir, kubeconfig: sandboxPaths.kubeconfig, logCluster: 'sandbox' });
 
 export async function createCluster(cluster: SandboxCluster, log: Pick<Logger, 'warning'>): Promise<void> {
@@ -62,7 +84,7 @@ export async function createCluster(cluster: SandboxCluster, log: Pick<Logger, '
       fix: 'stop that process, or pick another port (and update identity.server to match)',
     });
   }
-  await createKwokCluster({ ...kwokSpec(cluster.name), apiServerPort, nodes }, 'fix the cause above, then rerun npm run sandbox -- up', log);
+  await createKwokCluster({ ...kwokSpec(cluster.name), apiServerPort, nodes, declaredBy: cluster }, 'fix the cause above, then rerun npm run sandbox -- up', log);
   if (!(await clusterHealthy(cluster.name))) {
     throw new BootstrapError({
       subject: `sandbox cluster ${cluster.name}`,

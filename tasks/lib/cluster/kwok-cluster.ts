@@ -7,6 +7,8 @@ import { applyAll } from './apply.ts';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { connect, isNotFound, type Kube } from './kube.ts';
 import { servedForStages } from './kind-served.ts';
+import { checkFeatureGates, knownGates, kwokctlKubernetesArgs } from './feature-gates.ts';
+import type { ClusterConfig } from '../model/config.ts';
 import type { Readiness } from './readiness.ts';
 import { waitUntilReady } from './wait.ts';
 import type { Logger } from '../runtime/log.ts';
@@ -27,6 +29,8 @@ export interface KwokClusterSpec {
   workdir: string;
   /** Names the tool logs (dist/logs/<logCluster>/). */
   logCluster: string;
+  /** The cluster whose API-server feature gates and runtime config it runs with (cluster.yaml kubernetes.*). */
+  declaredBy?: Pick<ClusterConfig, 'file' | 'kubernetes'>;
 }
 
 const tool = (name: string) => path.join(paths.toolsBin, name);
@@ -48,7 +52,11 @@ export async function createKwokCluster(spec: KwokClusterSpec, fix: string, log:
     ['--kubeconfig', spec.kubeconfig],
     ['--enable-crds', 'Stage'],
     ['--wait', '120s'],
+    spec.declaredBy ? kwokctlKubernetesArgs(spec.declaredBy) : [],
   ].flat();
+  if (spec.declaredBy && Object.keys(spec.declaredBy.kubernetes.featureGates).length) {
+    checkFeatureGates(spec.declaredBy, await knownGates(tool('kube-apiserver'), spec.logCluster));
+  }
   await kwokctl(spec, ['--config', kwokctlConfig, 'create', 'cluster', ...args], fix);
   const kube = connect({ kubeconfigPath: spec.kubeconfig, context: `kwok-${spec.name}` });
   // With Stage objects enabled kwok loads no default Stages: apply node and pod ones ourselves.

@@ -65,6 +65,18 @@ export const clusterSchema = z.strictObject({
   kubernetesVersion: z
     .enum(KUBERNETES_MINORS, { error: `must be a Kubernetes minor version with a built-in kind list: ${KUBERNETES_MINORS.map((m) => `"${m}"`).join(', ')}` })
     .default(DEFAULT_KUBERNETES_MINOR),
+  /**
+   * What the cluster's API server runs with beyond its defaults, as real trees rely on it (an HPA
+   * with minReplicas 0 needs HPAScaleToZero). Applied to the sandbox and the rehearsal's plane,
+   * checked against the gates the pinned kube-apiserver knows (cluster/feature-gates.ts).
+   */
+  kubernetes: z
+    .strictObject({
+      featureGates: z.record(z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a feature gate name like HPAScaleToZero'), z.boolean()).default({}),
+      /** --runtime-config: API groups/versions switched on or off, e.g. resource.k8s.io/v1beta1: true. */
+      runtimeConfig: z.record(z.string().regex(/^[a-z0-9.\/-]+$/, 'must be an API group/version like resource.k8s.io/v1beta1 or api/all'), z.boolean()).default({}),
+    })
+    .default({ featureGates: {}, runtimeConfig: {} }),
   /** Pull every chart from a mirror that keeps the upstream path (air-gapped clusters, the sandbox). */
   registryMirror: z
     .strictObject({
