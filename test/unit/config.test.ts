@@ -34,7 +34,7 @@ describe('cluster.yaml validation', () => {
     const error = errorOf(valid.replace('context:', 'contxt:'));
     expect(error.message).toBe(
       'clusters/x/cluster.yaml: contxt: unknown key "contxt"\n' +
-        '  fix: did you mean "context"? (known keys here: kubeconfig, context, identity, helmfile, kubernetesVersion, registryMirror, prerequisites, verify, gitops, crdRules, drift, sandbox)',
+        '  fix: did you mean "context"? (known keys here: kubeconfig, context, identity, helmfile, kubernetesVersion, kubernetes, registryMirror, prerequisites, verify, gitops, crdRules, drift, sandbox)',
     );
   });
 

@@ -6,13 +6,13 @@ import { checkFeatureGates, kwokctlKubernetesArgs, parseKnownGates } from '../..
 import { parseClusterYaml } from '../../tasks/lib/model/config.ts';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 
-// The shape of kube-apiserver --help under --feature-gates (v1.36).
+// The shape of kube-apiserver --help under --feature-gates (v1.36.3, as built here).
 const HELP = `      --feature-gates colonSeparatedMultimapStringString
                 A set of key=value pairs that describe feature gates for alpha/experimental features. Options are:
-                APIResponseCompression=true|false (BETA - default=true)
-                AllAlpha=true|false (ALPHA - default=false)
-                HPAScaleToZero=true|false (ALPHA - default=false)
-                InPlacePodVerticalScaling=true|false (BETA - default=true)
+                kube:APIResponseCompression=true|false (BETA - default=true)
+                kube:AllAlpha=true|false (ALPHA - default=false)
+                kube:HPAScaleToZero=true|false (ALPHA - default=false)
+                kube:InPlacePodVerticalScaling=true|false (BETA - default=true)
       --goaway-chance float
 `;
 const cluster = (featureGates: Record<string, boolean>, runtimeConfig: Record<string, boolean> = {}) => ({ file: path.join(workspaceRoot, 'clusters/infra/cluster.yaml'), kubernetes: { featureGates, runtimeConfig } });

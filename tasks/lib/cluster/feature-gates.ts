@@ -11,9 +11,9 @@ import { runTool } from '../tools/run-tool.ts';
 /** Gate name → its maturity and default as kube-apiserver states it, e.g. "ALPHA - default=false". */
 export type KnownGates = Map<string, string>;
 
-/** The gates listed under --feature-gates in kube-apiserver's --help ("Name=true|false (BETA - default=true)"). */
+/** The gates listed under --feature-gates in kube-apiserver's --help ("kube:Name=true|false (BETA - default=true)"). */
 export function parseKnownGates(help: string): KnownGates {
-  return new Map([...help.matchAll(/^\s*([A-Z][A-Za-z0-9]+)=true\|false \(([^)]*)\)/gm)].map(([, name, state]) => [name!, state!]));
+  return new Map([...help.matchAll(/^\s*(?:kube:)?([A-Z][A-Za-z0-9]+)=true\|false \(([^)]*)\)/gm)].map(([, name, state]) => [name!, state!]));
 }
 
 export async function knownGates(apiserver: string, logCluster: string): Promise<KnownGates> {
