@@ -19,6 +19,7 @@ import { decryptionSecretsOf, keepDecryptionPlaceholders } from './lib/rehearsal
 import { operatorsFor } from './lib/gitops/operators.ts';
 import { servedKinds, simulatedKinds, startOperatorStandin } from './lib/rehearsal/operator-standin.ts';
 import { startFluxControllers, REHEARSAL_SOURCE_LABEL, type FluxControllers } from './lib/rehearsal/flux-controllers.ts';
+import { startChartSourceStandin, SOURCE_STANDIN } from './lib/rehearsal/chart-source-standin.ts';
 import { startHelmStandin, STANDIN, type HelmStandin, type StandinEvent } from './lib/rehearsal/helm-standin.ts';
 import { compareWithAudit, watchKustomizations, type Comparison, type LiveResult } from './lib/rehearsal/live-rehearsal.ts';
 import { PLACEHOLDER, serveTree } from './lib/rehearsal/tree-artifact.ts';
@@ -174,6 +175,8 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     cleanup.push(() => controllers!.stop());
     standin = startHelmStandin(kube, plane.kubeconfig, context, cluster, cluster.name);
     cleanup.push(() => standin!.stop());
+    const chartSources = startChartSourceStandin(kube, plane.kubeconfig, cluster, cluster.name);
+    cleanup.push(() => chartSources.stop());
     const fluxStarted = Date.now();
     const [source, root] = syncObjects(sync, served.url, { [REHEARSAL_SOURCE_LABEL]: 'true' });
     // The root Kustomization starts once its source has an artifact: no "artifact not found" retry to count.
@@ -228,6 +231,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
 /** What the rehearsal does not run for real, said in every report. */
 const SIMULATED = [
   `HelmReleases: ${STANDIN} (real helm, chart through the registry mirror; helm-controller is not served by the module proxy)`,
+  `chart OCIRepositories: ${SOURCE_STANDIN} (Ready or Stalled as soon as applied, resolved against the registry mirror with helm; source-controller fetches only the synced tree)`,
   'pods: kwok marks them Running; no container runs',
   'admission webhooks: answered "allowed" at their Service ClusterIP by the sandbox responder (no webhook server runs)',
   'operators that register CRDs at run time (cilium-operator, …) do not run: once their release is deployed, the kinds the tree uses are registered with a schema that accepts anything (labelled rehearsal.cluster-bootstrap.io/simulated-operator)',

@@ -29,7 +29,7 @@ describe('rehearsal of Flux from an empty cluster', () => {
     // A kind only a later layer's HelmRelease installs is served to the Kustomization that waits for it.
     expect(output).toContain('    ✔ observability.giantswarm.io/v1alpha2 Silence: HelmRelease observability/silence-operator in observability/silence-operator (install.crds CreateReplace, upgrade.crds CreateReplace)');
     expect(output).not.toContain('kustomize.config.k8s.io');
-    expect(output).toMatch(/17 Kustomizations in 3 layers, \d+ kinds, 0 findings/);
+    expect(output).toMatch(/18 Kustomizations in 3 layers, \d+ kinds, 0 findings/);
   });
 
   it('--verbose names the files it did not judge: build inputs, config files and files no Kustomization reaches', async () => {

@@ -114,7 +114,7 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(stderr).toContain(`removed the cluster of a rehearsal that was killed: ${left}`);
     expect(processes().filter((p) => p.cmdline.includes(left))).toEqual([]);
     expect(report.ended).toBe('all-ready');
-    expect(report.verdicts.length).toBe(17);
+    expect(report.verdicts.length).toBe(18);
     expect(report.verdicts.filter((v) => v.outcome !== 'ready')).toEqual([]);
     expect(report.customObjects['PrometheusRule']).toBeGreaterThanOrEqual(9);
     expect(report.customObjects['VMRule']).toBe(2);
