@@ -20,6 +20,7 @@ import { operatorsFor } from './lib/gitops/operators.ts';
 import { servedKinds, simulatedKinds, startOperatorStandin } from './lib/rehearsal/operator-standin.ts';
 import { startFluxControllers, REHEARSAL_SOURCE_LABEL, type FluxControllers } from './lib/rehearsal/flux-controllers.ts';
 import { startChartSourceStandin, SOURCE_STANDIN } from './lib/rehearsal/chart-source-standin.ts';
+import { startStatusStandin, STATUS_SIMULATIONS } from './lib/rehearsal/status-standin.ts';
 import { startHelmStandin, STANDIN, type HelmStandin, type StandinEvent } from './lib/rehearsal/helm-standin.ts';
 import { compareWithAudit, watchKustomizations, type Comparison, type LiveResult } from './lib/rehearsal/live-rehearsal.ts';
 import { PLACEHOLDER, serveTree } from './lib/rehearsal/tree-artifact.ts';
@@ -140,6 +141,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
   let controllers: FluxControllers | undefined;
   let standin: HelmStandin | undefined;
   const registered: Array<{ operator: string; release: string; kinds: string[] }> = [];
+  const simulatedStatuses: string[] = [];
   try {
     const port = await freePort();
     log.action(`starting a throwaway control plane on https://127.0.0.1:${port} (kwok, loopback only)`);
@@ -177,6 +179,11 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     cleanup.push(() => standin!.stop());
     const chartSources = startChartSourceStandin(kube, plane.kubeconfig, cluster, cluster.name);
     cleanup.push(() => chartSources.stop());
+    const statuses = startStatusStandin(kube, (object, simulation) => {
+      simulatedStatuses.push(object);
+      log.info(`simulated ${simulation.controller}: ${object} Ready (${simulation.controller} does not run in the rehearsal)`);
+    });
+    cleanup.push(() => statuses.stop());
     const fluxStarted = Date.now();
     const [source, root] = syncObjects(sync, served.url, { [REHEARSAL_SOURCE_LABEL]: 'true' });
     // The root Kustomization starts once its source has an artifact: no "artifact not found" retry to count.
@@ -207,7 +214,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0;
     return {
       clean,
-      json: { cluster: cluster.name, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, timings, simulated: SIMULATED },
+      json: { cluster: cluster.name, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, timings, simulated: SIMULATED },
       text: formatLive(live, comparison, counts, timings, standin.events),
       markdown: {
         summary: `${live.verdicts.filter((v) => v.outcome === 'ready').length} of ${live.verdicts.length} Kustomizations Ready under Flux (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted).length} difference(s) from the audit`,
@@ -233,6 +240,7 @@ const SIMULATED = [
   `HelmReleases: ${STANDIN} (real helm, chart through the registry mirror; helm-controller is not served by the module proxy)`,
   `chart OCIRepositories: ${SOURCE_STANDIN} (Ready or Stalled as soon as applied, resolved against the registry mirror with helm; source-controller fetches only the synced tree)`,
   'pods: kwok marks them Running; no container runs',
+  `status of ${STATUS_SIMULATIONS.flatMap((s) => s.kinds.map((k) => k.kind)).join(', ')}: Ready written by the rehearsal once their controller's release is deployed (the controllers do not run; each condition says "simulated by the rehearsal")`,
   'admission webhooks: answered "allowed" at their Service ClusterIP by the sandbox responder (no webhook server runs)',
   'operators that register CRDs at run time (cilium-operator, …) do not run: once their release is deployed, the kinds the tree uses are registered with a schema that accepts anything (labelled rehearsal.cluster-bootstrap.io/simulated-operator)',
   "Flux's CRDs come from the controllers' modules, patched as flux-operator patches them (Alert and Receiver accept FluxInstance, ResourceSet, ResourceSetInputProvider); flux-operator does not run: the FluxInstance's source and root Kustomization are created as its builder creates them, the source's url pointed at the rehearsal's loopback server",

@@ -142,7 +142,10 @@ describe("Renovate's own extraction of the repository (renovate --platform=local
   const charts = () => upgrades.filter((u) => u.datasource === 'docker' && (u.manager === 'regex' || u.manager === 'flux'));
 
   it('finds every chart pin: the comments in helmfile.d and each OCIRepository of the tree, none skipped', async () => {
-    const ociRepositories = (await repositoryFiles()).filter((f) => f.startsWith('kubernetes/') && f.endsWith('ocirepository.yaml'));
+    // Every file of the tree declaring an OCIRepository (a top-level kind, not a sourceRef).
+    const treeFiles = (await repositoryFiles()).filter((f) => f.startsWith('kubernetes/') && /\.ya?ml$/.test(f));
+    const declares = await Promise.all(treeFiles.map(async (f) => /^kind: OCIRepository$/m.test(await readFile(path.join(workspaceRoot, f), 'utf8'))));
+    const ociRepositories = treeFiles.filter((_, i) => declares[i]);
     const found = charts();
     expect(found.filter((u) => u.manager === 'flux').map((u) => u.packageFile).sort()).toEqual(ociRepositories.sort());
     expect(found.filter((u) => u.packageFile.startsWith('helmfile.d/'))).toHaveLength(12);

@@ -53,7 +53,7 @@ export function simulatedKinds(operators: OperatorSpec[], objects: KubernetesObj
 }
 
 /** Whether Helm has a deployed release of that name in any namespace (its release Secrets). */
-async function deployed(kube: Kube, release: string): Promise<boolean> {
+export async function deployed(kube: Kube, release: string): Promise<boolean> {
   const secrets = await kube.core.listSecretForAllNamespaces({ labelSelector: `owner=helm,name=${release},status=deployed` });
   return secrets.items.length > 0;
 }

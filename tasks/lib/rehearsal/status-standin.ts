@@ -1,0 +1,59 @@
+// Controllers the rehearsal does not run, whose status Flux's health checks read: a Kustomization
+// that waits on a ClusterIssuer (`wait: true`, `healthCheckExprs` on its Ready condition, as real
+// trees do) is healthy once cert-manager marks it Ready. No pod runs here, so once the controller's
+// release is deployed (by core or by a HelmRelease) this writes that Ready itself, and says so in
+// the condition and in the report: a declared simulation, like the operator stand-in. Only issuers
+// and secret stores: their Ready says "configured", which the tree alone decides; an ExternalSecret's
+// or a Certificate's would claim a Secret that nothing wrote.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { listObjects, type Kube } from '../cluster/kube.ts';
+import { readyCondition } from '../cluster/readiness.ts';
+import { startPoller, type Poller } from '../runtime/poller.ts';
+import { deployed } from './operator-standin.ts';
+
+export interface StatusSimulation {
+  controller: string;
+  /** The Helm release that runs the controller. */
+  release: string;
+  apiVersion: string;
+  kinds: Array<{ kind: string; namespaced: boolean }>;
+}
+
+export const STATUS_SIMULATIONS: StatusSimulation[] = [
+  { controller: 'cert-manager', release: 'cert-manager', apiVersion: 'cert-manager.io/v1', kinds: [{ kind: 'ClusterIssuer', namespaced: false }, { kind: 'Issuer', namespaced: true }] },
+  {
+    controller: 'external-secrets',
+    release: 'external-secrets',
+    apiVersion: 'external-secrets.io/v1',
+    kinds: [{ kind: 'ClusterSecretStore', namespaced: false }, { kind: 'SecretStore', namespaced: true }],
+  },
+];
+
+type Obj = KubernetesObject & { status?: Record<string, unknown> };
+
+/** The message every simulated condition carries. */
+export const simulatedBy = (s: StatusSimulation) => `simulated by the rehearsal: ${s.controller} does not run here (its release ${s.release} is deployed)`;
+
+export function startStatusStandin(kube: Kube, onSimulated: (object: string, simulation: StatusSimulation) => void): Pick<Poller, 'stop'> {
+  const poller = startPoller(async () => {
+    for (const simulation of STATUS_SIMULATIONS) {
+      if (!(await deployed(kube, simulation.release).catch(() => false))) continue;
+      const [group, version] = simulation.apiVersion.split('/') as [string, string];
+      for (const { kind, namespaced } of simulation.kinds) {
+        const objects = (await listObjects(kube, simulation.apiVersion, kind).catch(() => [])) as Obj[];
+        for (const object of objects) {
+          if (readyCondition(object)?.status === 'True' && object.status?.['observedGeneration'] === object.metadata?.generation) continue;
+          const now = new Date().toISOString();
+          const body = { ...object, status: { ...object.status, observedGeneration: object.metadata?.generation, conditions: [{ type: 'Ready', status: 'True', reason: 'Simulated', message: simulatedBy(simulation), lastTransitionTime: now, observedGeneration: object.metadata?.generation }] } };
+          const plural = `${kind.toLowerCase()}s`;
+          const name = object.metadata!.name!;
+          const written = namespaced
+            ? kube.customObjects.replaceNamespacedCustomObjectStatus({ group, version, plural, namespace: object.metadata!.namespace!, name, body })
+            : kube.customObjects.replaceClusterCustomObjectStatus({ group, version, plural, name, body });
+          if (await written.then(() => true).catch(() => false)) onSimulated(`${kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${name}`, simulation);
+        }
+      }
+    }
+  }, 1000);
+  return { stop: poller.stop };
+}
