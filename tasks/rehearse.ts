@@ -22,6 +22,7 @@ import { startFluxControllers, REHEARSAL_SOURCE_LABEL, type FluxControllers } fr
 import { startChartSourceStandin, SOURCE_STANDIN } from './lib/rehearsal/chart-source-standin.ts';
 import { startStatusStandin, STATUS_SIMULATIONS } from './lib/rehearsal/status-standin.ts';
 import { startHelmStandin, STANDIN, type HelmStandin, type StandinEvent } from './lib/rehearsal/helm-standin.ts';
+import { coverageLine, coverageOf, type Coverage } from './lib/rehearsal/rehearsal-coverage.ts';
 import { compareWithAudit, watchKustomizations, type Comparison, type LiveResult } from './lib/rehearsal/live-rehearsal.ts';
 import { PLACEHOLDER, serveTree } from './lib/rehearsal/tree-artifact.ts';
 import { serveGitRepositories } from './lib/rehearsal/tree-git.ts';
@@ -211,16 +212,19 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const comparison = compareWithAudit(prediction, live.verdicts);
     const timings = { planeSeconds: (planeReady - started) / 1000, bootstrapSeconds: (bootstrapped - planeReady) / 1000, fluxSeconds: live.seconds };
     const releasesFailed = [...new Map(standin.events.map((e) => [e.release, e])).values()].filter((e) => !e.ready && !e.notRehearsed);
+    const coverage = coverageOf(tree.kustomizations, live.verdicts, standin.events);
     const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0;
     return {
       clean,
-      json: { cluster: cluster.name, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, timings, simulated: SIMULATED },
-      text: formatLive(live, comparison, counts, timings, standin.events),
+      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, timings, simulated: SIMULATED },
+      text: formatLive(live, comparison, counts, timings, standin.events, coverage),
       markdown: {
-        summary: `${live.verdicts.filter((v) => v.outcome === 'ready').length} of ${live.verdicts.length} Kustomizations Ready under Flux (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted).length} difference(s) from the audit`,
+        summary: `${coverageLine(coverage)} (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted && !c.neverReached).length} difference(s) from the audit`,
         findings: [
           ...live.verdicts.filter((v) => v.outcome !== 'ready').map((v) => `**${v.outcome}** ${code(v.kustomization)}: ${md((v.firstFailure ?? v.message).split('\n')[0]!)}`),
-          ...comparison.filter((c) => !c.agreed && !c.accepted).map((c) => `**differs from the audit** ${code(c.kustomization)}: audit ${md(c.audit)}; Flux ${md(c.flux.split('\n')[0]!)}`),
+          ...comparison.filter((c) => !c.agreed && !c.accepted && !c.neverReached).map((c) => `**differs from the audit** ${code(c.kustomization)}: audit ${md(c.audit)}; Flux ${md(c.flux.split('\n')[0]!)}`),
+          ...comparison.filter((c) => c.neverReached).map((c) => `**never reached** ${code(c.kustomization)}: not judged (audit ${md(c.audit)})`),
+          ...coverage.readyNotRehearsed.map((r) => `**Ready, HelmRelease not rehearsed** ${code(r.kustomization)}: ${code(r.release)} ${md(r.message)}`),
           ...releasesFailed.map((e) => `**HelmRelease failed** ${code(e.release)}: ${md(e.message)}`),
         ],
       },
@@ -246,8 +250,10 @@ const SIMULATED = [
   "Flux's CRDs come from the controllers' modules, patched as flux-operator patches them (Alert and Receiver accept FluxInstance, ResourceSet, ResourceSetInputProvider); flux-operator does not run: the FluxInstance's source and root Kustomization are created as its builder creates them, the source's url pointed at the rehearsal's loopback server",
 ];
 
-function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<string, number>, timings: Record<string, number>, releases: StandinEvent[]): string {
-  const lines = [`Flux's verdict (${live.ended}, ${live.seconds.toFixed(1)}s after the controllers started):`];
+function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<string, number>, timings: Record<string, number>, releases: StandinEvent[], coverage: Coverage): string {
+  const lines = [`${coverageLine(coverage)}.`];
+  for (const r of coverage.readyNotRehearsed) lines.push(`  ○ ${r.kustomization} is Ready, but its HelmRelease ${r.release} was not rehearsed: ${r.message}`);
+  lines.push('', `Flux's verdict (${live.ended}, ${live.seconds.toFixed(1)}s after the controllers started):`);
   for (const v of live.verdicts) {
     const mark = v.outcome === 'ready' ? '✔' : v.outcome === 'recovered' ? '↻' : '✖';
     lines.push(`  ${mark} ${v.kustomization.padEnd(40)} ${v.seconds.toFixed(1).padStart(6)}s  ${v.outcome === 'ready' ? 'Ready' : (v.firstFailure ?? v.message).split('\n')[0]}`);
@@ -256,7 +262,7 @@ function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<s
   const last = new Map(releases.map((e) => [e.release, e]));
   for (const e of last.values()) lines.push(`  ${e.ready ? '✔' : e.notRehearsed ? '○' : '✖'} ${e.release}: ${e.message}`);
   lines.push('', 'audit vs Flux:');
-  for (const c of comparison) lines.push(`  ${c.agreed ? 'agreed ' : c.accepted ? 'accepted' : 'DIFFERS'} ${c.kustomization}: audit ${c.audit}; Flux ${c.flux.split('\n')[0]}${c.accepted ? ` (${c.accepted})` : ''}`);
+  for (const c of comparison) lines.push(`  ${c.agreed ? 'agreed ' : c.accepted ? 'accepted' : c.neverReached ? 'unjudged' : 'DIFFERS'} ${c.kustomization}: audit ${c.audit}; Flux ${c.flux.split('\n')[0]}${c.accepted ? ` (${c.accepted})` : ''}`);
   lines.push('', `custom objects created: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   lines.push(`time: plane ${timings['planeSeconds']!.toFixed(1)}s, bootstrap ${timings['bootstrapSeconds']!.toFixed(1)}s, Flux ${timings['fluxSeconds']!.toFixed(1)}s`);
   lines.push('', 'simulated, not real:', ...SIMULATED.map((s) => `  - ${s}`));

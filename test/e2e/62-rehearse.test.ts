@@ -25,6 +25,8 @@ interface Report {
   helmReleases: Array<{ release: string; ready: boolean; notRehearsed?: boolean }>;
   simulated: string[];
   sync: { kind: string; name: string; namespace: string; path: string; instance: string };
+  coverage: { kustomizations: { ready: number; reached: number; total: number }; helmReleases: { installed: number; total: number }; readyNotRehearsed: Array<{ kustomization: string; release: string }> };
+  simulatedStatuses: string[];
   listeners: string[];
 }
 
@@ -115,6 +117,11 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(processes().filter((p) => p.cmdline.includes(left))).toEqual([]);
     expect(report.ended).toBe('all-ready');
     expect(report.verdicts.length).toBe(18);
+    // The headline counts what Flux really did; coredns is Ready but its HelmRelease was not rehearsed (a clusterIP off loopback).
+    expect(report.coverage.kustomizations).toEqual({ ready: 18, reached: 18, total: 18 });
+    expect(report.coverage.readyNotRehearsed.map((r) => r.release)).toEqual(['kube-system/coredns']);
+    // The issuers' Kustomization waits with healthCheckExprs: healthy through the declared simulation, said so.
+    expect(report.simulatedStatuses).toEqual(expect.arrayContaining(['ClusterIssuer letsencrypt-production', 'ClusterSecretStore onepassword']));
     expect(report.verdicts.filter((v) => v.outcome !== 'ready')).toEqual([]);
     expect(report.customObjects['PrometheusRule']).toBeGreaterThanOrEqual(9);
     expect(report.customObjects['VMRule']).toBe(2);

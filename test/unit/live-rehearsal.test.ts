@@ -55,4 +55,24 @@ describe('compareWithAudit', () => {
     expect(result).toMatchObject({ agreed: false, audit: 'comes up' });
     expect(result!.accepted).toBeUndefined();
   });
+
+  it('a predicted race does not agree with a failure for another reason: the reasons must match', () => {
+    const audit: TreeAudit = {
+      layers: [row('a/racy', 0)],
+      findings: [{ type: 'race', kustomization: 'a/racy', file: 'x', kind: 'example.io/v1 Thing', message: 'race', fix: 'dependsOn' }],
+    };
+    const [result] = compareWithAudit(audit, [failed('a/racy', 'Secret/a/token dry-run failed: admission webhook denied the request')]);
+    expect(result).toMatchObject({ agreed: false, audit: 'race example.io/v1 Thing' });
+  });
+
+  it('a Kustomization Flux never reached is neither agreed nor accepted, even where the audit predicted trouble', () => {
+    const audit: TreeAudit = {
+      layers: [row('a/parent', 0), row('a/child', 1)],
+      findings: [{ type: 'not-rehearsed', kustomization: 'a/child', file: 'y', message: 'chart unreachable', fix: 'push it' }, { type: 'blocked', kustomization: 'a/child', file: 'y', message: 'blocked', fix: 'x' }],
+    };
+    const result = compareWithAudit(audit, [failed('a/parent', 'kustomize build failed')]);
+    expect(result.find((c) => c.kustomization === 'a/child')).toEqual({
+      kustomization: 'a/child', audit: 'blocked', flux: 'never reached: the Kustomization that applies it never applied', agreed: false, neverReached: true,
+    });
+  });
 });

@@ -106,16 +106,20 @@ export interface Comparison {
   kustomization: string;
   audit: string;
   flux: string;
+  /** Flux reconciled it, both say the same (comes up / fails), and for a kind the audit names, Flux's failure names that kind too. */
   agreed: boolean;
-  /** Why a difference is expected (the sandbox cannot run it), when it is. */
+  /** Why a difference is expected (the sandbox cannot run it), when it is: only for a Kustomization Flux reconciled. */
   accepted?: string;
+  /** Flux never created it (the Kustomization that applies it never applied): neither agreed nor differing, not judged. */
+  neverReached?: true;
 }
 
 /**
  * Audit against Flux, per Kustomization: the audit predicts trouble (a blocking finding) exactly
- * where Flux failed at least once. A difference is accepted only where the rehearsal cannot be
- * faithful: kinds an operator registers at run time (no operator runs here), and HelmReleases
- * whose charts were not rehearsed.
+ * where Flux failed at least once, for the reason it names. A difference is accepted only where
+ * the rehearsal cannot be faithful: kinds an operator registers at run time (no operator runs
+ * here), and HelmReleases whose charts were not rehearsed. A Kustomization Flux never reached is
+ * neither: it is listed as not judged.
  */
 export function compareWithAudit(audit: TreeAudit, live: FluxVerdict[]): Comparison[] {
   const ids = new Set([...audit.layers.map((l) => l.kustomization), ...live.map((v) => v.kustomization)]);
@@ -126,9 +130,15 @@ export function compareWithAudit(audit: TreeAudit, live: FluxVerdict[]): Compari
     if (audit.layers.find((l) => l.kustomization === id)?.layer === null && !blocking.some((b) => b.startsWith('cycle'))) blocking.push('cycle (in or behind a dependsOn cycle: never starts)');
     const verdict = live.find((v) => v.kustomization === id);
     const auditSays = blocking.length ? blocking.join(', ') : 'comes up';
-    const fluxSays = !verdict ? 'never reconciled' : verdict.outcome === 'ready' ? 'Ready' : verdict.outcome === 'recovered' ? `Ready after failing: ${verdict.firstFailure}` : `not Ready: ${verdict.firstFailure ?? verdict.message}`;
-    const fluxFailed = !verdict || verdict.outcome !== 'ready';
-    const agreed = blocking.length > 0 === fluxFailed;
+    const fluxSays = !verdict ? 'never reached: the Kustomization that applies it never applied' : verdict.outcome === 'ready' ? 'Ready' : verdict.outcome === 'recovered' ? `Ready after failing: ${verdict.firstFailure}` : `not Ready: ${verdict.firstFailure ?? verdict.message}`;
+    if (!verdict) return { kustomization: id, audit: auditSays, flux: fluxSays, agreed: false, neverReached: true as const };
+    const fluxFailed = verdict.outcome !== 'ready';
+    // A predicted missing or racing kind agrees only with a failure that names that kind (or a
+    // dependency that is not ready, when the Kustomization also waits behind another).
+    const kindsPredicted = findings.filter((f) => BLOCKING.includes(f.type) && f.kind).map((f) => f.kind!.split(' ').at(-1)!);
+    const fluxMessage = verdict.firstFailure ?? verdict.message;
+    const reasonsMatch = !fluxFailed || kindsPredicted.length === 0 || kindsPredicted.some((kind) => fluxMessage.includes(`"${kind}"`)) || /dependency '[^']+' is not ready/.test(fluxMessage);
+    const agreed = blocking.length > 0 === fluxFailed && reasonsMatch;
     const runtime = findings.find((f) => f.type === 'operator-runtime' || f.type === 'not-rehearsed');
     // Flux's "no matches for kind" for a kind the audit counts on an operator to register at run time.
     const missingKind = /no matches for kind "([^"]+)" in version "([^"]+)"/.exec(verdict?.firstFailure ?? verdict?.message ?? '');
