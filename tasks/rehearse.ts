@@ -27,7 +27,7 @@ import { compareWithAudit, watchKustomizations, type Comparison, type LiveResult
 import { PLACEHOLDER, serveTree } from './lib/rehearsal/tree-artifact.ts';
 import { serveGitRepositories } from './lib/rehearsal/tree-git.ts';
 import { checkSyncAgrees, declaredSync, type FluxSync } from './lib/rehearsal/flux-sync.ts';
-import { syncObjects, withOperatorPatches } from './lib/rehearsal/flux-operator-builds.ts';
+import { controllerFlags, syncObjects, withOperatorPatches } from './lib/rehearsal/flux-operator-builds.ts';
 import { renderState } from './lib/bundle/render.ts';
 import type { FluxTree } from './lib/gitops/flux-tree.ts';
 import { createRehearsalDir, sweepOrphanedRehearsals } from './lib/rehearsal/rehearsal-workdir.ts';
@@ -174,7 +174,11 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     });
     cleanup.push(() => operators.stop());
     await operators.firstPass;
-    controllers = await startFluxControllers(plane.kubeconfig, dir);
+    // The FluxInstance's kustomize.patches that add controller flags (feature gates), as flux-operator applies them.
+    const flags = controllerFlags(sync.patches);
+    for (const [controller, args] of Object.entries(flags.args)) log.info(`${controller} runs with ${args.join(' ')} (FluxInstance ${sync.instance} kustomize.patches)`);
+    for (const patch of flags.notReproduced) log.warning(`FluxInstance ${sync.instance} ${patch}: not reproduced in the rehearsal (only flags added to the controllers' args are)`);
+    controllers = await startFluxControllers(plane.kubeconfig, dir, flags.args);
     cleanup.push(() => controllers!.stop());
     standin = startHelmStandin(kube, plane.kubeconfig, context, cluster, cluster.name);
     cleanup.push(() => standin!.stop());
@@ -216,7 +220,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0;
     return {
       clean,
-      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, timings, simulated: SIMULATED },
+      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, controllerFlags: controllerFlags(sync.patches), timings, simulated: SIMULATED },
       text: formatLive(live, comparison, counts, timings, standin.events, coverage),
       markdown: {
         summary: `${coverageLine(coverage)} (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted && !c.neverReached).length} difference(s) from the audit`,

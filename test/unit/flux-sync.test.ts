@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../../tasks/lib/model/config.ts';
 import type { Crd } from '../../tasks/lib/model/crd-bundle.ts';
 import type { FluxKustomization } from '../../tasks/lib/gitops/flux-tree.ts';
 import { checkSyncAgrees, declaredSync, syncMismatches } from '../../tasks/lib/rehearsal/flux-sync.ts';
-import { OPERATOR_EVENT_KINDS, syncObjects, withOperatorPatches } from '../../tasks/lib/rehearsal/flux-operator-builds.ts';
+import { controllerFlags, OPERATOR_EVENT_KINDS, syncObjects, withOperatorPatches } from '../../tasks/lib/rehearsal/flux-operator-builds.ts';
 
 const cluster = { name: 'infra', file: path.join(workspaceRoot, 'clusters/infra/cluster.yaml'), gitops: { entry: 'kubernetes/flux/cluster', root: '.' } } as unknown as ClusterConfig;
 const STATE = path.join(workspaceRoot, 'helmfile.d/01-core.yaml.gotmpl');
@@ -22,7 +22,7 @@ describe('declaredSync', () => {
   it('reads the one FluxInstance: kind, url, ref, path; source and Kustomization named after its namespace unless sync.name', () => {
     expect(read(rendered(instance({ ...GIT, path: './kubernetes/flux/cluster/' })))()).toEqual({
       instance: 'flux-system/flux', release: 'flux-instance', kind: 'GitRepository', name: 'flux-system', namespace: 'flux-system',
-      url: GIT.url, ref: 'refs/heads/main', path: 'kubernetes/flux/cluster', interval: '1m',
+      url: GIT.url, ref: 'refs/heads/main', path: 'kubernetes/flux/cluster', interval: '1m', patches: [],
     });
     expect(read(rendered(instance({ ...GIT, name: 'home-ops' })))().name).toBe('home-ops');
   });
@@ -87,5 +87,24 @@ describe('what flux-operator builds', () => {
     expect(receiver.spec.versions[1].schema.openAPIV3Schema.properties.spec.properties.resources.items.properties.kind.enum).toContain('FluxInstance');
     expect(untouched).toBe(other);
     expect((alert as any).spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.eventSources.items.properties.kind.enum).toEqual(['Bucket', 'HelmRelease']);
+  });
+});
+
+describe("the FluxInstance's kustomize.patches on the host controllers", () => {
+  it('takes flags a JSON6902 add appends to the args of the Deployments the target names; lists any other patch as not reproduced', () => {
+    const gate = { patch: '- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --feature-gates=AdditiveCELDependencyCheck=true\n', target: { kind: 'Deployment', name: '(kustomize-controller|helm-controller)' } };
+    const concurrency = { patch: '- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --concurrent=10\n', target: { kind: 'Deployment', name: 'source-controller' } };
+    const memory = { patch: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kustomize-controller}\nspec: {}\n', target: { kind: 'Deployment', name: 'kustomize-controller' } };
+    expect(controllerFlags([gate, concurrency, memory])).toEqual({
+      args: { 'kustomize-controller': ['--feature-gates=AdditiveCELDependencyCheck=true'], 'source-controller': ['--concurrent=10'] },
+      notReproduced: ['kustomize.patches[2] (Deployment kustomize-controller)'],
+    });
+    expect(controllerFlags([])).toEqual({ args: {}, notReproduced: [] });
+  });
+
+  it('reads them from the FluxInstance', () => {
+    const patches = [{ patch: '- op: add\n  path: /x\n  value: y\n', target: { kind: 'Deployment', name: 'helm-controller' } }];
+    const object = { ...instance(GIT), spec: { sync: GIT, kustomize: { patches } } } as KubernetesObject;
+    expect(declaredSync(rendered(object), namespaces, cluster, STATE).patches).toEqual(patches);
   });
 });

@@ -23,7 +23,8 @@ export interface FluxControllers {
   stop(): Promise<void>;
 }
 
-export async function startFluxControllers(kubeconfig: string, dir: string): Promise<FluxControllers> {
+/** `extraArgs`: per controller, the flags the FluxInstance's kustomize.patches add (flux-operator-builds.ts). */
+export async function startFluxControllers(kubeconfig: string, dir: string, extraArgs: Record<string, string[]> = {}): Promise<FluxControllers> {
   await mkdir(path.join(dir, 'storage'), { recursive: true });
   const [storage, sourceMetrics, sourceHealth, kustomizeMetrics, kustomizeHealth] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const env = { ...process.env, KUBECONFIG: kubeconfig, RUNTIME_NAMESPACE: 'flux-system' };
@@ -45,12 +46,14 @@ export async function startFluxControllers(kubeconfig: string, dir: string): Pro
     `--metrics-addr=127.0.0.1:${sourceMetrics}`,
     `--health-addr=127.0.0.1:${sourceHealth}`,
     `--watch-label-selector=${REHEARSAL_SOURCE_LABEL}=true`,
+    ...(extraArgs['source-controller'] ?? []),
   ], logs.source);
   const kustomize = start('kustomize-controller', [
     ...common,
     `--metrics-addr=127.0.0.1:${kustomizeMetrics}`,
     `--health-addr=127.0.0.1:${kustomizeHealth}`,
     '--no-remote-bases=true',
+    ...(extraArgs['kustomize-controller'] ?? []),
   ], logs.kustomize);
   const children = { 'source-controller': source, 'kustomize-controller': kustomize };
   return {

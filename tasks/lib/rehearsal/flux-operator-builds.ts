@@ -6,6 +6,7 @@
 //   FluxInstance, ResourceSet and ResourceSetInputProvider (notificationPatchTmpl): the
 //   controllers' own CRDs refuse `kind: FluxInstance` in an Alert.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import type { Crd } from '../model/crd-bundle.ts';
 import type { FluxSync } from './flux-sync.ts';
 
@@ -55,4 +56,47 @@ export function syncObjects(sync: FluxSync, servedUrl: string, sourceLabels: Rec
     spec: { interval: '10m0s', path: sync.path, prune: true, sourceRef: { kind: sync.kind, name: sync.name } },
   };
   return [source as KubernetesObject, root as KubernetesObject];
+}
+
+/** The controllers the rehearsal runs as host processes. */
+export const HOST_CONTROLLERS = ['source-controller', 'kustomize-controller'] as const;
+
+export interface ControllerFlags {
+  /** Extra arguments per host controller, from the FluxInstance's kustomize.patches. */
+  args: Record<string, string[]>;
+  /** Patches the rehearsal does not reproduce, said in the report. */
+  notReproduced: string[];
+}
+
+const ARGS_PATH = /^\/spec\/template\/spec\/containers\/0\/args\/-$/;
+
+/**
+ * The controller flags a FluxInstance's `kustomize.patches` add (flux-operator's documented form:
+ * a JSON6902 `add` to `/spec/template/spec/containers/0/args/-` of the Deployments its target's
+ * name matches, e.g. `--feature-gates=AdditiveCELDependencyCheck=true`), for the host-process
+ * controllers. Any other patch is listed as not reproduced; a patch of a controller the rehearsal
+ * does not run (helm-controller, notification-controller) changes nothing here.
+ */
+export function controllerFlags(patches: Array<{ patch?: string; target?: { kind?: string; name?: string } }>): ControllerFlags {
+  const args: Record<string, string[]> = {};
+  const notReproduced: string[] = [];
+  for (const [index, { patch, target }] of patches.entries()) {
+    const label = `kustomize.patches[${index}]${target?.name ? ` (${target.kind ?? '*'} ${target.name})` : ''}`;
+    let ops: unknown;
+    try {
+      ops = parse(patch ?? '');
+    } catch {
+      ops = undefined;
+    }
+    const adds = Array.isArray(ops) && ops.every((op: { op?: string; path?: string; value?: unknown }) => op?.op === 'add' && ARGS_PATH.test(op.path ?? '') && typeof op.value === 'string');
+    if (target?.kind !== 'Deployment' || !target.name || !adds) {
+      notReproduced.push(label);
+      continue;
+    }
+    const matches = new RegExp(`^(?:${target.name})$`);
+    for (const controller of HOST_CONTROLLERS) {
+      if (matches.test(controller)) (args[controller] ??= []).push(...(ops as Array<{ value: string }>).map((op) => op.value));
+    }
+  }
+  return { args, notReproduced };
 }

@@ -23,9 +23,11 @@ export interface FluxSync {
   ref: string;
   path: string;
   interval: string;
+  /** spec.kustomize.patches: flux-operator applies them to Flux's manifests (controller flags among them). */
+  patches: Array<{ patch?: string; target?: { kind?: string; name?: string } }>;
 }
 
-type FluxInstance = KubernetesObject & { spec?: { sync?: Partial<Record<'kind' | 'name' | 'url' | 'ref' | 'path' | 'interval', string>> } };
+type FluxInstance = KubernetesObject & { spec?: { sync?: Partial<Record<'kind' | 'name' | 'url' | 'ref' | 'path' | 'interval', string>>; kustomize?: { patches?: FluxSync['patches'] } } };
 
 const normalPath = (p: string) => p.replace(/^\.\//, '').replace(/\/+$/, '');
 
@@ -57,7 +59,7 @@ export function declaredSync(rendered: Map<string, KubernetesObject[]>, releaseN
   if (normalPath(sync.path) !== normalPath(entry)) {
     throw refuse(subject, `syncs path ${sync.path}, but ${relative(cluster.file)} says gitops.entry: ${entry}`, 'make them agree: gitops.entry is the path the FluxInstance syncs');
   }
-  return { instance, release, kind: sync.kind, name: sync.name || namespace, namespace, url: sync.url, ref: sync.ref ?? '', path: normalPath(sync.path), interval: sync.interval ?? '1m' };
+  return { instance, release, kind: sync.kind, name: sync.name || namespace, namespace, url: sync.url, ref: sync.ref ?? '', path: normalPath(sync.path), interval: sync.interval ?? '1m', patches: object.spec?.kustomize?.patches ?? [] };
 }
 
 type SourceRef = { kind?: string; name?: string; namespace?: string };
