@@ -248,7 +248,7 @@ const SIMULATED = [
   `HelmReleases: ${STANDIN} (real helm, chart through the registry mirror; helm-controller is not served by the module proxy)`,
   `chart OCIRepositories: ${SOURCE_STANDIN} (Ready or Stalled as soon as applied, resolved against the registry mirror with helm; source-controller fetches only the synced tree)`,
   'pods: kwok marks them Running; no container runs',
-  `status of ${STATUS_SIMULATIONS.flatMap((s) => s.kinds.map((k) => k.kind)).join(', ')}: Ready written by the rehearsal once their controller's release is deployed (the controllers do not run; each condition says "simulated by the rehearsal")`,
+  `status of ${STATUS_SIMULATIONS.flatMap((s) => s.kinds).join(', ')}: Ready written by the rehearsal once their controller's release is deployed (the controllers do not run; each condition says "simulated by the rehearsal")`,
   'admission webhooks: answered "allowed" at their Service ClusterIP by the sandbox responder (no webhook server runs)',
   'operators that register CRDs at run time (cilium-operator, …) do not run: once their release is deployed, the kinds the tree uses are registered with a schema that accepts anything (labelled rehearsal.cluster-bootstrap.io/simulated-operator)',
   "Flux's CRDs come from the controllers' modules, patched as flux-operator patches them (Alert and Receiver accept FluxInstance, ResourceSet, ResourceSetInputProvider); flux-operator does not run: the FluxInstance's source and root Kustomization are created as its builder creates them, the source's url pointed at the rehearsal's loopback server",

@@ -14,6 +14,7 @@ import { reachFix, throughMirror } from '../gitops/helmrelease-crds.ts';
 import { startPoller, type Poller } from '../runtime/poller.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { REHEARSAL_SOURCE_LABEL } from './flux-controllers.ts';
+import { writeStandinStatus } from './standin-status.ts';
 
 export const SOURCE_STANDIN = 'rehearsal stand-in for source-controller';
 
@@ -65,22 +66,10 @@ export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster:
       }
     }
     outcomes.push({ source: id, ready: condition.status === 'True', message: condition.message });
-    const now = new Date().toISOString();
-    const generation = source.metadata?.generation;
-    const conditions = [
-      { type: 'Ready', ...condition, message: `${condition.message} (${SOURCE_STANDIN})`, lastTransitionTime: now, observedGeneration: generation },
-      ...(condition.status === 'False' ? [{ type: 'Stalled', status: 'True', reason: condition.reason, message: condition.message, lastTransitionTime: now, observedGeneration: generation }] : []),
-    ];
-    await kube.customObjects
-      .replaceNamespacedCustomObjectStatus({
-        group: 'source.toolkit.fluxcd.io',
-        version: 'v1',
-        plural: 'ocirepositories',
-        namespace: source.metadata!.namespace!,
-        name: source.metadata!.name!,
-        body: { ...source, status: { observedGeneration: generation, conditions } },
-      })
-      .catch(() => undefined);
+    await writeStandinStatus(kube, source, 'ocirepositories', [
+      { type: 'Ready', ...condition, message: `${condition.message} (${SOURCE_STANDIN})` },
+      ...(condition.status === 'False' ? [{ type: 'Stalled', status: 'True' as const, reason: condition.reason, message: condition.message }] : []),
+    ]).catch(() => undefined);
   };
 
   const poller = startPoller(async () => {

@@ -20,12 +20,12 @@ import { dependenciesOf, resolveHelmRelease, type Lookup } from '../gitops/helmr
 import { startPoller } from '../runtime/poller.ts';
 import { readyCondition } from '../cluster/readiness.ts';
 import { reachFix, throughMirror } from '../gitops/helmrelease-crds.ts';
+import { writeStandinStatus } from './standin-status.ts';
 
 /** Said wherever the stand-in's work shows: in every condition message it writes. */
 export const STANDIN = 'rehearsal stand-in for helm-controller';
 
 type Obj = KubernetesObject & { spec?: Record<string, any>; status?: Record<string, any>; data?: Record<string, string> };
-interface Condition { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string }
 
 export interface StandinEvent {
   release: string;
@@ -52,20 +52,6 @@ export interface HelmStandin {
 const HR = { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', group: 'helm.toolkit.fluxcd.io', version: 'v2', plural: 'helmreleases' };
 const idOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`;
 const currentlyReady = (o: Obj) => o.status?.['observedGeneration'] === o.metadata?.generation && readyCondition(o)?.status === 'True';
-
-async function writeStatus(kube: Kube, object: Obj, plural: string, conditions: Condition[], extra: Record<string, unknown> = {}): Promise<void> {
-  const [group, version] = object.apiVersion!.split('/') as [string, string];
-  const now = new Date().toISOString();
-  const body = {
-    ...object,
-    status: {
-      ...extra,
-      observedGeneration: object.metadata?.generation,
-      conditions: conditions.map((c) => ({ ...c, lastTransitionTime: now, observedGeneration: object.metadata?.generation })),
-    },
-  };
-  await kube.customObjects.replaceNamespacedCustomObjectStatus({ group, version, plural, namespace: object.metadata!.namespace!, name: object.metadata!.name!, body });
-}
 
 /** Each object a HelmRelease may name (chart sources, values' ConfigMaps and Secrets), as the cluster has it now. */
 async function liveLookup(kube: Kube, namespace: string): Promise<Lookup> {
@@ -106,7 +92,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
       if (terminal) stalled.add(`${id}@${release.metadata?.generation}`);
       const limit = rehearsalLimit(message);
       events.push({ release: id, ready: false, message: limit ?? message, ...(limit || message.startsWith('not rehearsed') ? { notRehearsed: true } : {}) });
-      await writeStatus(kube, release, HR.plural, [
+      await writeStandinStatus(kube, release, HR.plural, [
         { type: 'Ready', status: 'False', reason, message: `${message} (${STANDIN})` },
         ...(terminal ? [{ type: 'Stalled', status: 'True' as const, reason, message }] : []),
       ]).catch(() => undefined);
@@ -135,10 +121,10 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
         await helm(release, ['pull', throughMirror(chart.url, cluster), '--version', chart.version, '--destination', archiveDir, ...plainHttp]);
       } catch (error) {
         const message = `not rehearsed: chart unreachable: ${said(error)}`;
-        await writeStatus(kube, source, sourcePlural, [{ type: 'Ready', status: 'False', reason: 'ChartUnreachable', message: `${message} (${STANDIN})` }]).catch(() => undefined);
+        await writeStandinStatus(kube, source, sourcePlural, [{ type: 'Ready', status: 'False', reason: 'ChartUnreachable', message: `${message} (${STANDIN})` }]).catch(() => undefined);
         return fail('ChartUnreachable', `${message}; fix: ${reachFix(chart, cluster)}`, true);
       }
-      await writeStatus(kube, source, sourcePlural, [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `chart ${chart.version} pulled through the registry mirror (${STANDIN})` }]).catch(() => undefined);
+      await writeStandinStatus(kube, source, sourcePlural, [{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `chart ${chart.version} pulled through the registry mirror (${STANDIN})` }]).catch(() => undefined);
       const valuesFile = path.join(scratch, 'values.json');
       await writeFile(valuesFile, JSON.stringify(resolved.values));
       // helm keeps the release in the namespace it installs to: a storageNamespace apart from the
@@ -157,7 +143,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
       ]);
       const message = `Helm install succeeded for release ${namespace}/${name} with chart ${chart.url.split('/').at(-1)}@${chart.version}`;
       events.push({ release: id, ready: true, message });
-      await writeStatus(kube, release, HR.plural, [{ type: 'Ready', status: 'True', reason: 'InstallSucceeded', message: `${message} (${STANDIN})` }], { lastAttemptedRevision: chart.version });
+      await writeStandinStatus(kube, release, HR.plural, [{ type: 'Ready', status: 'True', reason: 'InstallSucceeded', message: `${message} (${STANDIN})` }], { lastAttemptedRevision: chart.version });
     } catch (error) {
       await fail('InstallFailed', `Helm install failed: ${said(error)}`, true);
     } finally {

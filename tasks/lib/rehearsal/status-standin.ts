@@ -10,22 +10,23 @@ import { listObjects, type Kube } from '../cluster/kube.ts';
 import { readyCondition } from '../cluster/readiness.ts';
 import { startPoller, type Poller } from '../runtime/poller.ts';
 import { deployed } from './operator-standin.ts';
+import { writeStandinStatus } from './standin-status.ts';
 
 export interface StatusSimulation {
   controller: string;
   /** The Helm release that runs the controller. */
   release: string;
   apiVersion: string;
-  kinds: Array<{ kind: string; namespaced: boolean }>;
+  kinds: string[];
 }
 
 export const STATUS_SIMULATIONS: StatusSimulation[] = [
-  { controller: 'cert-manager', release: 'cert-manager', apiVersion: 'cert-manager.io/v1', kinds: [{ kind: 'ClusterIssuer', namespaced: false }, { kind: 'Issuer', namespaced: true }] },
+  { controller: 'cert-manager', release: 'cert-manager', apiVersion: 'cert-manager.io/v1', kinds: ['ClusterIssuer', 'Issuer'] },
   {
     controller: 'external-secrets',
     release: 'external-secrets',
     apiVersion: 'external-secrets.io/v1',
-    kinds: [{ kind: 'ClusterSecretStore', namespaced: false }, { kind: 'SecretStore', namespaced: true }],
+    kinds: ['ClusterSecretStore', 'SecretStore'],
   },
 ];
 
@@ -38,19 +39,14 @@ export function startStatusStandin(kube: Kube, onSimulated: (object: string, sim
   const poller = startPoller(async () => {
     for (const simulation of STATUS_SIMULATIONS) {
       if (!(await deployed(kube, simulation.release).catch(() => false))) continue;
-      const [group, version] = simulation.apiVersion.split('/') as [string, string];
-      for (const { kind, namespaced } of simulation.kinds) {
+      for (const kind of simulation.kinds) {
         const objects = (await listObjects(kube, simulation.apiVersion, kind).catch(() => [])) as Obj[];
         for (const object of objects) {
           if (readyCondition(object)?.status === 'True' && object.status?.['observedGeneration'] === object.metadata?.generation) continue;
-          const now = new Date().toISOString();
-          const body = { ...object, status: { ...object.status, observedGeneration: object.metadata?.generation, conditions: [{ type: 'Ready', status: 'True', reason: 'Simulated', message: simulatedBy(simulation), lastTransitionTime: now, observedGeneration: object.metadata?.generation }] } };
-          const plural = `${kind.toLowerCase()}s`;
-          const name = object.metadata!.name!;
-          const written = namespaced
-            ? kube.customObjects.replaceNamespacedCustomObjectStatus({ group, version, plural, namespace: object.metadata!.namespace!, name, body })
-            : kube.customObjects.replaceClusterCustomObjectStatus({ group, version, plural, name, body });
-          if (await written.then(() => true).catch(() => false)) onSimulated(`${kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${name}`, simulation);
+          const written = await writeStandinStatus(kube, object, `${kind.toLowerCase()}s`, [{ type: 'Ready', status: 'True', reason: 'Simulated', message: simulatedBy(simulation) }])
+            .then(() => true)
+            .catch(() => false);
+          if (written) onSimulated(`${kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`, simulation);
         }
       }
     }
