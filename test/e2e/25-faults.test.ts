@@ -56,7 +56,7 @@ describe('faults and bad input', () => {
       expect(task.exitCode).toBe(1);
       expect(task.stderr).toBe(
         '✗ prereqs failed: clusters/e2e-typo/cluster.yaml: contxt: unknown key "contxt"\n' +
-          '  fix: did you mean "context"? (known keys here: kubeconfig, context, identity, helmfile, kubernetesVersion, registryMirror, prerequisites, verify, gitops, crdRules, drift, sandbox)\n',
+          '  fix: did you mean "context"? (known keys here: kubeconfig, context, identity, helmfile, kubernetesVersion, kubernetes, registryMirror, prerequisites, verify, gitops, crdRules, drift, sandbox)\n',
       );
       // The broken file fails its own cluster's targets; the graph, and every other cluster, still work.
       const graph = await copy.run`nx show projects`;
