@@ -13,6 +13,7 @@ import type { Readiness } from './readiness.ts';
 import { waitUntilReady } from './wait.ts';
 import type { Logger } from '../runtime/log.ts';
 import { parseManifests } from '../runtime/manifests.ts';
+import { BootstrapError } from '../runtime/errors.ts';
 import { paths } from '../runtime/workspace.ts';
 import { runTool } from '../tools/run-tool.ts';
 
@@ -67,7 +68,7 @@ export async function createKwokCluster(spec: KwokClusterSpec, fix: string, log:
   // both on loopback too (pods take their IPs from their node's podCIDR).
   const loopbackNodes = ['--param', '.nodeIPs=["127.66.0.1"]', '--param', '.podCIDRs=["127.65.0.0/24"]'];
   await kwokctl(spec, ['scale', 'node', '--name', spec.name, '--replicas', String(spec.nodes), ...loopbackNodes], fix);
-  await proveRunsPods(kube, spec, stages, fix, log);
+  await proveRunsPods(kube, spec, fix, log);
   return kube;
 }
 
@@ -92,28 +93,49 @@ const PROBE = { namespace: 'default', name: 'kwok-probe' };
 
 /**
  * A cluster is usable once its nodes are Ready and a pod is scheduled and Running: that takes the
- * scheduler and kwok's node and pod Stages. A Stage kwok failed to start is not retried until it
- * changes (kind-served.ts), which left every pod of a rehearsal Pending for helm's whole timeout
- * once: a Stage that fails here is applied again, once, before the cluster is given up on.
+ * scheduler and kwok's node and pod Stages. Twice in CI a cluster came up whose kwok-controller
+ * never moved a pod past Pending on a Ready node (helm then waited out its whole timeout), and
+ * applying the Stages again did not help: kwok-controller is restarted (kwokctl stop and start,
+ * which keeps etcd's data), once, before the cluster is given up on with kwok-controller's errors.
  */
-async function proveRunsPods(kube: Kube, spec: KwokClusterSpec, stages: Stage[], fix: string, log: Pick<Logger, 'warning'>): Promise<void> {
+async function proveRunsPods(kube: Kube, spec: KwokClusterSpec, fix: string, log: Pick<Logger, 'warning'>): Promise<void> {
   const keys = [`pod ${PROBE.namespace}/${PROBE.name}`, ...Array.from({ length: spec.nodes }, (_, i) => `node ${i}`)];
   const check = async (): Promise<Map<string, Readiness>> => {
-    const nodes = (await kube.core.listNode()).items;
-    const states = new Map<string, Readiness>([[keys[0]!, await probePod(kube)]]);
-    keys.slice(1).forEach((key, i) => states.set(key, nodeReady(nodes[i])));
-    return states;
+    try {
+      const nodes = (await kube.core.listNode()).items;
+      const states = new Map<string, Readiness>([[keys[0]!, await probePod(kube)]]);
+      keys.slice(1).forEach((key, i) => states.set(key, nodeReady(nodes[i])));
+      return states;
+    } catch (error) {
+      // A restarting API server: not ready yet, asked again.
+      const reason = `the API server does not answer: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+      return new Map(keys.map((key) => [key, { ready: false, reason }]));
+    }
   };
   const what = `kwok cluster ${spec.name} to run pods (nodes Ready, a probe pod scheduled and Running)`;
   try {
-    await waitUntilReady(keys, check, { timeoutMs: 45_000, what, fix });
+    await waitUntilReady(keys, check, { timeoutMs: 30_000, what, fix });
   } catch {
-    log.warning(`kwok cluster ${spec.name}: no pod Running after 45s; applying kwok's node and pod Stages again`);
-    for (const stage of stages) await kube.objects.delete(stage).catch(() => undefined);
-    await applyAll(kube, stages);
-    await waitUntilReady(keys, check, { timeoutMs: 45_000, what, fix: `${fix}; kwok-controller's log says why a Stage did not start` });
+    log.warning(`kwok cluster ${spec.name}: no pod Running after 30s; restarting its components (kwokctl stop and start cluster)`);
+    await kwokctl(spec, ['stop', 'cluster', '--name', spec.name], fix).catch(() => undefined);
+    await kwokctl(spec, ['start', 'cluster', '--name', spec.name], fix);
+    const errors = async () => (await kwokControllerErrors(spec)) || 'no error logged';
+    await waitUntilReady(keys, check, { timeoutMs: 60_000, what, fix }).catch(async (error: unknown) => {
+      throw new BootstrapError({ subject: `kwok cluster ${spec.name}`, problem: `${error instanceof BootstrapError ? error.problem : String(error)}\n    kwok-controller: ${await errors()}`, fix });
+    });
   }
   await kube.core.deleteNamespacedPod({ ...PROBE, gracePeriodSeconds: 0 });
+}
+
+/** The last errors kwok-controller logged (its log goes with the cluster's folder: said in the error instead). */
+async function kwokControllerErrors(spec: Pick<KwokClusterSpec, 'name' | 'workdir'>): Promise<string> {
+  const text = await readFile(path.join(spec.workdir, 'clusters', spec.name, 'logs', 'kwok-controller.log'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => /level=ERROR|"level":"ERROR"|\bERROR\b/.test(line))
+    .slice(-3)
+    .map((line) => line.slice(0, 300))
+    .join(' | ');
 }
 
 function nodeReady(node: V1Node | undefined): Readiness {

@@ -34,7 +34,7 @@ export interface ChartSourceOutcome {
 /** `helm show chart`'s version line: the tag, or what a semver range resolved to. */
 const chartVersion = (chartYaml: string) => /^version:\s*(\S+)/m.exec(chartYaml)?.[1];
 
-export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster: ClusterConfig, logCluster: string): Pick<Poller, 'stop'> & { outcomes: ChartSourceOutcome[] } {
+export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster: ClusterConfig, logCluster: string): Pick<Poller, 'stop'> & { outcomes: ChartSourceOutcome[]; inFlight(): number } {
   const outcomes: ChartSourceOutcome[] = [];
   const limit = pLimit(2);
   const running = new Map<string, Promise<void>>();
@@ -83,6 +83,7 @@ export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster:
   }, 1000);
   return {
     outcomes,
+    inFlight: () => running.size,
     stop: async () => {
       await poller.stop();
       await Promise.all(running.values());

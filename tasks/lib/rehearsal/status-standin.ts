@@ -42,7 +42,9 @@ export function startStatusStandin(kube: Kube, onSimulated: (object: string, sim
       for (const kind of simulation.kinds) {
         const objects = (await listObjects(kube, simulation.apiVersion, kind).catch(() => [])) as Obj[];
         for (const object of objects) {
-          if (readyCondition(object)?.status === 'True' && object.status?.['observedGeneration'] === object.metadata?.generation) continue;
+          // The condition's own observedGeneration: a CRD whose status schema lacks the top-level one prunes it.
+          const ready = readyCondition(object);
+          if (ready?.status === 'True' && (ready.observedGeneration ?? object.status?.['observedGeneration']) === object.metadata?.generation) continue;
           const written = await writeStandinStatus(kube, object, `${kind.toLowerCase()}s`, [{ type: 'Ready', status: 'True', reason: 'Simulated', message: simulatedBy(simulation) }])
             .then(() => true)
             .catch(() => false);
