@@ -221,7 +221,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0;
     return {
       clean,
-      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, controllerFlags: controllerFlags(sync.patches), timings, simulated: SIMULATED },
+      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, controllerFlags: flags, timings, simulated: SIMULATED },
       text: formatLive(live, comparison, counts, timings, standin.events, coverage),
       markdown: {
         summary: `${coverageLine(coverage)} (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted && !c.neverReached).length} difference(s) from the audit`,

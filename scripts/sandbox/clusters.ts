@@ -2,8 +2,8 @@
 // controller-manager and scheduler (built from upstream), and kwok simulating nodes and pods.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { kwokctlKubernetesArgs } from '../../tasks/lib/cluster/feature-gates.ts';
+import { loadMachineWritten } from '../../tasks/lib/runtime/yaml.ts';
 import { $ } from 'zx';
 import { clusterNames, loadCluster, type ClusterConfig } from '../../tasks/lib/model/config.ts';
 import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
@@ -61,7 +61,8 @@ export async function clusterHealthy(name: string): Promise<boolean> {
 export async function checkRunsDeclaredKubernetes(cluster: SandboxCluster): Promise<void> {
   const file = path.join(sandboxPaths.kwokWorkdir, 'clusters', cluster.name, 'kwok.yaml');
   const text = await readFile(file, 'utf8').catch(() => '');
-  const options = (parseAllDocuments(text).map((d) => d.toJS() as { kind?: string; options?: Record<string, string> }).find((d) => d?.kind === 'KwokctlConfiguration')?.options ?? {});
+  const documents = loadMachineWritten(text) as Array<{ kind?: string; options?: Record<string, string> } | null>;
+  const options = documents.find((d) => d?.kind === 'KwokctlConfiguration')?.options ?? {};
   const declared = kwokctlKubernetesArgs(cluster);
   const running = [...(options['kubeFeatureGates'] ? ['--kube-feature-gates', options['kubeFeatureGates']] : []), ...(options['kubeRuntimeConfig'] ? ['--kube-runtime-config', options['kubeRuntimeConfig']] : [])];
   if (text && declared.join(' ') !== running.join(' ')) {

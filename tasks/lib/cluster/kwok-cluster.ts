@@ -132,7 +132,7 @@ async function kwokControllerErrors(spec: Pick<KwokClusterSpec, 'name' | 'workdi
   const text = await readFile(path.join(spec.workdir, 'clusters', spec.name, 'logs', 'kwok-controller.log'), 'utf8').catch(() => '');
   return text
     .split('\n')
-    .filter((line) => /level=ERROR|"level":"ERROR"|\bERROR\b/.test(line))
+    .filter((line) => /\bERROR\b/.test(line))
     .slice(-3)
     .map((line) => line.slice(0, 300))
     .join(' | ');
