@@ -1,49 +1,16 @@
-// The rehearsal (audit) on a generated GitOps tree of several hundred files: the example tree
-// plus generated namespaces of apps shaped like it (ks.yaml with dependsOn, app/ with
-// kustomization.yaml, helmrelease.yaml, ocirepository.yaml, a PrometheusRule, a config file read
-// by a configMapGenerator). Cold: the first run on a new tree; warm: the same tree again (helm's
-// OCI cache and the page cache warm). Side by side: the same files parsed as a flat folder (what
+// The rehearsal (audit) on a generated GitOps tree of several hundred files (bench/generated-tree.ts:
+// the example tree plus 64 generated apps shaped like real ones). Cold: the first run on a new
+// tree; warm: the same tree again (helm's OCI cache and the page cache warm). Side by side: the same files parsed as a flat folder (what
 // the old audit did, and what cannot tell layers apart).
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { measureTree } from './bench/tree-memory.ts';
+import { generateTree } from './bench/generated-tree.ts';
 import { findYamlFiles, parseManifests } from '../tasks/lib/runtime/manifests.ts';
 import { workspaceRoot } from '../tasks/lib/runtime/workspace.ts';
 
 const NAMESPACES = 8;
 const APPS_PER_NAMESPACE = 8;
-
-function appFiles(ns: string, app: string, previous: string | undefined): Record<string, string> {
-  const depends = previous ? `  dependsOn:\n    - name: ${previous}\n` : '';
-  return {
-    'ks.yaml': `---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: &app ${app}\nspec:\n  targetNamespace: ${ns}\n${depends}  interval: 1h\n  path: ./kubernetes/apps/${ns}/${app}/app\n  postBuild:\n    substitute:\n      APP: *app\n  prune: true\n  sourceRef:\n    kind: OCIRepository\n    name: flux-system\n    namespace: flux-system\n  wait: true\n`,
-    'app/kustomization.yaml': `---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./helmrelease.yaml\n  - ./ocirepository.yaml\n  - ./prometheusrule.yaml\nconfigMapGenerator:\n  - name: ${app}-config\n    files:\n      - config.yaml=./resources/config.yaml\n`,
-    'app/helmrelease.yaml': `---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ${app}\nspec:\n  interval: 1h\n  chartRef:\n    kind: OCIRepository\n    name: ${app}\n`,
-    'app/ocirepository.yaml': `---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: ${app}\nspec:\n  interval: 5m\n  ref:\n    tag: 0.7.4\n  url: oci://ghcr.io/spegel-org/helm-charts/spegel\n`,
-    'app/prometheusrule.yaml': `---\napiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: \${APP}\nspec:\n  groups:\n    - name: \${APP}\n      rules:\n        - alert: \${APP}Down\n          expr: absent(up{job="\${APP}"} == 1)\n          for: 5m\n`,
-    'app/resources/config.yaml': `---\nendpoints:\n  - name: ${app}\n    url: https://${app}.example.com\n`,
-  };
-}
-
-async function generateTree(): Promise<{ root: string; files: number }> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'bench-gitops-'));
-  await cp(path.join(workspaceRoot, 'kubernetes'), path.join(root, 'kubernetes'), { recursive: true });
-  for (let n = 0; n < NAMESPACES; n++) {
-    const ns = `bench-${n}`;
-    const apps = Array.from({ length: APPS_PER_NAMESPACE }, (_, a) => `${ns}-app-${a}`);
-    for (const [a, app] of apps.entries()) {
-      for (const [file, text] of Object.entries(appFiles(ns, app, a > 0 ? apps[a - 1] : undefined))) {
-        const target = path.join(root, 'kubernetes/apps', ns, app, file);
-        await mkdir(path.dirname(target), { recursive: true });
-        await writeFile(target, text);
-      }
-    }
-    const resources = apps.map((app) => `  - ./${app}/ks.yaml\n`).join('');
-    await writeFile(path.join(root, 'kubernetes/apps', ns, 'kustomization.yaml'), `---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${ns}\ncomponents:\n  - ../../components/common\nresources:\n${resources}`);
-  }
-  return { root, files: (await findYamlFiles([path.join(root, 'kubernetes')])).length };
-}
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -52,7 +19,7 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 }
 
 export async function benchmarkAudit(clusterName: string): Promise<void> {
-  const { root, files } = await generateTree();
+  const { root, files } = await generateTree(NAMESPACES, APPS_PER_NAMESPACE);
   const helmReleases = (await findYamlFiles([path.join(root, 'kubernetes')])).filter((f) => path.basename(f) === 'helmrelease.yaml').length;
   try {
     let peakMiB = 0;

@@ -13,7 +13,7 @@
 // 7. Fleet (scripts/benchmark-fleet.ts): a no-op run-many bootstrap against the first run on
 //    recreated sandbox clusters, 1, 2 and 4 clusters at once in throwaway control planes, and
 //    1, 2, 4 and 8 clusters through nx run-many at --parallel 1, 2 and 4.
-// 8. The live rehearsal (Flux's controllers) beside the audit on the example tree (scripts/benchmark-rehearse.ts).
+// 8. The live rehearsal (Flux's controllers) beside the audit, on the example tree and on a generated tree of real size (scripts/benchmark-rehearse.ts).
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

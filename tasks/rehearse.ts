@@ -26,6 +26,7 @@ import { coverageLine, coverageOf, type Coverage } from './lib/rehearsal/rehears
 import { compareWithAudit, watchKustomizations, type Comparison, type LiveResult } from './lib/rehearsal/live-rehearsal.ts';
 import { PLACEHOLDER, serveTree } from './lib/rehearsal/tree-artifact.ts';
 import { serveGitRepositories } from './lib/rehearsal/tree-git.ts';
+import { foreignGitSources, pointAtServedCopies, unservedSources } from './lib/rehearsal/foreign-sources.ts';
 import { checkSyncAgrees, declaredSync, type FluxSync } from './lib/rehearsal/flux-sync.ts';
 import { controllerFlags, syncObjects, withOperatorPatches } from './lib/rehearsal/flux-operator-builds.ts';
 import { renderState } from './lib/bundle/render.ts';
@@ -87,14 +88,35 @@ async function fluxSyncOf(ctx: TaskContext, tree: FluxTree): Promise<FluxSync> {
   return sync;
 }
 
-/** The tree served as the FluxInstance's sync kind: a git repository, or a Flux OCI artifact. */
-async function serveSync(sync: FluxSync, root: string, folders: string[], clusterName: string): Promise<{ url: string; listener: string; placeholders: string[]; stop(): Promise<void> }> {
-  if (sync.kind === 'GitRepository') {
-    const git = await serveGitRepositories([{ name: sync.name, root, folders, ref: sync.ref }], clusterName);
-    return { url: git.urls.get(sync.name)!, listener: git.listener, placeholders: git.placeholders, stop: git.stop };
-  }
-  const oci = await serveTree(root, folders, clusterName);
-  return { ...oci, listener: oci.url.replace(/^oci:\/\/|\/tree$/g, '') };
+interface ServedSources { url: string; listeners: string[]; placeholders: string[]; rewritten: string[]; stop(): Promise<void> }
+
+/**
+ * The tree served as the FluxInstance's sync kind (a git repository, or a Flux OCI artifact), and
+ * beside it on the git server every GitRepository gitops.sources maps to a local checkout, the
+ * tree's own GitRepository objects pointed at them (foreign-sources.ts).
+ */
+async function serveSources(sync: FluxSync, root: string, folders: string[], sources: Record<string, string>, clusterName: string): Promise<ServedSources> {
+  const foreign = foreignGitSources(sources, workspaceRoot);
+  const repositories = [
+    ...(sync.kind === 'GitRepository' ? [{ name: sync.name, root, folders, ref: sync.ref }] : []),
+    ...foreign.map((f) => ({ name: f.repository, root: f.checkout, folders: ['.'] })),
+  ];
+  const git = repositories.length ? await serveGitRepositories(repositories, clusterName, (urls) => pointAtServedCopies(foreign, urls)) : undefined;
+  if (sync.kind === 'GitRepository') return { url: git!.urls.get(sync.name)!, listeners: [git!.listener], placeholders: git!.placeholders, rewritten: git!.rewritten, stop: git!.stop };
+  const oci = await serveTree(root, folders, clusterName, git && pointAtServedCopies(foreign, git.urls)).catch(async (error: unknown) => {
+    await git?.stop();
+    throw error;
+  });
+  return {
+    url: oci.url,
+    listeners: [oci.url.replace(/^oci:\/\/|\/tree$/g, ''), ...(git ? [git.listener] : [])],
+    placeholders: [...oci.placeholders, ...(git?.placeholders ?? [])],
+    rewritten: [...oci.rewritten, ...(git?.rewritten ?? [])],
+    stop: async () => {
+      await oci.stop();
+      await git?.stop();
+    },
+  };
 }
 
 type Obj = KubernetesObject & { spec?: Record<string, any> };
@@ -164,9 +186,11 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const objects = tree.kustomizations.flatMap((k) => k.objects.map((o) => o.object as Obj));
     const placeholders = keepDecryptionPlaceholders(kube, decryptionSecretsOf(objects));
     cleanup.push(() => placeholders.stop());
-    const served = await serveSync(sync, path.resolve(workspaceRoot, gitops.root), gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!], cluster.name);
+    const served = await serveSources(sync, path.resolve(workspaceRoot, gitops.root), gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!], gitops.sources, cluster.name);
     cleanup.push(() => served.stop());
     for (const placeholder of served.placeholders) log.info(`SOPS document replaced by a placeholder: ${placeholder}`);
+    for (const repository of served.rewritten) log.info(`served from its checkout in gitops.sources, on loopback: ${repository}`);
+    for (const source of unservedSources(gitops.sources)) log.warning(`gitops.sources ${source}: not served in a rehearsal (only GitRepository checkouts are); its Kustomizations cannot come up here`);
     const simulated = simulatedKinds(operatorsFor(gitops.operators), objects, await servedKinds(kube));
     const operators = startOperatorStandin(kube, simulated, (operator, kinds) => {
       registered.push({ operator: operator.name, release: operator.release, kinds });
@@ -195,7 +219,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     await applyAll(kube, [source!]);
     await waitForReady(kube, source!, ctx.timeoutMs);
     await applyAll(kube, [root!]);
-    log.action(`Flux reconciles ${sync.path} from ${sync.kind} ${sync.namespace}/${sync.name} as FluxInstance ${sync.instance} declares it (served on ${served.listener}; source-controller, kustomize-controller; ${STANDIN})`);
+    log.action(`Flux reconciles ${sync.path} from ${sync.kind} ${sync.namespace}/${sync.name} as FluxInstance ${sync.instance} declares it (served on ${served.listeners.join(', ')}; source-controller, kustomize-controller; ${STANDIN})`);
     live = await watchKustomizations(kube, fluxStarted, {
       timeoutMs: ctx.timeoutMs,
       settleMs: 20_000,
@@ -221,7 +245,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0;
     return {
       clean,
-      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, served.listener], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, controllerFlags: flags, timings, simulated: SIMULATED },
+      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, ...served.listeners], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, controllerFlags: flags, timings, simulated: SIMULATED },
       text: formatLive(live, comparison, counts, timings, standin.events, coverage),
       markdown: {
         summary: `${coverageLine(coverage)} (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted && !c.neverReached).length} difference(s) from the audit`,

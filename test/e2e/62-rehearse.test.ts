@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { filesUnder } from '../../tasks/lib/runtime/input-hash.ts';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
@@ -14,6 +15,7 @@ import { isLoopback, listenersOf, type Listener } from '../../scripts/sandbox/li
 import { descendants, processes } from '../helpers/process-tree.ts';
 import { testEnv } from '../helpers/sandbox.ts';
 import { removeTreeVariants, treeVariant } from '../helpers/tree-variant.ts';
+import { withWorkspaceCopy } from '../helpers/workspace-copy.ts';
 
 interface Verdict { kustomization: string; outcome: 'ready' | 'recovered' | 'not-ready'; firstFailure?: string; message: string }
 interface Comparison { kustomization: string; audit: string; flux: string; agreed: boolean; accepted?: string }
@@ -53,8 +55,8 @@ async function ociSyncedEdits(keepSourceRefs = false): Promise<Record<string, (t
 
 
 /** Runs a rehearsal; samples the listening sockets of every process it started while it runs. */
-async function rehearse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; report: Report; stderr: string; listeners: Listener[] }> {
-  const child = spawn('node', ['tasks/rehearse.ts', '--cluster', 'infra', '--json', '--timeout', '300', ...args], { cwd: workspaceRoot, env: testEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+async function rehearse(args: string[], env: NodeJS.ProcessEnv = {}, cwd = workspaceRoot): Promise<{ code: number | null; report: Report; stderr: string; listeners: Listener[] }> {
+  const child = spawn('node', ['tasks/rehearse.ts', '--cluster', 'infra', '--json', '--timeout', '300', ...args], { cwd, env: testEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -156,6 +158,46 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(compared?.audit).toContain('race observability.giantswarm.io/v1alpha2 Silence');
     expect(compared?.agreed).toBe(true);
     expect(report.comparison.filter((c) => !c.agreed && !c.accepted)).toEqual([]);
+  });
+
+  it('a second repository: the one gitops.sources maps is served from its checkout and its Kustomization comes up; the unmapped one is not rehearsed, accepted only with Flux\'s "artifact not found"', async () => {
+    // As real trees declare another repository: a GitRepository beside its Kustomization in ks.yaml
+    // (namespace from apps/default/kustomization.yaml), an SSH url with a deploy key, a tag.
+    const sources = [
+      'apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: home-ops-private\nspec:\n  interval: 1h\n  url: ssh://git@github.com/example/home-ops-private\n  ref:\n    tag: v1.4.0\n  secretRef:\n    name: home-ops-private-deploy-key\n',
+      'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: private-config\nspec:\n  interval: 1h\n  path: ./kubernetes/private\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: home-ops-private\n  targetNamespace: default\n  wait: false\n',
+      'apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: vendor-config\nspec:\n  interval: 1h\n  url: https://github.com/example/vendor-config\n  ref:\n    branch: main\n',
+      'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: vendor-config\nspec:\n  interval: 1h\n  path: ./deploy\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: vendor-config\n  targetNamespace: default\n',
+    ];
+    const tree = await rehearsalVariant({
+      'apps/default/private-config/ks.yaml': () => sources.map((d) => `---\n${d}`).join(''),
+      'apps/default/kustomization.yaml': (t) => t.replace('  - ./echo/ks.yaml\n', '  - ./echo/ks.yaml\n  - ./private-config/ks.yaml\n'),
+    });
+    const checkout = await mkdtemp(path.join(os.tmpdir(), 'home-ops-private-'));
+    try {
+      await mkdir(path.join(checkout, 'kubernetes/private'), { recursive: true });
+      await writeFile(path.join(checkout, 'kubernetes/private/kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./configmap.yaml\n');
+      await writeFile(path.join(checkout, 'kubernetes/private/configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: private-settings\ndata:\n  mode: private\n');
+      await withWorkspaceCopy(async (copy) => {
+        await copy.edit('clusters/infra/cluster.yaml', (t) => t.replace('  entry: kubernetes/flux/cluster\n', `  entry: kubernetes/flux/cluster\n  sources:\n    GitRepository/default/home-ops-private: ${checkout}\n`));
+        // The CRD bundle as rendered in the checkout: the copy's 00-crds inputs are the same.
+        await cp(path.join(workspaceRoot, 'dist/infra'), copy.file('dist/infra'), { recursive: true });
+        const { code, report, stderr, listeners } = await rehearse(['--gitops-root', tree], {}, copy.root);
+        expect(code, stderr.slice(-3000)).toBe(1);
+        expect(stderr).toContain('served from its checkout in gitops.sources, on loopback: kubernetes/apps/default/private-config/ks.yaml (GitRepository home-ops-private)');
+        expect(verdictOf(report, 'default/private-config')?.outcome).toBe('ready');
+        expect(comparisonOf(report, 'default/private-config')).toMatchObject({ audit: 'comes up', agreed: true });
+        const vendor = verdictOf(report, 'default/vendor-config');
+        expect(vendor).toMatchObject({ outcome: 'not-ready', message: expect.stringMatching(/^Source artifact not found/) });
+        expect(comparisonOf(report, 'default/vendor-config')?.accepted).toContain('built from another source (GitRepository default/vendor-config), not rehearsed');
+        expect(report.comparison.filter((c) => !c.agreed && !c.accepted)).toEqual([]);
+        expect(report.coverage.kustomizations).toEqual({ ready: 19, reached: 20, total: 20 });
+        expect(report.listeners.every((l) => l.startsWith('127.0.0.1:'))).toBe(true);
+        expect(listeners.filter((l) => !isLoopback(l.address))).toEqual([]);
+      });
+    } finally {
+      await rm(checkout, { recursive: true, force: true });
+    }
   });
 
   it('refused before any cluster, exit 2: a tree that names OCIRepository flux-system while the FluxInstance syncs a GitRepository (both files named), and a Bucket sync', async () => {

@@ -2,8 +2,8 @@
 // failed; every member of a dependsOn cycle counts as predicted; an operator's run-time kind that
 // Flux could not find is an accepted difference, said why.
 import { describe, expect, it } from 'vitest';
-import type { LayerRow, TreeAudit } from '../../tasks/lib/gitops/flux-audit.ts';
-import { compareWithAudit, type FluxVerdict } from '../../tasks/lib/rehearsal/live-rehearsal.ts';
+import { FOREIGN_SOURCE, type LayerRow, type TreeAudit } from '../../tasks/lib/gitops/flux-audit.ts';
+import { compareWithAudit, waitsForSource, type FluxVerdict } from '../../tasks/lib/rehearsal/live-rehearsal.ts';
 
 const row = (kustomization: string, layer: number | null, kinds: LayerRow['kinds'] = []): LayerRow => ({ layer, kustomization, file: `${kustomization}.yaml`, dependsOn: [], wait: false, kinds });
 const ready = (kustomization: string): FluxVerdict => ({ kustomization, outcome: 'ready', seconds: 1, message: 'Applied revision' });
@@ -74,5 +74,28 @@ describe('compareWithAudit', () => {
     expect(result.find((c) => c.kustomization === 'a/child')).toEqual({
       kustomization: 'a/child', audit: 'blocked', flux: 'never reached: the Kustomization that applies it never applied', agreed: false, neverReached: true,
     });
+  });
+
+  it('a Kustomization from a source the rehearsal does not serve is accepted only where Flux says that source never had an artifact', () => {
+    const audit: TreeAudit = {
+      layers: [row('d/private', 0)],
+      findings: [{ type: 'not-rehearsed', kustomization: 'd/private', file: 'ks.yaml', message: `${FOREIGN_SOURCE} (GitRepository flux-system/home-ops-private), not rehearsed`, fix: 'map it' }],
+    };
+    const waiting: FluxVerdict = { kustomization: 'd/private', outcome: 'not-ready', seconds: 40, message: 'Source artifact not found, retrying in 2s', reason: 'ArtifactFailed' };
+    expect(compareWithAudit(audit, [waiting])[0]!.accepted).toContain('GitRepository flux-system/home-ops-private');
+    const [otherFailure] = compareWithAudit(audit, [failed('d/private', 'ConfigMap/d/x dry-run failed: invalid')]);
+    expect(otherFailure).toMatchObject({ agreed: false });
+    expect(otherFailure!.accepted).toBeUndefined();
+  });
+});
+
+describe('waitsForSource', () => {
+  it('is kustomize-controller waiting for a source or its artifact, not a failure of the tree', () => {
+    const condition = (reason: string, message: string) => ({ type: 'Ready', status: 'False', reason, message });
+    expect(waitsForSource(condition('ArtifactFailed', 'Source artifact not found, retrying in 2s'))).toBe(true);
+    expect(waitsForSource(condition('ArtifactFailed', 'Source is not ready, artifact not found, retrying in 2s'))).toBe(true);
+    expect(waitsForSource(condition('ArtifactFailed', "unable to get source 'flux-system/home-ops-private': gitrepositories.source.toolkit.fluxcd.io \"home-ops-private\" not found"))).toBe(true);
+    expect(waitsForSource(condition('ArtifactFailed', 'kustomization path not found: stat /tmp/x/kubernetes/nope: no such file or directory'))).toBe(false);
+    expect(waitsForSource(condition('BuildFailed', 'Source artifact not found'))).toBe(false);
   });
 });

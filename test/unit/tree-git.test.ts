@@ -8,8 +8,35 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLACEHOLDER } from '../../tasks/lib/rehearsal/tree-artifact.ts';
 import { serveGitRepositories, type ServedGit } from '../../tasks/lib/rehearsal/tree-git.ts';
+import { foreignGitSources, pointAtServedCopies } from '../../tasks/lib/rehearsal/foreign-sources.ts';
+import { REHEARSAL_SOURCE_LABEL } from '../../tasks/lib/rehearsal/flux-controllers.ts';
+import { parseValue } from '../../tasks/lib/runtime/yaml.ts';
 
 const run = promisify(execFile);
+// As real trees declare a second repository: SSH url, a deploy key, a tag, no namespace (the kustomization.yaml sets it).
+const PRIVATE_SOURCE = [
+  '---',
+  'apiVersion: source.toolkit.fluxcd.io/v1',
+  'kind: GitRepository',
+  'metadata:',
+  '  name: home-ops-private',
+  'spec:',
+  '  interval: 1h',
+  '  url: ssh://git@github.com/example/home-ops-private',
+  '  ref:',
+  '    tag: v1.2.0',
+  '  secretRef:',
+  '    name: home-ops-private-deploy-key',
+  '---',
+  'apiVersion: source.toolkit.fluxcd.io/v1',
+  'kind: GitRepository',
+  'metadata:',
+  '  name: vendor-charts',
+  'spec:',
+  '  interval: 1h',
+  '  url: https://github.com/example/vendor-charts',
+  '',
+].join('\n');
 const SECRET = ['apiVersion: v1', 'kind: Secret', 'metadata: {name: cluster-secrets}', 'stringData:', '  TOKEN: ENC[AES256_GCM,data:abc]', 'sops:', '  version: 3.9.0', ''].join('\n');
 
 describe('serveGitRepositories', () => {
@@ -20,6 +47,7 @@ describe('serveGitRepositories', () => {
     await mkdir(path.join(dir, 'tree/kubernetes/flux'), { recursive: true });
     await mkdir(path.join(dir, 'tree/other'), { recursive: true });
     await writeFile(path.join(dir, 'tree/kubernetes/flux/ks.yaml'), 'kind: Kustomization\n');
+    await writeFile(path.join(dir, 'tree/kubernetes/flux/sources.yaml'), PRIVATE_SOURCE);
     await writeFile(path.join(dir, 'tree/kubernetes/secret.sops.yaml'), SECRET);
     await writeFile(path.join(dir, 'tree/other/not-served.yaml'), 'x: 1\n');
     await mkdir(path.join(dir, 'private'), { recursive: true });
@@ -27,9 +55,10 @@ describe('serveGitRepositories', () => {
     served = await serveGitRepositories(
       [
         { name: 'flux-system', root: path.join(dir, 'tree'), folders: ['kubernetes'] },
-        { name: 'home-ops-private', root: path.join(dir, 'private'), folders: ['.'] },
+        { name: 'flux-system.home-ops-private', root: path.join(dir, 'private'), folders: ['.'] },
       ],
       'unit',
+      (urls) => pointAtServedCopies(foreignGitSources({ 'GitRepository/flux-system/home-ops-private': path.join(dir, 'private') }, '/'), urls),
     );
   });
   afterAll(async () => {
@@ -40,7 +69,7 @@ describe('serveGitRepositories', () => {
   it('listens on 127.0.0.1 only and names each repository by its source', () => {
     expect(served.listener).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(served.urls.get('flux-system')).toBe(`http://${served.listener}/flux-system.git`);
-    expect(served.urls.get('home-ops-private')).toBe(`http://${served.listener}/home-ops-private.git`);
+    expect(served.urls.get('flux-system.home-ops-private')).toBe(`http://${served.listener}/flux-system.home-ops-private.git`);
   });
 
   it('serves one commit of the chosen folders on main, SOPS documents as placeholders', async () => {
@@ -58,8 +87,21 @@ describe('serveGitRepositories', () => {
 
   it('serves each repository separately', async () => {
     const clone = path.join(dir, 'private-clone');
-    await run('git', ['clone', '-q', served.urls.get('home-ops-private')!, clone]);
+    await run('git', ['clone', '-q', served.urls.get('flux-system.home-ops-private')!, clone]);
     expect(await readFile(path.join(clone, 'app.yaml'), 'utf8')).toBe('kind: ConfigMap\n');
+  });
+
+  it('points the tree\'s GitRepository that gitops.sources maps at its served copy, on main, without credentials; an unmapped one stays as written', async () => {
+    const clone = path.join(dir, 'rewrite-clone');
+    await run('git', ['clone', '-q', served.urls.get('flux-system')!, clone]);
+    const [mapped, unmapped] = (await readFile(path.join(clone, 'kubernetes/flux/sources.yaml'), 'utf8')).split(/^---\n/m).filter(Boolean).map((d) => parseValue<any>(d));
+    expect(mapped.metadata.labels).toEqual({ [REHEARSAL_SOURCE_LABEL]: 'true' });
+    expect(mapped.spec).toEqual({ interval: '1h', url: served.urls.get('flux-system.home-ops-private'), ref: { branch: 'main' } });
+    expect(unmapped.spec.url).toBe('https://github.com/example/vendor-charts');
+    expect(unmapped.metadata.labels).toBeUndefined();
+    expect(served.rewritten).toEqual(['kubernetes/flux/sources.yaml (GitRepository home-ops-private)']);
+    // The served copy is what source-controller would clone at that url.
+    await run('git', ['ls-remote', '--exit-code', mapped.spec.url, 'refs/heads/main']);
   });
 
   it('refuses a push and an unknown repository', async () => {

@@ -23,13 +23,13 @@ export interface ThrowawayApiserver {
   stop(): Promise<void>;
 }
 
-function start(binary: string, args: string[], logFile: string): ChildProcess {
-  // Output goes to a file in the throwaway folder: read on failure only. Its own process group:
-  // it never outlives this process (children.ts).
+function start(binary: string, args: string[]): ChildProcess {
+  // Output is kept in memory and read on failure only: a log file in the throwaway folder, written
+  // when the process exits, raced the folder's removal (ENOTEMPTY, seen in CI). Its own process
+  // group: it never outlives this process (children.ts).
   const child = startChild(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const chunks: Buffer[] = [];
   child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk));
-  child.on('exit', () => void writeFile(logFile, Buffer.concat(chunks)).catch(() => undefined));
   (child as ChildProcess & { output: () => string }).output = () => Buffer.concat(chunks).toString();
   return child;
 }
@@ -67,7 +67,7 @@ export async function startThrowawayApiserver(timeoutMs = 60_000): Promise<Throw
     '--initial-cluster', `default=http://127.0.0.1:${etcdPeer}`,
     // Nothing here outlives the check: durability buys nothing.
     '--unsafe-no-fsync',
-  ], path.join(dir, 'etcd.log'));
+  ]);
   const apiserver = start('kube-apiserver', [
     '--etcd-servers', `http://127.0.0.1:${etcdClient}`,
     '--bind-address', '127.0.0.1',
@@ -83,7 +83,7 @@ export async function startThrowawayApiserver(timeoutMs = 60_000): Promise<Throw
     '--endpoint-reconciler-type', 'none',
     '--enable-priority-and-fairness=false',
     '--profiling=false',
-  ], path.join(dir, 'kube-apiserver.log'));
+  ]);
 
   const server = `https://127.0.0.1:${securePort}`;
   const stop = async () => {

@@ -14,6 +14,9 @@ import { sameVersion } from '../tools/chart-pins.ts';
 export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked';
 
 /** Findings that make Flux fail the Kustomization itself: what its dependents then wait for, forever. */
+/** How a Kustomization built from a source the audit has no checkout of is named (live-rehearsal.ts matches it). */
+export const FOREIGN_SOURCE = 'built from another source';
+
 export const FAILS_ITSELF: FindingType[] = ['race', 'missing', 'dependency', 'build', 'substitution'];
 
 export interface Finding {
@@ -106,7 +109,7 @@ export function auditTree(input: TreeAuditInput): TreeAudit {
     }
     if (k.error) findings.push({ type: 'build', kustomization: k.id, file: k.file, message: `kustomize build of ${k.path} failed: ${k.error}`, fix: `fix ${k.path} (its kustomization.yaml or the files it names)` });
     if (k.foreignSource) {
-      findings.push({ type: 'not-rehearsed', kustomization: k.id, file: k.file, message: `built from another source (${k.foreignSource}), not rehearsed: its objects are unknown here`, fix: `map ${k.foreignSource} to a local checkout in cluster.yaml gitops.sources (e.g. "${k.foreignSource.replace(' ', '/')}": ../other-repo)` });
+      findings.push({ type: 'not-rehearsed', kustomization: k.id, file: k.file, message: `${FOREIGN_SOURCE} (${k.foreignSource}), not rehearsed: its objects are unknown here`, fix: `map ${k.foreignSource} to a local checkout in cluster.yaml gitops.sources (e.g. "${k.foreignSource.replace(' ', '/')}": ../other-repo)` });
     }
     for (const missing of k.unresolved) {
       findings.push({ type: 'substitution', kustomization: k.id, file: k.file, message: `postBuild.substituteFrom ${missing}: nothing in the tree or in prerequisites creates it; Flux stops this Kustomization until it exists`, fix: 'add it to the tree, to prerequisites.secrets in cluster.yaml, or mark the reference optional: true' });

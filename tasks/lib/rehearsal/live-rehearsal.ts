@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { listObjects, type Kube } from '../cluster/kube.ts';
 import { pause } from '../runtime/interrupt.ts';
 import type { Progress } from '../runtime/progress.ts';
-import { FAILS_ITSELF, type Finding, type TreeAudit } from '../gitops/flux-audit.ts';
+import { FAILS_ITSELF, FOREIGN_SOURCE, type Finding, type TreeAudit } from '../gitops/flux-audit.ts';
 import { readyCondition } from '../cluster/readiness.ts';
 
 interface Condition { type: string; status: string; reason?: string; message?: string }
@@ -22,8 +22,9 @@ export interface FluxVerdict {
   seconds: number;
   /** Flux's first failure message, if it ever failed (a race that a retry healed shows here). */
   firstFailure?: string;
-  /** Flux's last Ready message. */
+  /** Flux's last Ready message, and its reason. */
   message: string;
+  reason?: string;
 }
 
 export interface LiveResult {
@@ -37,6 +38,14 @@ const ready = (o: Obj) => readyCondition(o) as Condition | undefined;
 const idOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
 /** Not failures: Flux is still working on it, or waits for a dependency to be Ready. */
 const inProgress = (c: Condition | undefined) => !c || c.status === 'Unknown' || c.reason === 'Progressing' || c.reason === 'ProgressingWithRetry';
+/**
+ * Not failures either: the Kustomization's source has no artifact yet (or does not exist yet: the
+ * tree applies a GitRepository and its Kustomization together), and kustomize-controller retries
+ * (v1.9.6 kustomization_controller.go: "unable to get source '…'", "Source artifact not found,
+ * retrying in …"). A source that never gets one leaves it at that message, not Ready.
+ */
+export const waitsForSource = (c: Condition | undefined) =>
+  c?.reason === 'ArtifactFailed' && /^(unable to get source '[^']+': .*not found|Source artifact not found|Source is not ready, artifact not found)/.test(c.message ?? '');
 
 interface History { firstSeen: number; readyAt?: number; lastChange: number; firstFailure?: string; last?: Condition; }
 
@@ -66,7 +75,7 @@ export async function watchKustomizations(kube: Kube, started: number, { timeout
         entry.last = condition;
         entry.lastChange = now;
         lastChange = now;
-        if (condition?.status === 'False' && !inProgress(condition) && condition.reason !== 'DependencyNotReady' && !entry.firstFailure) entry.firstFailure = condition.message;
+        if (condition?.status === 'False' && !inProgress(condition) && condition.reason !== 'DependencyNotReady' && !waitsForSource(condition) && !entry.firstFailure) entry.firstFailure = condition.message;
       }
       if (condition?.status === 'True' && current && entry.readyAt === undefined) entry.readyAt = now;
       if (condition?.status !== 'True') entry.readyAt = undefined;
@@ -93,6 +102,7 @@ export async function watchKustomizations(kube: Kube, started: number, { timeout
       seconds: ((h.readyAt ?? h.lastChange) - started) / 1000,
       ...(h.firstFailure ? { firstFailure: h.firstFailure } : {}),
       message: h.last?.message ?? 'never reconciled',
+      ...(h.last?.reason ? { reason: h.last.reason } : {}),
     };
   });
   verdicts.sort((a, b) => (a.outcome === 'not-ready' ? 1 : 0) - (b.outcome === 'not-ready' ? 1 : 0) || a.seconds - b.seconds);
@@ -139,7 +149,8 @@ export function compareWithAudit(audit: TreeAudit, live: FluxVerdict[]): Compari
     const fluxMessage = verdict.firstFailure ?? verdict.message;
     const reasonsMatch = !fluxFailed || kindsPredicted.length === 0 || kindsPredicted.some((kind) => fluxMessage.includes(`"${kind}"`)) || /dependency '[^']+' is not ready/.test(fluxMessage);
     const agreed = blocking.length > 0 === fluxFailed && reasonsMatch;
-    const runtime = findings.find((f) => f.type === 'operator-runtime' || f.type === 'not-rehearsed');
+    // A source the rehearsal does not serve is accepted only where Flux says that source never had an artifact.
+    const runtime = findings.find((f) => f.type === 'operator-runtime' || (f.type === 'not-rehearsed' && (!f.message.startsWith(FOREIGN_SOURCE) || (verdict.outcome === 'not-ready' && waitsForSource({ type: 'Ready', status: 'False', reason: verdict.reason, message: verdict.message })))));
     // Flux's "no matches for kind" for a kind the audit counts on an operator to register at run time.
     const missingKind = /no matches for kind "([^"]+)" in version "([^"]+)"/.exec(verdict?.firstFailure ?? verdict?.message ?? '');
     const byOperator = missingKind && audit.layers.find((l) => l.kustomization === id)?.kinds.find((k) => k.kind === missingKind[1] && k.apiVersion === missingKind[2] && k.source === 'operator');

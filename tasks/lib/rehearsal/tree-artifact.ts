@@ -24,6 +24,8 @@ export interface ServedTree {
   url: string;
   /** The documents that were replaced by placeholders: "file (Kind name)". */
   placeholders: string[];
+  /** The documents the rewrite changed: "file (Kind name)". */
+  rewritten: string[];
   stop(): Promise<void>;
 }
 
@@ -42,34 +44,64 @@ export function placeholderOf(document: Record<string, unknown>): Record<string,
   };
 }
 
-/** Copies the folders under root into dir (a checkout's .git left out), SOPS documents replaced; returns what was replaced. */
-export async function copyWithPlaceholders(root: string, folders: string[], dir: string): Promise<string[]> {
-  const replaced: string[] = [];
+/** A change the served copy makes to some documents (their file is rewritten); `mentions` preselects the files to parse. */
+export interface DocumentRewrite {
+  mentions: RegExp;
+  /** The document changed, or undefined when it is not one to change. */
+  change(document: Record<string, unknown>): Record<string, unknown> | undefined;
+}
+
+/** SOPS-encrypted documents become placeholders (placeholderOf). */
+const SOPS_PLACEHOLDERS: DocumentRewrite = { mentions: /^sops:/m, change: (document) => placeholderOf(document) };
+
+const describe = (file: string, document: Record<string, unknown>) =>
+  `${file} (${String(document['kind'])} ${String((document['metadata'] as { name?: string } | undefined)?.name)})`;
+
+export interface CopiedTree {
+  /** The documents replaced by placeholders: "file (Kind name)". */
+  placeholders: string[];
+  /** The documents the extra rewrite changed: "file (Kind name)". */
+  rewritten: string[];
+}
+
+/**
+ * Copies the folders under root into dir (a checkout's .git left out), SOPS documents replaced by
+ * placeholders and, with `rewrite`, the documents it changes (e.g. GitRepositories pointed at the
+ * rehearsal's server). Other files are copied byte for byte.
+ */
+export async function copyWithPlaceholders(root: string, folders: string[], dir: string, rewrite?: DocumentRewrite): Promise<CopiedTree> {
+  const copied: CopiedTree = { placeholders: [], rewritten: [] };
   for (const folder of folders) await cp(path.join(root, folder), path.join(dir, folder), { recursive: true, filter: (from) => path.basename(from) !== '.git' });
+  const rewrites = [{ rewrite: SOPS_PLACEHOLDERS, said: copied.placeholders }, ...(rewrite ? [{ rewrite, said: copied.rewritten }] : [])];
   for (const file of await filesUnder(dir)) {
     if (!/\.ya?ml$/.test(file)) continue;
     const text = await readFile(file, 'utf8');
-    if (!/^sops:/m.test(text)) continue;
+    const wanted = rewrites.filter((r) => r.rewrite.mentions.test(text));
+    if (wanted.length === 0) continue;
     let changed = false;
-    const out = parseHandWrittenDocuments(text).map((document) => {
-      const placeholder = placeholderOf(document.toJS() as Record<string, unknown>);
-      if (!placeholder) return writeYaml(document.toJS());
-      changed = true;
-      replaced.push(`${path.relative(dir, file)} (${String(placeholder['kind'])} ${String((placeholder['metadata'] as { name?: string } | undefined)?.name)})`);
-      return writeYaml(placeholder);
+    const out = parseHandWrittenDocuments(text).map((parsed) => {
+      const document = parsed.toJS() as Record<string, unknown>;
+      for (const { rewrite: r, said } of wanted) {
+        const replacement = document && typeof document === 'object' ? r.change(document) : undefined;
+        if (!replacement) continue;
+        changed = true;
+        said.push(describe(path.relative(dir, file), replacement));
+        return writeYaml(replacement);
+      }
+      return writeYaml(document);
     });
     if (changed) await writeFile(file, out.map((d) => `---\n${String(d)}`).join(''));
   }
-  return replaced;
+  return copied;
 }
 
 const digestOf = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 /** Packs the tree as a Flux artifact and serves it on 127.0.0.1 (OCI distribution API, read-only). */
-export async function serveTree(root: string, folders: string[], logCluster: string): Promise<ServedTree> {
+export async function serveTree(root: string, folders: string[], logCluster: string, rewrite?: DocumentRewrite): Promise<ServedTree> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'rehearsal-tree-'));
   const content = path.join(scratch, 'content');
-  const placeholders = await copyWithPlaceholders(root, folders, content);
+  const { placeholders, rewritten } = await copyWithPlaceholders(root, folders, content, rewrite);
   const archive = path.join(scratch, 'tree.tar.gz');
   await runTool({
     tool: 'tar',
@@ -112,6 +144,7 @@ export async function serveTree(root: string, folders: string[], logCluster: str
   return {
     url: `oci://127.0.0.1:${port}/tree`,
     placeholders,
+    rewritten,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(scratch, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BootstrapError } from '../runtime/errors.ts';
 import { runTool } from '../tools/run-tool.ts';
-import { copyWithPlaceholders } from './tree-artifact.ts';
+import { copyWithPlaceholders, type DocumentRewrite } from './tree-artifact.ts';
 
 export interface GitRepositoryToServe {
   /** The URL path's name: http://127.0.0.1:PORT/<name>.git */
@@ -29,6 +29,8 @@ export interface ServedGit {
   /** The commit each repository serves on main. */
   revisions: Map<string, string>;
   placeholders: string[];
+  /** The documents `rewriteFor` changed: "file (Kind name)". */
+  rewritten: string[];
   listener: string;
   stop(): Promise<void>;
 }
@@ -104,8 +106,12 @@ function answer(projectRoot: string, request: http.IncomingMessage, response: ht
   backend.on('error', () => response.headersSent || response.writeHead(500).end());
 }
 
-/** Commits each tree into a bare repository and serves them all on one loopback port. */
-export async function serveGitRepositories(repos: GitRepositoryToServe[], logCluster: string): Promise<ServedGit> {
+/**
+ * Commits each tree into a bare repository and serves them all on one loopback port. The server
+ * listens before anything is committed, so that `rewriteFor` can point the trees' own documents
+ * (GitRepositories of other served repositories) at the URLs they are served under.
+ */
+export async function serveGitRepositories(repos: GitRepositoryToServe[], logCluster: string, rewriteFor?: (urls: Map<string, string>) => DocumentRewrite): Promise<ServedGit> {
   const names = repos.map((r) => r.name);
   const invalid = names.find((n, i) => !/^[a-z0-9][a-z0-9._-]*$/.test(n) || names.indexOf(n) !== i);
   if (invalid !== undefined) {
@@ -113,31 +119,31 @@ export async function serveGitRepositories(repos: GitRepositoryToServe[], logClu
   }
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'rehearsal-git-'));
   const projectRoot = path.join(scratch, 'repositories');
-  await mkdir(projectRoot);
+  const server = http.createServer((request, response) => answer(projectRoot, request, response));
+  const stop = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(scratch, { recursive: true, force: true });
+  };
   const revisions = new Map<string, string>();
   const placeholders: string[] = [];
+  const rewritten: string[] = [];
   try {
+    await mkdir(projectRoot);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const urls = new Map(names.map((name) => [name, `http://127.0.0.1:${port}/${name}.git`]));
+    const rewrite = rewriteFor?.(urls);
     for (const repo of repos) {
       const worktree = path.join(scratch, 'trees', repo.name);
-      placeholders.push(...(await copyWithPlaceholders(repo.root, repo.folders, worktree)));
+      const copied = await copyWithPlaceholders(repo.root, repo.folders, worktree, rewrite);
+      placeholders.push(...copied.placeholders);
+      rewritten.push(...copied.rewritten);
       revisions.set(repo.name, await commitTree(repo, path.join(projectRoot, `${repo.name}.git`), worktree, logCluster));
     }
+    return { urls, revisions, placeholders, rewritten, listener: `127.0.0.1:${port}`, stop };
   } catch (error) {
-    await rm(scratch, { recursive: true, force: true });
+    await stop();
     throw error;
   }
-  const server = http.createServer((request, response) => answer(projectRoot, request, response));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    urls: new Map(names.map((name) => [name, `http://127.0.0.1:${port}/${name}.git`])),
-    revisions,
-    placeholders,
-    listener: `127.0.0.1:${port}`,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await rm(scratch, { recursive: true, force: true });
-    },
-  };
 }
