@@ -12,7 +12,9 @@ import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
 import { judgedTreeRoot, readClusterTree } from './lib/gitops/cluster-tree.ts';
 import { statePins } from './lib/tools/chart-pins.ts';
-import { helmReleasesOf, renderHelmReleaseCrds } from './lib/gitops/helmrelease-crds.ts';
+import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
+import { compareHandover, handoverFindings, type Handover } from './lib/gitops/handover.ts';
+import { releaseValues } from './lib/tools/helmfile.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
 import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { code, fenced, lines, md } from './lib/runtime/markdown.ts';
@@ -28,15 +30,27 @@ async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> 
   return lists.flat().map(({ pin, installed }) => ({ name: pin.release, chart: pin.chart, version: pin.version, stateFile: pin.file, line: pin.line, installed }));
 }
 
+/** Each core release beside the tree's HelmRelease that takes it over, and the findings of what Flux changes. */
+async function handoverOf(ctx: TaskContext, helmReleases: HelmReleaseSource[]): Promise<{ handover: Handover[]; findings: Finding[] }> {
+  const target = { cluster: ctx.cluster, context: ctx.context };
+  const [pins, values] = await Promise.all([statePins(target, paths.coreHelmfile), releaseValues(target, paths.coreHelmfile)]);
+  const core = pins.map((pin) => ({ name: pin.release, namespace: pin.namespace, chart: pin.chart, version: pin.version, values: values[`${pin.namespace}/${pin.release}`] ?? {}, at: pin.line ? `${pin.file}:${pin.line}` : pin.file }));
+  const settings = ctx.cluster.gitops?.handover;
+  const handover = compareHandover(core, helmReleases, settings?.intended);
+  return { handover, findings: handoverFindings(handover, settings?.severities) };
+}
+
 /** The audit's prediction, written nowhere (rehearse compares Flux's verdict with it). */
 export async function predict(ctx: TaskContext, gitopsRoot: string | undefined): Promise<{ rehearsal: TreeAudit; tree: FluxTree }> {
   const { cluster } = ctx;
   const { manifest } = await loadBundle(cluster.name);
   const tree = await readClusterTree(cluster, gitopsRoot);
-  const [builtin, helmReleases, releases] = await Promise.all([
+  const treeReleases = helmReleasesOf(tree.kustomizations);
+  const [builtin, helmReleases, releases, handover] = await Promise.all([
     builtinKinds(cluster),
-    renderHelmReleaseCrds(helmReleasesOf(tree.kustomizations), cluster),
+    renderHelmReleaseCrds(treeReleases, cluster),
     bootstrapReleases(ctx),
+    handoverOf(ctx, treeReleases),
   ]);
   const rehearsal = auditTree({
     kustomizations: tree.kustomizations,
@@ -48,7 +62,7 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
     bootstrapReleases: releases,
     pinSkew: cluster.gitops?.pinSkew,
   });
-  return { rehearsal, tree };
+  return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...handover.findings], handover: handover.handover }, tree };
 }
 
 export async function audit(ctx: TaskContext): Promise<{ rehearsal: TreeAudit; tree: FluxTree }> {

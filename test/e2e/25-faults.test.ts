@@ -13,7 +13,7 @@ import { withWorkspaceCopy, type WorkspaceCopy } from '../helpers/workspace-copy
 async function prerequisiteVersions(): Promise<Array<string | undefined>> {
   const kube = kubeFor('apps');
   const objects: KubernetesObject[] = [
-    ...['cert-manager', 'external-secrets', 'flux-system', 'monitoring', 'spegel'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+    ...['cert-manager', 'external-secrets', 'flux-system', 'monitoring'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'external-secrets-token', namespace: 'external-secrets' } },
   ];
   return Promise.all(objects.map(async (o) => (await readObject(kube, o))?.metadata?.resourceVersion));

@@ -81,7 +81,38 @@ describe('rehearsal of Flux from an empty cluster', () => {
       `  ! version-skew: helmfile.d/01-core.yaml.gotmpl:${line} pins spegel 0.7.4 for the bootstrap, the tree pins 0.7.5-e2e for HelmRelease kube-system/spegel: right after the bootstrap Flux moves the release to 0.7.5-e2e\n` +
         '      Kustomization kube-system/spegel, kubernetes/apps/kube-system/spegel/app/ocirepository.yaml',
     );
-    expect(result.stdout).toMatch(/, 0 findings, 1 warnings$/m);
+    // The skew, beside the hand-off's own warnings (each core release the tree sets other values for).
+    expect(result.stdout).toMatch(/, 0 findings, \d+ warnings$/m);
+    expect(result.stdout).toMatch(/! handover: core release kube-system\/spegel \(.*\) differs from HelmRelease kube-system\/spegel: Flux's first reconcile upgrades it right after the bootstrap \(version: 0\.7\.4 → 0\.7\.5-e2e; /);
+  });
+
+  it('hand-off: the example hands every core release over without a second release or CRDs changing hands; the tree as it was (cert-manager\'s CRD switch on) and a HelmRelease under another release name fail, naming both sides', async () => {
+    const example = await run`node tasks/audit.ts --cluster infra --json`;
+    expect(example.exitCode, example.stderr).toBe(0);
+    const { handover } = JSON.parse(example.stdout) as { handover: Array<{ release: string; verdict: string; helmRelease?: { id: string } }> };
+    expect(Object.fromEntries(handover.map((h) => [h.release, h.verdict]))).toMatchObject({
+      'flux-system/flux-instance': 'unchanged',
+      'kube-system/spegel': 'upgrade',
+      'cert-manager/cert-manager': 'upgrade',
+      'external-secrets/external-secrets': 'upgrade',
+    });
+    expect(handover.every((h) => h.verdict !== 'second-release' && h.verdict !== 'crd-ownership')).toBe(true);
+    const line = (release: string) => versionLine(coreText, release);
+    const coreText = await readFile(paths.coreHelmfile, 'utf8');
+    const root = await treeVariant({
+      'apps/cert-manager/cert-manager/app/helmrelease.yaml': (t) => t.replace('    crds:\n      enabled: false\n', '    crds:\n      enabled: true\n      keep: true\n'),
+      'apps/kube-system/spegel/app/helmrelease.yaml': (t) => t.replace('spec:\n', 'spec:\n  releaseName: spegel-mirror\n'),
+    });
+    const result = await audit(root);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout).toContain(
+      "  ✗ handover: HelmRelease cert-manager/cert-manager turns on the chart's own CRD installation that core keeps off (crds.enabled: false → true; crds.keep: unset → true; ",
+    );
+    expect(result.stdout).toContain('      Kustomization cert-manager/cert-manager, kubernetes/apps/cert-manager/cert-manager/app/helmrelease.yaml\n      fix: keep the CRD switch off in kubernetes/apps/cert-manager/cert-manager/app/helmrelease.yaml');
+    expect(result.stdout).toContain(
+      `  ✗ handover: HelmRelease kube-system/spegel manages release spegel-mirror in kube-system, but core installed kube-system/spegel (helmfile.d/01-core.yaml.gotmpl:${line('spegel')}): Flux installs a second release of the chart beside the bootstrap's`,
+    );
+    expect(result.stdout).toMatch(/✗ cert-manager\/cert-manager → cert-manager\/cert-manager \(kubernetes\/apps\/cert-manager\/cert-manager\/app\/helmrelease\.yaml\): crd-ownership/);
   });
 
   it('missing: a kind nothing provides is named with its file and the fix', async () => {

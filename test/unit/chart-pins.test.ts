@@ -11,7 +11,7 @@ import { paths, relative, workspaceRoot } from '../../tasks/lib/runtime/workspac
 import { assertOnePinPerChart, pinConflicts, upstreamChart, versionLine, type ChartPin } from '../../tasks/lib/tools/chart-pins.ts';
 import { withToolsOnPath } from '../../tasks/lib/tools/tool-identity.ts';
 
-const pin = (over: Partial<ChartPin>): ChartPin => ({ release: 'cert-manager', chart: 'quay.io/jetstack/charts/cert-manager', version: 'v1.21.1', file: 'helmfile.d/00-crds.yaml.gotmpl', line: 32, ...over });
+const pin = (over: Partial<ChartPin>): ChartPin => ({ release: 'cert-manager', namespace: 'cert-manager', chart: 'quay.io/jetstack/charts/cert-manager', version: 'v1.21.1', file: 'helmfile.d/00-crds.yaml.gotmpl', line: 32, ...over });
 
 describe('pins (pure)', () => {
   it('finds the line of a release’s version:, not another release’s', async () => {

@@ -51,7 +51,7 @@ describe('cluster.yaml validation', () => {
   });
 
   it('reads the gitops section and refuses paths that climb out of the repository', () => {
-    expect(parseClusterYaml(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n`, 'c').gitops).toEqual({ root: '.', entry: 'kubernetes/flux/cluster', operators: [], platformGroups: [], pinSkew: 'warn', sources: {} });
+    expect(parseClusterYaml(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n`, 'c').gitops).toEqual({ root: '.', entry: 'kubernetes/flux/cluster', operators: [], platformGroups: [], pinSkew: 'warn', sources: {}, handover: { severities: {}, intended: [] } });
     const error = errorOf(`${valid}gitops:\n  entry: ../other-repo/flux\n`);
     expect(error.subject).toBe('clusters/x/cluster.yaml: gitops.entry');
     expect(error.problem).toBe('must be a relative path without ".."');
@@ -62,6 +62,14 @@ describe('cluster.yaml validation', () => {
     const error = errorOf(`${valid}gitops:\n  entry: kubernetes/flux/cluster\n  pinSkew: fail\n`);
     expect(error.subject).toBe('clusters/x/cluster.yaml: gitops.pinSkew');
     expect(error.problem).toBe('Invalid option: expected one of "warn"|"error"');
+  });
+
+  it('reads gitops.handover: severities per verdict, intended differences with a reason, a release named <namespace>/<name>', () => {
+    const text = `${valid}gitops:\n  entry: kubernetes/flux/cluster\n  handover:\n    severities: { upgrade: error }\n    intended:\n      - { release: kube-system/coredns, path: service.clusterIP, reason: sandbox range }\n`;
+    expect(parseClusterYaml(text, 'c').gitops?.handover).toEqual({ severities: { upgrade: 'error' }, intended: [{ release: 'kube-system/coredns', path: 'service.clusterIP', reason: 'sandbox range' }] });
+    expect(errorOf(text.replace('release: kube-system/coredns', 'release: coredns')).message).toContain('must be <namespace>/<release> of a core release');
+    expect(errorOf(text.replace(', reason: sandbox range', '')).message).toContain('gitops.handover.intended.0.reason');
+    expect(errorOf(text.replace('upgrade: error', 'upgrade: fatal')).message).toContain('gitops.handover.severities.upgrade');
   });
 
   it('reports a missing required key', () => {

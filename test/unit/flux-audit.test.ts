@@ -23,6 +23,7 @@ const silenceCrd: HelmReleaseCrds = {
   file: 'apps/silence-operator/helmrelease.yaml',
   releaseName: 'silence-operator',
   targetNamespace: 'obs',
+  storageNamespace: 'obs',
   missingValues: [],
   chart: { url: 'oci://gsoci.azurecr.io/charts/giantswarm/silence-operator', version: '0.20.0', file: 'apps/silence-operator/ocirepository.yaml' },
   installCrds: 'Create',

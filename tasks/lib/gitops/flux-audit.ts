@@ -10,13 +10,14 @@ import type { ManifestEntry } from '../model/crd-bundle.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 import type { CrdKind, HelmReleaseCrds } from './helmrelease-crds.ts';
 import { sameVersion } from '../tools/chart-pins.ts';
+import type { Handover } from './handover.ts';
 
-export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked';
+export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked' | 'handover';
 
-/** Findings that make Flux fail the Kustomization itself: what its dependents then wait for, forever. */
 /** How a Kustomization built from a source the audit has no checkout of is named (live-rehearsal.ts matches it). */
 export const FOREIGN_SOURCE = 'built from another source';
 
+/** Findings that make Flux fail the Kustomization itself: what its dependents then wait for, forever. */
 export const FAILS_ITSELF: FindingType[] = ['race', 'missing', 'dependency', 'build', 'substitution'];
 
 export interface Finding {
@@ -83,6 +84,8 @@ export interface TreeAuditInput {
 export interface TreeAudit {
   layers: LayerRow[];
   findings: Finding[];
+  /** Each core release and the HelmRelease that takes it over (handover.ts); the audit task adds it. */
+  handover?: Handover[];
 }
 
 const splitApiVersion = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion]) as [string, string];

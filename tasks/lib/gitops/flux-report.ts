@@ -2,11 +2,25 @@
 // applies and who serves them, then the findings with their fixes.
 import type { Finding, TreeAudit } from './flux-audit.ts';
 import type { TreeFiles } from './flux-tree.ts';
+import { describeDifferences, unexpected, type Handover } from './handover.ts';
 
 /** The findings that fail the audit: all but warnings (a version skew under gitops.pinSkew: warn). */
 export const failingFindings = ({ findings }: TreeAudit): Finding[] => findings.filter((f) => f.severity !== 'warn');
 
-export function formatRehearsal({ layers, findings }: TreeAudit, files: TreeFiles, verbose: boolean): string {
+/** Each core release and what Flux's first reconcile does to it. */
+function formatHandover(handover: Handover[]): string[] {
+  const out = ['', 'Hand-off from core to Flux (core release → the HelmRelease that takes it over)'];
+  for (const h of handover) {
+    const to = h.helmRelease ? `${h.helmRelease.id} (${h.helmRelease.file})` : 'no HelmRelease of the tree: stays the bootstrap\'s';
+    const mark = h.verdict === 'unchanged' || h.verdict === 'none' ? '✔' : unexpected(h) ? '✗' : '!';
+    const intended = h.intended.length ? `; intended: ${h.intended.map((d) => d.path).join(', ')}` : '';
+    const changes = describeDifferences(h);
+    out.push(`  ${mark} ${h.release} → ${to}: ${h.verdict}${changes.length ? ` (${changes.join('; ')})` : ''}${intended}${h.reason ? ` (${h.reason})` : ''}`);
+  }
+  return out;
+}
+
+export function formatRehearsal({ layers, findings, handover }: TreeAudit, files: TreeFiles, verbose: boolean): string {
   const out: string[] = [];
   let current: number | null | undefined;
   for (const row of layers) {
@@ -19,6 +33,7 @@ export function formatRehearsal({ layers, findings }: TreeAudit, files: TreeFile
     out.push(`      ${row.file}`);
     for (const kind of row.kinds) out.push(`    ${kind.ok ? '✔' : '✗'} ${kind.apiVersion} ${kind.kind}: ${kind.servedBy}`);
   }
+  if (handover?.length) out.push(...formatHandover(handover));
   if (findings.length) {
     out.push('', 'Findings');
     for (const f of findings) {

@@ -32,6 +32,8 @@ export interface HelmReleaseSource {
   /** helm-controller's release name and the namespace the chart's objects go to (resolveHelmRelease). */
   releaseName: string;
   targetNamespace: string;
+  /** Where helm keeps the release (spec.storageNamespace, else the HelmRelease's namespace). */
+  storageNamespace: string;
   /**
    * oci://… and the version (and the file pinning them), or why the chart cannot be rendered
    * offline. `version` may be a semver range (OCIRepository ref.semver): helm resolves it
@@ -72,6 +74,7 @@ export function helmReleasesOf(kustomizations: FluxKustomization[]): HelmRelease
         file,
         releaseName: hr.releaseName,
         targetNamespace: hr.targetNamespace,
+        storageNamespace: hr.storageNamespace,
         chart: 'unresolved' in hr.chart ? { unresolved: hr.chart.unresolved } : { url: hr.chart.url, version: hr.chart.version, file: hr.chart.source.file ?? '' },
         installCrds: hr.install.crds,
         upgradeCrds: hr.upgrade.crds,

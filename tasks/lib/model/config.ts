@@ -121,6 +121,24 @@ export const clusterSchema = z.strictObject({
        * A Kustomization from an unmapped source is reported as not rehearsed.
        */
       sources: z.record(z.string().regex(/^(GitRepository|OCIRepository|Bucket)\/[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be <Kind>/<namespace>/<name>'), z.string().min(1)).default({}),
+      /**
+       * The hand-off from core's releases to the tree's HelmReleases (audit's handover finding,
+       * docs/reports.md, hand-off): severities per kind, and value paths a team means to differ.
+       */
+      handover: z
+        .strictObject({
+          severities: z.partialRecord(z.enum(['upgrade', 'crd-ownership', 'second-release']), z.enum(['error', 'warn'])).default({}),
+          intended: z
+            .array(
+              z.strictObject({
+                release: z.string().regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'must be <namespace>/<release> of a core release'),
+                path: z.string().min(1),
+                reason: z.string().min(1),
+              }),
+            )
+            .default([]),
+        })
+        .default({ severities: {}, intended: [] }),
     })
     .optional(),
   /** Severities of the CRD change rules (docs/rules.md). */

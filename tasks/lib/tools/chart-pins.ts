@@ -11,6 +11,7 @@ import { listReleases, type HelmfileRelease } from './helmfile.ts';
 /** A release's pin as the user edits it: the state file and the line of its `version:`. */
 export interface ChartPin {
   release: string;
+  namespace: string;
   chart: string;
   version: string;
   file: string;
@@ -61,7 +62,7 @@ export async function statePins(target: ClusterTarget, stateFile: string, releas
   const [listed, text] = await Promise.all([releases ?? listReleases(target, stateFile), readFile(stateFile, 'utf8')]);
   return listed
     .filter((r) => r.enabled)
-    .map((r) => ({ release: r.name, chart: upstreamChart(r.chart, target.cluster.registryMirror?.host), version: r.version, file: relative(stateFile), line: versionLine(text, r.name) }));
+    .map((r) => ({ release: r.name, namespace: r.namespace, chart: upstreamChart(r.chart, target.cluster.registryMirror?.host), version: r.version, file: relative(stateFile), line: versionLine(text, r.name) }));
 }
 
 /** Refuses a chart that helmfile.d/00-crds and helmfile.d/01-core pin at two versions. */

@@ -49,6 +49,8 @@ export async function helmfileInputsHash(cluster: ClusterConfig, helmfileDir = p
  * files of the state file's own helmfile.d, the cluster's values beside it, the tree files the
  * state file reads, mirror, tool pins.
  */
-export async function keptByHelmfileInputs<T>(cluster: ClusterConfig, stateFile: string, compute: () => Promise<T>): Promise<T> {
-  return keptByKey('.helmfile-list', `${cluster.name}\0${relative(stateFile)}\0${await helmfileInputsHash(cluster, path.dirname(stateFile), [stateFile])}`, compute);
+export async function keptByHelmfileInputs<T>(cluster: ClusterConfig, stateFile: string, compute: () => Promise<T>, what: 'list' | 'values' = 'list'): Promise<T> {
+  // `what` keeps the releases and their values apart under one key of inputs.
+  const kind = what === 'list' ? '' : `${what}\0`;
+  return keptByKey('.helmfile-list', `${kind}${cluster.name}\0${relative(stateFile)}\0${await helmfileInputsHash(cluster, path.dirname(stateFile), [stateFile])}`, compute);
 }

@@ -1,5 +1,8 @@
 // helmfile behind a narrow typed interface. Arguments always go through zx interpolation,
 // never through a hand-built command string.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import { kubeconfigEnv, type ClusterTarget } from '../model/cluster-target.ts';
 import { BootstrapError } from '../runtime/errors.ts';
@@ -10,6 +13,7 @@ import { gitopsRootOf, keptByHelmfileInputs } from './helmfile-inputs.ts';
 import { requireTool, runTool, toolShell } from './run-tool.ts';
 import { saveToolLog, tail } from '../runtime/tool-log.ts';
 import { paths, relative } from '../runtime/workspace.ts';
+import { loadMachineWritten } from '../runtime/yaml.ts';
 
 export interface HelmfileRelease {
   name: string;
@@ -67,6 +71,32 @@ async function listReleasesNow(target: ClusterTarget, stateFile: string): Promis
     chart: String(r['chart'] ?? ''),
     version: String(r['version'] ?? ''),
   }));
+}
+
+/**
+ * Each release's values as helmfile merges them (its values files and inline values, the
+ * environment's templates applied): what helm gets besides the chart's defaults. Keyed
+ * <namespace>/<name>; kept by helmfile's inputs like the release list.
+ */
+export function releaseValues(target: ClusterTarget, stateFile: string): Promise<Record<string, Record<string, unknown>>> {
+  return keptByHelmfileInputs(target.cluster, stateFile, () => releaseValuesNow(target, stateFile), 'values');
+}
+
+async function releaseValuesNow(target: ClusterTarget, stateFile: string): Promise<Record<string, Record<string, unknown>>> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'helmfile-values-'));
+  try {
+    await helmfile(target, stateFile, 'write-values', ['--output-file-template', `${dir}/{{ .Release.Namespace }}/{{ .Release.Name }}.yaml`], 'fix the release values named above');
+    const values: Record<string, Record<string, unknown>> = {};
+    for (const namespace of await readdir(dir)) {
+      for (const file of await readdir(path.join(dir, namespace))) {
+        const text = await readFile(path.join(dir, namespace, file), 'utf8');
+        values[`${namespace}/${file.replace(/\.yaml$/, '')}`] = (loadMachineWritten(text)[0] as Record<string, unknown> | null) ?? {};
+      }
+    }
+    return values;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -1,0 +1,160 @@
+// The hand-off from the bootstrap to Flux, compared offline: each release `core` installs is paired
+// with the HelmRelease of the tree that will manage the same Helm release (helm-controller's release
+// name and storage namespace, resolveHelmRelease), and what helm-controller will change on its
+// first reconcile is named: the chart, its version and the values it sets, path by path. A twin
+// under another name or namespace installs a second release beside the first. A values path that
+// switches a chart's own CRD installation moves the CRDs from the crds phase to helm-controller.
+// Pure: the caller hands in core's releases (helmfile's merged values) and the tree's HelmReleases.
+import { sameVersion } from '../tools/chart-pins.ts';
+import type { Finding } from './flux-audit.ts';
+import type { HelmReleaseSource } from './helmrelease-crds.ts';
+
+/** A release of 01-core as helmfile resolves it. */
+export interface CoreRelease {
+  name: string;
+  namespace: string;
+  /** Upstream chart reference, without oci:// and without the mirror (quay.io/jetstack/charts/cert-manager). */
+  chart: string;
+  version: string;
+  /** helmfile's values for it, merged (helmfile write-values). */
+  values: Record<string, unknown>;
+  /** The state file and the line of its version, for the report. */
+  at: string;
+}
+
+export type HandoverKind = 'upgrade' | 'crd-ownership' | 'second-release';
+
+export interface ValueDifference {
+  path: string;
+  core: unknown;
+  tree: unknown;
+}
+
+export interface Handover {
+  /** <namespace>/<name> of core's release. */
+  release: string;
+  at: string;
+  /** The twin (or the HelmRelease of the same chart under another release name or namespace). */
+  helmRelease?: { id: string; file: string; kustomization: string; releaseName: string; storageNamespace: string };
+  /** unchanged: Flux adopts it as is; none: no HelmRelease of the tree manages it (it stays the bootstrap's). */
+  verdict: 'unchanged' | 'none' | 'not-compared' | HandoverKind;
+  chart?: { core: string; tree: string };
+  version?: { core: string; tree: string };
+  values: ValueDifference[];
+  /** Values differences marked intended in cluster.yaml (gitops.handover.intended): part of the verdict, not findings. */
+  intended: ValueDifference[];
+  /** Why it could not be compared (a chart the tree does not resolve offline). */
+  reason?: string;
+}
+
+export interface IntendedDifference {
+  release: string;
+  path: string;
+  reason: string;
+}
+
+/**
+ * The values paths by which charts switch the CRDs they template (cert-manager's crds.enabled and
+ * installCRDs, external-secrets' and flux-operator's installCRDs, kube-prometheus-stack's
+ * crds.enabled, …). The same path on the tree's side turning true gives helm-controller the CRDs.
+ */
+const CRD_SWITCH = /(^|\.)(installCRDs|crds\.enabled|crds\.install|crds\.create|createCustomResource)$/;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Leaves of a values tree as dotted paths (a list is one leaf: helm replaces lists whole). */
+export function flattenValues(values: Record<string, unknown>, prefix = ''): Map<string, unknown> {
+  const leaves = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(values)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isPlainObject(value) && Object.keys(value).length > 0) for (const [p, v] of flattenValues(value, path)) leaves.set(p, v);
+    else leaves.set(path, value);
+  }
+  return leaves;
+}
+
+/** Every path whose value differs between core's values and the tree's (a missing path is undefined). */
+export function valueDifferences(core: Record<string, unknown>, tree: Record<string, unknown>): ValueDifference[] {
+  const [a, b] = [flattenValues(core), flattenValues(tree)];
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return paths.filter((p) => JSON.stringify(a.get(p)) !== JSON.stringify(b.get(p))).map((p) => ({ path: p, core: a.get(p), tree: b.get(p) }));
+}
+
+/** oci://ghcr.io/x/charts/y → ghcr.io/x/charts/y: the upstream reference both sides are compared by. */
+const bareChart = (url: string) => url.replace(/^oci:\/\//, '').replace(/\/$/, '');
+const chartName = (reference: string) => reference.split('/').at(-1)!;
+
+/** Does this difference hand a chart's CRDs to helm-controller (the tree turns a CRD switch on)? */
+export const movesCrdOwnership = (d: ValueDifference) => CRD_SWITCH.test(d.path) && d.tree === true && d.core !== true;
+
+export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], intended: IntendedDifference[] = []): Handover[] {
+  return core.map((release): Handover => {
+    const id = `${release.namespace}/${release.name}`;
+    const twin = tree.find((hr) => hr.releaseName === release.name && (hr.storageNamespace ?? hr.namespace) === release.namespace);
+    const sameChart = (hr: HelmReleaseSource) => !('unresolved' in hr.chart) && chartName(bareChart(hr.chart.url)) === chartName(release.chart);
+    const elsewhere = twin ? undefined : tree.find(sameChart);
+    const other = twin ?? elsewhere;
+    const base = { release: id, at: release.at, values: [], intended: [] };
+    if (!other) return { ...base, verdict: 'none' };
+    const helmRelease = { id: `${other.namespace}/${other.name}`, file: other.file, kustomization: other.kustomization, releaseName: other.releaseName, storageNamespace: other.storageNamespace ?? other.namespace };
+    if (elsewhere) return { ...base, helmRelease, verdict: 'second-release' };
+    if ('unresolved' in other.chart) return { ...base, helmRelease, verdict: 'not-compared', reason: other.chart.unresolved };
+    const treeChart = bareChart(other.chart.url);
+    const differences = valueDifferences(release.values, other.values);
+    const isIntended = (d: ValueDifference) => intended.some((i) => i.release === id && (d.path === i.path || d.path.startsWith(`${i.path}.`)));
+    const values = differences.filter((d) => !isIntended(d));
+    const chart = treeChart !== release.chart ? { core: release.chart, tree: treeChart } : undefined;
+    const version = !sameVersion(release.version, other.chart.version) ? { core: release.version, tree: other.chart.version } : undefined;
+    // What Flux does, intended or not: an intended difference is still an upgrade, only not a finding.
+    const verdict = differences.some(movesCrdOwnership) ? 'crd-ownership' : chart || version || differences.length ? 'upgrade' : 'unchanged';
+    return { ...base, helmRelease, verdict, ...(chart ? { chart } : {}), ...(version ? { version } : {}), values, intended: differences.filter(isIntended) };
+  });
+}
+
+const shown = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+
+/** One line per difference not marked intended: `crds.enabled: false → true`. */
+export function describeDifferences(h: Handover): string[] {
+  return [
+    ...(h.chart ? [`chart: ${h.chart.core} → ${h.chart.tree}`] : []),
+    ...(h.version ? [`version: ${h.version.core} → ${h.version.tree}`] : []),
+    ...h.values.map((d) => `${d.path}: ${shown(d.core)} → ${shown(d.tree)}`),
+  ];
+}
+
+/** Is there anything to report: a difference not marked intended, or a second release? */
+export const unexpected = (h: Handover): boolean => h.verdict === 'second-release' || describeDifferences(h).length > 0;
+
+export type HandoverSeverities = Partial<Record<HandoverKind, 'error' | 'warn'>>;
+
+/** A values difference can be intended; a second release or CRDs changing hands is an error unless said otherwise. */
+const DEFAULT_SEVERITY: Record<HandoverKind, 'error' | 'warn'> = { upgrade: 'warn', 'crd-ownership': 'error', 'second-release': 'error' };
+
+const INTENDED_FIX = 'or mark each intended difference in cluster.yaml gitops.handover.intended (release, path, reason)';
+
+/** The audit's handover findings: every hand-off that changes something not marked intended. */
+export function handoverFindings(handovers: Handover[], severities: HandoverSeverities = {}): Finding[] {
+  return handovers.flatMap((h): Finding[] => {
+    if (!h.helmRelease) return [];
+    const hr = h.helmRelease;
+    const where = { type: 'handover' as const, kustomization: hr.kustomization, file: hr.file };
+    if (h.verdict === 'not-compared') {
+      return [{ ...where, message: `core release ${h.release} (${h.at}) and HelmRelease ${hr.id} not compared: ${h.reason}`, fix: 'pin the chart by tag in the tree\'s source so the audit can compare it', severity: 'warn' }];
+    }
+    if (!unexpected(h) || h.verdict === 'unchanged' || h.verdict === 'none') return [];
+    const kind = h.verdict === 'crd-ownership' && !h.values.some(movesCrdOwnership) ? 'upgrade' : h.verdict;
+    const severity = severities[kind] ?? DEFAULT_SEVERITY[kind];
+    const changes = describeDifferences(h).join('; ');
+    const message = {
+      'second-release': `HelmRelease ${hr.id} manages release ${hr.releaseName} in ${hr.storageNamespace}, but core installed ${h.release} (${h.at}): Flux installs a second release of the chart beside the bootstrap's`,
+      'crd-ownership': `HelmRelease ${hr.id} turns on the chart's own CRD installation that core keeps off (${changes}): Flux's first reconcile hands the CRDs from the crds phase to helm-controller, which deletes them if the switch is ever turned off again`,
+      upgrade: `core release ${h.release} (${h.at}) differs from HelmRelease ${hr.id}: Flux's first reconcile upgrades it right after the bootstrap (${changes})`,
+    }[kind];
+    const fix = {
+      'second-release': `install the release where the tree expects it (namespace ${hr.storageNamespace}, name ${hr.releaseName} in ${h.at.replace(/:\d+$/, '')}), or set the HelmRelease's spec.releaseName/storageNamespace to ${h.release}`,
+      'crd-ownership': `keep the CRD switch off in ${hr.file}: the crds phase owns the CRDs and moves them with the pinned chart; ${INTENDED_FIX}`,
+      upgrade: `make them agree: 01-core can read the release's values from the tree's own file ({{ .Values.gitopsRoot }}/…, docs/reports.md, hand-off); ${INTENDED_FIX}`,
+    }[kind];
+    return [{ ...where, message, fix, ...(severity === 'warn' ? { severity: 'warn' as const } : {}) }];
+  });
+}

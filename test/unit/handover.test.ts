@@ -1,0 +1,98 @@
+// The hand-off compared in pure code: each core release paired with the tree's HelmRelease that
+// manages the same Helm release, and what Flux's first reconcile changes, path by path.
+import { describe, expect, it } from 'vitest';
+import { compareHandover, describeDifferences, unexpected, valueDifferences, type CoreRelease } from '../../tasks/lib/gitops/handover.ts';
+import type { HelmReleaseSource } from '../../tasks/lib/gitops/helmrelease-crds.ts';
+
+const certManager: CoreRelease = {
+  name: 'cert-manager',
+  namespace: 'cert-manager',
+  chart: 'quay.io/jetstack/charts/cert-manager',
+  version: 'v1.21.1',
+  values: { crds: { enabled: false } },
+  at: 'helmfile.d/01-core.yaml.gotmpl:48',
+};
+
+function twin(over: Partial<HelmReleaseSource> = {}): HelmReleaseSource {
+  return {
+    kustomization: 'cert-manager/cert-manager',
+    name: 'cert-manager',
+    namespace: 'cert-manager',
+    file: 'kubernetes/apps/cert-manager/cert-manager/app/helmrelease.yaml',
+    releaseName: 'cert-manager',
+    targetNamespace: 'cert-manager',
+    storageNamespace: 'cert-manager',
+    chart: { url: 'oci://quay.io/jetstack/charts/cert-manager', version: 'v1.21.1', file: 'kubernetes/apps/cert-manager/cert-manager/app/ocirepository.yaml' },
+    installCrds: 'Create',
+    upgradeCrds: 'Skip',
+    values: { crds: { enabled: false } },
+    missingValues: [],
+    ...over,
+  };
+}
+
+describe('valueDifferences', () => {
+  it('names each leaf that differs as a dotted path; a list is one leaf', () => {
+    expect(valueDifferences({ a: { b: 1, c: [1, 2] }, keep: 'x' }, { a: { b: 2, c: [1, 2, 3] }, keep: 'x', added: { deep: true } })).toEqual([
+      { path: 'a.b', core: 1, tree: 2 },
+      { path: 'a.c', core: [1, 2], tree: [1, 2, 3] },
+      { path: 'added.deep', core: undefined, tree: true },
+    ]);
+  });
+});
+
+describe('compareHandover', () => {
+  it('a twin with the same chart, version and values is adopted unchanged', () => {
+    const [h] = compareHandover([certManager], [twin()]);
+    expect(h).toMatchObject({ release: 'cert-manager/cert-manager', verdict: 'unchanged', values: [], helmRelease: { id: 'cert-manager/cert-manager' } });
+  });
+
+  it('the example as it was: the tree turns cert-manager\'s CRD switch on, so the CRDs move to helm-controller', () => {
+    const [h] = compareHandover([certManager], [twin({ values: { crds: { enabled: true, keep: true }, prometheus: { servicemonitor: { enabled: true } } } })]);
+    expect(h!.verdict).toBe('crd-ownership');
+    expect(describeDifferences(h!)).toEqual(['crds.enabled: false → true', 'crds.keep: unset → true', 'prometheus.servicemonitor.enabled: unset → true']);
+  });
+
+  it('another version or values only: an upgrade, with the version named', () => {
+    const [h] = compareHandover([certManager], [twin({ chart: { url: 'oci://quay.io/jetstack/charts/cert-manager', version: 'v1.22.0', file: 'x' }, values: { crds: { enabled: false }, replicaCount: 2 } })]);
+    expect(h!.verdict).toBe('upgrade');
+    expect(describeDifferences(h!)).toEqual(['version: v1.21.1 → v1.22.0', 'replicaCount: unset → 2']);
+  });
+
+  it('v1.21.1 and 1.21.1 are one version (helm resolves either tag)', () => {
+    const [h] = compareHandover([certManager], [twin({ chart: { url: 'oci://quay.io/jetstack/charts/cert-manager', version: '1.21.1', file: 'x' } })]);
+    expect(h!.verdict).toBe('unchanged');
+  });
+
+  it('the same chart under another release name or namespace installs a second release beside the first', () => {
+    const spegel: CoreRelease = { name: 'spegel', namespace: 'spegel', chart: 'ghcr.io/spegel-org/helm-charts/spegel', version: '0.7.4', values: {}, at: 'x:1' };
+    const hr = twin({ name: 'spegel', namespace: 'kube-system', releaseName: 'spegel', storageNamespace: 'kube-system', targetNamespace: 'kube-system', chart: { url: 'oci://ghcr.io/spegel-org/helm-charts/spegel', version: '0.7.4', file: 'y' }, values: {} });
+    const [h] = compareHandover([spegel], [hr]);
+    expect(h).toMatchObject({ verdict: 'second-release', helmRelease: { id: 'kube-system/spegel', storageNamespace: 'kube-system' } });
+  });
+
+  it('helm-controller\'s release name decides the pairing: targetNamespace-name is another release', () => {
+    const hr = twin({ releaseName: 'cert-manager-cert-manager' });
+    expect(compareHandover([certManager], [hr])[0]!.verdict).toBe('second-release');
+  });
+
+  it('a core release no HelmRelease manages stays the bootstrap\'s', () => {
+    expect(compareHandover([certManager], [])[0]).toMatchObject({ verdict: 'none', values: [] });
+  });
+
+  it('a twin whose chart the tree does not resolve offline is not compared, with the reason', () => {
+    const [h] = compareHandover([certManager], [twin({ chart: { unresolved: 'OCIRepository cert-manager/cert-manager pins only a digest' } })]);
+    expect(h).toMatchObject({ verdict: 'not-compared', reason: 'OCIRepository cert-manager/cert-manager pins only a digest' });
+  });
+
+  it('a difference marked intended (the path or below it) is still an upgrade, listed apart, and nothing unexpected', () => {
+    const [h] = compareHandover([certManager], [twin({ values: { crds: { enabled: false }, prometheus: { enabled: true, servicemonitor: { enabled: true } } } })], [
+      { release: 'cert-manager/cert-manager', path: 'prometheus', reason: 'no Prometheus before Flux' },
+    ]);
+    expect(h!.verdict).toBe('upgrade');
+    expect(h!.intended.map((d) => d.path)).toEqual(['prometheus.enabled', 'prometheus.servicemonitor.enabled']);
+    expect(describeDifferences(h!)).toEqual([]);
+    expect(unexpected(h!)).toBe(false);
+    expect(unexpected(compareHandover([certManager], [twin({ values: { replicaCount: 2, crds: { enabled: false } } })])[0]!)).toBe(true);
+  });
+});
