@@ -30,6 +30,7 @@ import { foreignGitSources, pointAtServedCopies, unservedSources } from './lib/r
 import { checkSyncAgrees, declaredSync, type FluxSync } from './lib/rehearsal/flux-sync.ts';
 import { controllerFlags, syncObjects, withOperatorPatches } from './lib/rehearsal/flux-operator-builds.ts';
 import { renderState } from './lib/bundle/render.ts';
+import { formatHandoverProof, handoverDiffers, proveHandover, releaseStates, type HandoverProof } from './lib/rehearsal/handover-proof.ts';
 import type { FluxTree } from './lib/gitops/flux-tree.ts';
 import { createRehearsalDir, sweepOrphanedRehearsals } from './lib/rehearsal/rehearsal-workdir.ts';
 import { BootstrapError } from './lib/runtime/errors.ts';
@@ -178,6 +179,8 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const planeReady = Date.now();
     log.action(`${writingChain().join(', ')} (secrets as placeholders), as the bootstrap runs them`);
     for (const phase of writingChain()) await BOOTSTRAP_WRITES[phase]!(phaseCtx);
+    const releaseTarget = { cluster: phaseCtx.cluster, context };
+    const coreReleases = await releaseStates(releaseTarget);
     const bootstrapped = Date.now();
 
     const crds = await fluxCrds();
@@ -242,11 +245,14 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const timings = { planeSeconds: (planeReady - started) / 1000, bootstrapSeconds: (bootstrapped - planeReady) / 1000, fluxSeconds: live.seconds };
     const releasesFailed = [...new Map(standin.events.map((e) => [e.release, e])).values()].filter((e) => !e.ready && !e.notRehearsed);
     const coverage = coverageOf(tree.kustomizations, live.verdicts, standin.events);
-    const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0;
+    // The hand-off: what Flux did to each release core installed, beside the audit's verdict.
+    const notRehearsed = new Set(standin.events.filter((e) => e.notRehearsed).map((e) => e.release));
+    const handover = proveHandover(prediction.handover ?? [], coreReleases, await releaseStates(releaseTarget), notRehearsed);
+    const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0 && !handover.some(handoverDiffers);
     return {
       clean,
-      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, ...served.listeners], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, controllerFlags: flags, timings, simulated: SIMULATED },
-      text: formatLive(live, comparison, counts, timings, standin.events, coverage),
+      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, ...served.listeners], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, controllerFlags: flags, handover, timings, simulated: SIMULATED },
+      text: formatLive(live, comparison, counts, timings, standin.events, coverage, handover),
       markdown: {
         summary: `${coverageLine(coverage)} (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted && !c.neverReached).length} difference(s) from the audit`,
         findings: [
@@ -255,6 +261,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
           ...comparison.filter((c) => c.neverReached).map((c) => `**never reached** ${code(c.kustomization)}: not judged (audit ${md(c.audit)})`),
           ...coverage.readyNotRehearsed.map((r) => `**Ready, HelmRelease not rehearsed** ${code(r.kustomization)}: ${code(r.release)} ${md(r.message)}`),
           ...releasesFailed.map((e) => `**HelmRelease failed** ${code(e.release)}: ${md(e.message)}`),
+          ...handover.filter(handoverDiffers).map((p) => `**hand-off differs from the audit** ${code(p.release)}: audit ${p.audit}; Flux: revision ${p.before} → ${p.after}, manifest ${p.manifestChanged ? 'changed' : 'unchanged'}`),
         ],
       },
     };
@@ -279,7 +286,7 @@ const SIMULATED = [
   "Flux's CRDs come from the controllers' modules, patched as flux-operator patches them (Alert and Receiver accept FluxInstance, ResourceSet, ResourceSetInputProvider); flux-operator does not run: the FluxInstance's source and root Kustomization are created as its builder creates them, the source's url pointed at the rehearsal's loopback server",
 ];
 
-function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<string, number>, timings: Record<string, number>, releases: StandinEvent[], coverage: Coverage): string {
+function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<string, number>, timings: Record<string, number>, releases: StandinEvent[], coverage: Coverage, handover: HandoverProof[]): string {
   const lines = [`${coverageLine(coverage)}.`];
   for (const r of coverage.readyNotRehearsed) lines.push(`  ○ ${r.kustomization} is Ready, but its HelmRelease ${r.release} was not rehearsed: ${r.message}`);
   lines.push('', `Flux's verdict (${live.ended}, ${live.seconds.toFixed(1)}s after the controllers started):`);
@@ -292,6 +299,7 @@ function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<s
   for (const e of last.values()) lines.push(`  ${e.ready ? '✔' : e.notRehearsed ? '○' : '✖'} ${e.release}: ${e.message}`);
   lines.push('', 'audit vs Flux:');
   for (const c of comparison) lines.push(`  ${c.agreed ? 'agreed ' : c.accepted ? 'accepted' : c.neverReached ? 'unjudged' : 'DIFFERS'} ${c.kustomization}: audit ${c.audit}; Flux ${c.flux.split('\n')[0]}${c.accepted ? ` (${c.accepted})` : ''}`);
+  lines.push('', 'hand-off of the releases core installed (audit vs what Flux did):', ...formatHandoverProof(handover));
   lines.push('', `custom objects created: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   lines.push(`time: plane ${timings['planeSeconds']!.toFixed(1)}s, bootstrap ${timings['bootstrapSeconds']!.toFixed(1)}s, Flux ${timings['fluxSeconds']!.toFixed(1)}s`);
   lines.push('', 'simulated, not real:', ...SIMULATED.map((s) => `  - ${s}`));
