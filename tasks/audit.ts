@@ -6,14 +6,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
-import { auditTree, type BootstrapRelease, type Finding, type TreeAudit } from './lib/gitops/flux-audit.ts';
+import { auditTree, type BootstrapRelease, type Finding } from './lib/gitops/flux-audit.ts';
 import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
 import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
 import { judgedTreeRoot, readClusterTree } from './lib/gitops/cluster-tree.ts';
 import { statePins } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
-import { compareHandover, handoverFindings, type Handover } from './lib/gitops/handover.ts';
+import { compareHandover, handoverFindings, type AuditWithHandover, type Handover } from './lib/gitops/handover.ts';
 import { releaseValues } from './lib/tools/helmfile.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
 import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
@@ -41,7 +41,7 @@ async function handoverOf(ctx: TaskContext, helmReleases: HelmReleaseSource[]): 
 }
 
 /** The audit's prediction, written nowhere (rehearse compares Flux's verdict with it). */
-export async function predict(ctx: TaskContext, gitopsRoot: string | undefined): Promise<{ rehearsal: TreeAudit; tree: FluxTree }> {
+export async function predict(ctx: TaskContext, gitopsRoot: string | undefined): Promise<{ rehearsal: AuditWithHandover; tree: FluxTree }> {
   const { cluster } = ctx;
   const { manifest } = await loadBundle(cluster.name);
   const tree = await readClusterTree(cluster, gitopsRoot);
@@ -65,7 +65,7 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
   return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...handover.findings], handover: handover.handover }, tree };
 }
 
-export async function audit(ctx: TaskContext): Promise<{ rehearsal: TreeAudit; tree: FluxTree }> {
+export async function audit(ctx: TaskContext): Promise<{ rehearsal: AuditWithHandover; tree: FluxTree }> {
   const { cluster, log } = ctx;
   const { rehearsal, tree } = await predict(ctx, judgedTreeRoot('audit', ctx.cluster.name, ctx.options.gitopsRoot));
   const out = path.join(paths.dist, 'audit', cluster.name);
@@ -77,7 +77,7 @@ export async function audit(ctx: TaskContext): Promise<{ rehearsal: TreeAudit; t
 }
 
 /** The audit as every report prints it; pr-check builds it from dist/audit/<cluster>/rehearsal.json. */
-export function auditReport(rehearsal: TreeAudit, files: TreeFiles, verbose: boolean): ReportResult {
+export function auditReport(rehearsal: AuditWithHandover, files: TreeFiles, verbose: boolean): ReportResult {
   const failing = failingFindings(rehearsal);
   const warnings = rehearsal.findings.length - failing.length;
   const finding = (f: Finding) =>

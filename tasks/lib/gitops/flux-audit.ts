@@ -10,7 +10,6 @@ import type { ManifestEntry } from '../model/crd-bundle.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 import type { CrdKind, HelmReleaseCrds } from './helmrelease-crds.ts';
 import { sameVersion } from '../tools/chart-pins.ts';
-import type { Handover } from './handover.ts';
 
 export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked' | 'handover';
 
@@ -84,8 +83,6 @@ export interface TreeAuditInput {
 export interface TreeAudit {
   layers: LayerRow[];
   findings: Finding[];
-  /** Each core release and the HelmRelease that takes it over (handover.ts); the audit task adds it. */
-  handover?: Handover[];
 }
 
 const splitApiVersion = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion]) as [string, string];

@@ -2,7 +2,7 @@
 // applies and who serves them, then the findings with their fixes.
 import type { Finding, TreeAudit } from './flux-audit.ts';
 import type { TreeFiles } from './flux-tree.ts';
-import { describeDifferences, unexpected, type Handover } from './handover.ts';
+import { describeDifferences, unexpected, type AuditWithHandover, type Handover } from './handover.ts';
 
 /** The findings that fail the audit: all but warnings (a version skew under gitops.pinSkew: warn). */
 export const failingFindings = ({ findings }: TreeAudit): Finding[] => findings.filter((f) => f.severity !== 'warn');
@@ -20,7 +20,7 @@ function formatHandover(handover: Handover[]): string[] {
   return out;
 }
 
-export function formatRehearsal({ layers, findings, handover }: TreeAudit, files: TreeFiles, verbose: boolean): string {
+export function formatRehearsal({ layers, findings, handover }: AuditWithHandover, files: TreeFiles, verbose: boolean): string {
   const out: string[] = [];
   let current: number | null | undefined;
   for (const row of layers) {

@@ -6,7 +6,7 @@
 // switches a chart's own CRD installation moves the CRDs from the crds phase to helm-controller.
 // Pure: the caller hands in core's releases (helmfile's merged values) and the tree's HelmReleases.
 import { sameVersion } from '../tools/chart-pins.ts';
-import type { Finding } from './flux-audit.ts';
+import type { Finding, TreeAudit } from './flux-audit.ts';
 import type { HelmReleaseSource } from './helmrelease-crds.ts';
 
 /** A release of 01-core as helmfile resolves it. */
@@ -124,6 +124,9 @@ export function describeDifferences(h: Handover): string[] {
 
 /** Is there anything to report: a difference not marked intended, or a second release? */
 export const unexpected = (h: Handover): boolean => h.verdict === 'second-release' || describeDifferences(h).length > 0;
+
+/** The audit's verdict with the hand-off beside it (the audit task adds it to auditTree's). */
+export type AuditWithHandover = TreeAudit & { handover?: Handover[] };
 
 export type HandoverSeverities = Partial<Record<HandoverKind, 'error' | 'warn'>>;
 
