@@ -96,15 +96,15 @@ interface ServedSources { url: string; listeners: string[]; placeholders: string
  * beside it on the git server every GitRepository gitops.sources maps to a local checkout, the
  * tree's own GitRepository objects pointed at them (foreign-sources.ts).
  */
-async function serveSources(sync: FluxSync, root: string, folders: string[], sources: Record<string, string>, clusterName: string): Promise<ServedSources> {
+async function serveSources(sync: FluxSync, root: string, folders: string[], sources: Record<string, string>, clusterName: string, scratchParent: string): Promise<ServedSources> {
   const foreign = foreignGitSources(sources, workspaceRoot);
   const repositories = [
     ...(sync.kind === 'GitRepository' ? [{ name: sync.name, root, folders, ref: sync.ref }] : []),
     ...foreign.map((f) => ({ name: f.repository, root: f.checkout, folders: ['.'] })),
   ];
-  const git = repositories.length ? await serveGitRepositories(repositories, clusterName, (urls) => pointAtServedCopies(foreign, urls)) : undefined;
+  const git = repositories.length ? await serveGitRepositories(repositories, clusterName, (urls) => pointAtServedCopies(foreign, urls), scratchParent) : undefined;
   if (sync.kind === 'GitRepository') return { url: git!.urls.get(sync.name)!, listeners: [git!.listener], placeholders: git!.placeholders, rewritten: git!.rewritten, stop: git!.stop };
-  const oci = await serveTree(root, folders, clusterName, git && pointAtServedCopies(foreign, git.urls)).catch(async (error: unknown) => {
+  const oci = await serveTree(root, folders, clusterName, git && pointAtServedCopies(foreign, git.urls), scratchParent).catch(async (error: unknown) => {
     await git?.stop();
     throw error;
   });
@@ -189,7 +189,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const objects = tree.kustomizations.flatMap((k) => k.objects.map((o) => o.object as Obj));
     const placeholders = keepDecryptionPlaceholders(kube, decryptionSecretsOf(objects));
     cleanup.push(() => placeholders.stop());
-    const served = await serveSources(sync, path.resolve(workspaceRoot, gitops.root), gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!], gitops.sources, cluster.name);
+    const served = await serveSources(sync, path.resolve(workspaceRoot, gitops.root), gitops.folders ?? [gitops.entry.split(/[\\/]/)[0]!], gitops.sources, cluster.name, dir);
     cleanup.push(() => served.stop());
     for (const placeholder of served.placeholders) log.info(`SOPS document replaced by a placeholder: ${placeholder}`);
     for (const repository of served.rewritten) log.info(`served from its checkout in gitops.sources, on loopback: ${repository}`);

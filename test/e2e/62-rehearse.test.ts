@@ -4,6 +4,7 @@
 // variants of it (copies in temporary folders, --gitops-root; the checkout is never edited).
 // While a rehearsal runs, every socket its processes listen on is on loopback.
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -89,34 +90,40 @@ async function rehearse(args: string[], env: NodeJS.ProcessEnv = {}, cwd = works
 const verdictOf = (report: Report, id: string) => report.verdicts.find((v) => v.kustomization === id);
 const comparisonOf = (report: Report, id: string) => report.comparison.find((c) => c.kustomization === id);
 
-/** Starts a rehearsal and SIGKILLs it once its throwaway cluster runs; returns the folder it left. */
+/**
+ * Starts a rehearsal and SIGKILLs it once Flux's controllers work on the served tree (the kwok
+ * components, the controllers and the git server all running); returns the folder it left.
+ */
 async function killedRehearsal(): Promise<string> {
-  const child = spawn('node', ['tasks/rehearse.ts', '--cluster', 'infra'], { cwd: workspaceRoot, env: testEnv(), stdio: 'ignore' });
+  const child = spawn('node', ['tasks/rehearse.ts', '--cluster', 'infra'], { cwd: workspaceRoot, env: testEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit');
-  for (let waited = 0; waited < 120; waited++) {
+  for (let waited = 0; waited < 240; waited++) {
     // kwokctl runs each component from a copy in the cluster's folder: <dir>/kwok/clusters/<name>/bin/.
     const component = processes().find((p) => /\/rehearse-infra-[^/ ]+\/kwok\/clusters\/[^/]+\/bin\/kube-apiserver/.test(p.cmdline));
-    // Killed while kwokctl still creates the cluster, kwokctl (its child) stops the components it
-    // started with it; the daemons are left behind only once the cluster is up.
-    if (component && !descendants(child.pid!).some((p) => p.comm === 'kwokctl')) {
+    if (component && stderr.includes('Flux reconciles')) {
       child.kill('SIGKILL');
       await exited;
       return /(\/tmp\/rehearse-infra-[^/ ]+)/.exec(component.cmdline)![1]!;
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
   child.kill('SIGKILL');
-  throw new Error('the rehearsal never started its throwaway cluster');
+  throw new Error(`the rehearsal never got to Flux:\n${stderr.slice(-2000)}`);
 }
 
 describe('rehearse: Flux brings the tree up from empty, audit beside it', () => {
   it('the example tree: every Kustomization Ready, the PrometheusRules and VMRules exist, audit and Flux agree, loopback only; a killed rehearsal is cleaned up by the next', async () => {
     const left = await killedRehearsal();
     expect(processes().filter((p) => p.cmdline.includes(left)).length).toBeGreaterThan(0);
+    // The served tree's git repositories live in the rehearsal's folder: swept with it.
+    expect(readdirSync(left).some((entry) => entry.startsWith('rehearsal-git-'))).toBe(true);
     const { code, report, stderr, listeners } = await rehearse([]);
     expect(code, stderr.slice(-3000)).toBe(0);
     expect(stderr).toContain(`removed the cluster of a rehearsal that was killed: ${left}`);
     expect(processes().filter((p) => p.cmdline.includes(left))).toEqual([]);
+    expect(existsSync(left)).toBe(false);
     expect(report.ended).toBe('all-ready');
     expect(report.verdicts.length).toBe(18);
     // The headline counts what Flux really did; coredns is Ready but its HelmRelease was not rehearsed (a clusterIP off loopback).

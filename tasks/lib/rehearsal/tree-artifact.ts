@@ -98,8 +98,9 @@ export async function copyWithPlaceholders(root: string, folders: string[], dir:
 const digestOf = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 /** Packs the tree as a Flux artifact and serves it on 127.0.0.1 (OCI distribution API, read-only). */
-export async function serveTree(root: string, folders: string[], logCluster: string, rewrite?: DocumentRewrite): Promise<ServedTree> {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'rehearsal-tree-'));
+/** `scratchParent`: where the artifact is built, the rehearsal's folder (swept if the rehearsal is killed). */
+export async function serveTree(root: string, folders: string[], logCluster: string, rewrite?: DocumentRewrite, scratchParent = os.tmpdir()): Promise<ServedTree> {
+  const scratch = await mkdtemp(path.join(scratchParent, 'rehearsal-tree-'));
   const content = path.join(scratch, 'content');
   const { placeholders, rewritten } = await copyWithPlaceholders(root, folders, content, rewrite);
   const archive = path.join(scratch, 'tree.tar.gz');

@@ -111,13 +111,19 @@ function answer(projectRoot: string, request: http.IncomingMessage, response: ht
  * listens before anything is committed, so that `rewriteFor` can point the trees' own documents
  * (GitRepositories of other served repositories) at the URLs they are served under.
  */
-export async function serveGitRepositories(repos: GitRepositoryToServe[], logCluster: string, rewriteFor?: (urls: Map<string, string>) => DocumentRewrite): Promise<ServedGit> {
+export async function serveGitRepositories(
+  repos: GitRepositoryToServe[],
+  logCluster: string,
+  rewriteFor?: (urls: Map<string, string>) => DocumentRewrite,
+  /** Where the repositories are kept: the rehearsal's folder, which the next rehearsal sweeps if this one is killed. */
+  scratchParent = os.tmpdir(),
+): Promise<ServedGit> {
   const names = repos.map((r) => r.name);
   const invalid = names.find((n, i) => !/^[a-z0-9][a-z0-9._-]*$/.test(n) || names.indexOf(n) !== i);
   if (invalid !== undefined) {
     throw new BootstrapError({ subject: `git repository ${invalid}`, problem: 'is not a valid, unique repository name', fix: 'name each served source once, in lower case' });
   }
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'rehearsal-git-'));
+  const scratch = await mkdtemp(path.join(scratchParent, 'rehearsal-git-'));
   const projectRoot = path.join(scratch, 'repositories');
   const server = http.createServer((request, response) => answer(projectRoot, request, response));
   const stop = async () => {
