@@ -85,6 +85,11 @@ describe('compareHandover', () => {
     expect(h).toMatchObject({ verdict: 'not-compared', reason: 'OCIRepository cert-manager/cert-manager pins only a digest' });
   });
 
+  it('a twin whose values come partly from a Secret the tree does not hold is not compared, naming it', () => {
+    const [h] = compareHandover([certManager], [twin({ missingValues: ['Secret cert-manager/cert-manager-values key values.yaml (SOPS-encrypted)'] })]);
+    expect(h).toMatchObject({ verdict: 'not-compared', reason: 'its values from Secret cert-manager/cert-manager-values key values.yaml (SOPS-encrypted) are not in the tree' });
+  });
+
   it('a difference marked intended (the path or below it) is still an upgrade, listed apart, and nothing unexpected', () => {
     const [h] = compareHandover([certManager], [twin({ values: { crds: { enabled: false }, prometheus: { enabled: true, servicemonitor: { enabled: true } } } })], [
       { release: 'cert-manager/cert-manager', path: 'prometheus', reason: 'no Prometheus before Flux' },

@@ -99,6 +99,8 @@ export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], 
     const helmRelease = { id: `${other.namespace}/${other.name}`, file: other.file, kustomization: other.kustomization, releaseName: other.releaseName, storageNamespace: other.storageNamespace ?? other.namespace };
     if (elsewhere) return { ...base, helmRelease, verdict: 'second-release' };
     if ('unresolved' in other.chart) return { ...base, helmRelease, verdict: 'not-compared', reason: other.chart.unresolved };
+    // Values from a Secret or ConfigMap the tree does not hold (an ExternalSecret's, a SOPS file's): half a comparison is none.
+    if (other.missingValues.length) return { ...base, helmRelease, verdict: 'not-compared', reason: `its values from ${other.missingValues.join(', ')} are not in the tree` };
     const treeChart = bareChart(other.chart.url);
     const differences = valueDifferences(release.values, other.values);
     const isIntended = (d: ValueDifference) => intended.some((i) => i.release === id && (d.path === i.path || d.path.startsWith(`${i.path}.`)));
