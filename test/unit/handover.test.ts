@@ -1,7 +1,7 @@
 // The hand-off compared in pure code: each core release paired with the tree's HelmRelease that
 // manages the same Helm release, and what Flux's first reconcile changes, path by path.
 import { describe, expect, it } from 'vitest';
-import { compareHandover, describeDifferences, unexpected, valueDifferences, type CoreRelease } from '../../tasks/lib/gitops/handover.ts';
+import { chartKey, compareHandover, describeDifferences, handoverFindings, unexpected, valueDifferences, withSeverities, type CoreRelease } from '../../tasks/lib/gitops/handover.ts';
 import type { HelmReleaseSource } from '../../tasks/lib/gitops/helmrelease-crds.ts';
 
 const certManager: CoreRelease = {
@@ -99,5 +99,27 @@ describe('compareHandover', () => {
     expect(describeDifferences(h!)).toEqual([]);
     expect(unexpected(h!)).toBe(false);
     expect(unexpected(compareHandover([certManager], [twin({ values: { replicaCount: 2, crds: { enabled: false } } })])[0]!)).toBe(true);
+  });
+
+  it('compares what helm renders: chart defaults under both sides, so a value set to its default is no difference, and a CRD switch left unset takes the chart\'s default', () => {
+    const fluxOperator: CoreRelease = { name: 'flux-operator', namespace: 'flux-system', chart: 'ghcr.io/controlplaneio-fluxcd/charts/flux-operator', version: '0.58.1', values: { installCRDs: false }, at: 'x:75' };
+    const hr = twin({ name: 'flux-operator', namespace: 'flux-system', releaseName: 'flux-operator', storageNamespace: 'flux-system', chart: { url: 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator', version: '0.58.1', file: 'y' }, values: { serviceMonitor: { create: false } } });
+    const defaults = new Map([[chartKey('oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator', '0.58.1'), { installCRDs: true, serviceMonitor: { create: false } }]]);
+    const [h] = compareHandover([fluxOperator], [hr], [], defaults);
+    expect(h!.verdict).toBe('crd-ownership');
+    expect(describeDifferences(h!)).toEqual(['installCRDs: false → true']);
+    expect(compareHandover([fluxOperator], [hr])[0]!.verdict).toBe('upgrade');
+  });
+});
+
+describe('handoverFindings', () => {
+  it('an upgrade warns, CRDs changing hands and a second release fail, unless cluster.yaml says otherwise', () => {
+    const upgrade = compareHandover([certManager], [twin({ values: { crds: { enabled: false }, replicaCount: 2 } })]);
+    const moved = compareHandover([certManager], [twin({ values: { crds: { enabled: true } } })]);
+    expect(handoverFindings(withSeverities(upgrade)).map((f) => f.severity)).toEqual(['warn']);
+    expect(handoverFindings(withSeverities(moved)).map((f) => [f.type, f.severity])).toEqual([['handover', undefined]]);
+    expect(handoverFindings(withSeverities(upgrade, { upgrade: 'error' }))[0]!.severity).toBeUndefined();
+    expect(handoverFindings(withSeverities(moved, { 'crd-ownership': 'warn' }))[0]!.severity).toBe('warn');
+    expect(handoverFindings(withSeverities(compareHandover([certManager], [twin()])))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // applies and who serves them, then the findings with their fixes.
 import type { Finding, TreeAudit } from './flux-audit.ts';
 import type { TreeFiles } from './flux-tree.ts';
-import { describeDifferences, unexpected, type AuditWithHandover, type Handover } from './handover.ts';
+import { describeDifferences, type AuditWithHandover, type Handover } from './handover.ts';
 
 /** The findings that fail the audit: all but warnings (a version skew under gitops.pinSkew: warn). */
 export const failingFindings = ({ findings }: TreeAudit): Finding[] => findings.filter((f) => f.severity !== 'warn');
@@ -12,7 +12,7 @@ function formatHandover(handover: Handover[]): string[] {
   const out = ['', 'Hand-off from core to Flux (core release → the HelmRelease that takes it over)'];
   for (const h of handover) {
     const to = h.helmRelease ? `${h.helmRelease.id} (${h.helmRelease.file})` : 'no HelmRelease of the tree: stays the bootstrap\'s';
-    const mark = h.verdict === 'unchanged' || h.verdict === 'none' ? '✔' : unexpected(h) ? '✗' : '!';
+    const mark = h.severity === 'error' ? '✗' : h.severity === 'warn' ? '!' : '✔';
     const intended = h.intended.length ? `; intended: ${h.intended.map((d) => d.path).join(', ')}` : '';
     const changes = describeDifferences(h);
     out.push(`  ${mark} ${h.release} → ${to}: ${h.verdict}${changes.length ? ` (${changes.join('; ')})` : ''}${intended}${h.reason ? ` (${h.reason})` : ''}`);

@@ -6,6 +6,7 @@
 // switches a chart's own CRD installation moves the CRDs from the crds phase to helm-controller.
 // Pure: the caller hands in core's releases (helmfile's merged values) and the tree's HelmReleases.
 import { sameVersion } from '../tools/chart-pins.ts';
+import { mergeValues } from './helm-values.ts';
 import type { Finding, TreeAudit } from './flux-audit.ts';
 import type { HelmReleaseSource } from './helmrelease-crds.ts';
 
@@ -45,6 +46,8 @@ export interface Handover {
   intended: ValueDifference[];
   /** Why it could not be compared (a chart the tree does not resolve offline). */
   reason?: string;
+  /** Set by withSeverities where the hand-off is a finding: its severity. */
+  severity?: 'error' | 'warn';
 }
 
 export interface IntendedDifference {
@@ -87,7 +90,16 @@ const chartName = (reference: string) => reference.split('/').at(-1)!;
 /** Does this difference hand a chart's CRDs to helm-controller (the tree turns a CRD switch on)? */
 export const movesCrdOwnership = (d: ValueDifference) => CRD_SWITCH.test(d.path) && d.tree === true && d.core !== true;
 
-export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], intended: IntendedDifference[] = []): Handover[] {
+/** The key of a chart's default values: its upstream reference and version (v-prefix dropped). */
+export const chartKey = (reference: string, version: string): string => `${bareChart(reference)}@${version.replace(/^v/, '')}`;
+
+/**
+ * `defaults`: each chart's own values.yaml by chartKey (helm show values). Both sides are compared
+ * as helm renders them, defaults coalesced under the values given: a value the tree sets to the
+ * chart's default is no difference, and a CRD switch the tree leaves unset takes the chart's default.
+ */
+export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], intended: IntendedDifference[] = [], defaults = new Map<string, Record<string, unknown>>()): Handover[] {
+  const effective = (reference: string, version: string, values: Record<string, unknown>) => mergeValues(defaults.get(chartKey(reference, version)) ?? {}, values);
   return core.map((release): Handover => {
     const id = `${release.namespace}/${release.name}`;
     const twin = tree.find((hr) => hr.releaseName === release.name && (hr.storageNamespace ?? hr.namespace) === release.namespace);
@@ -102,7 +114,7 @@ export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], 
     // Values from a Secret or ConfigMap the tree does not hold (an ExternalSecret's, a SOPS file's): half a comparison is none.
     if (other.missingValues.length) return { ...base, helmRelease, verdict: 'not-compared', reason: `its values from ${other.missingValues.join(', ')} are not in the tree` };
     const treeChart = bareChart(other.chart.url);
-    const differences = valueDifferences(release.values, other.values);
+    const differences = valueDifferences(effective(release.chart, release.version, release.values), effective(other.chart.url, other.chart.version, other.values));
     const isIntended = (d: ValueDifference) => intended.some((i) => i.release === id && (d.path === i.path || d.path.startsWith(`${i.path}.`)));
     const values = differences.filter((d) => !isIntended(d));
     const chart = treeChart !== release.chart ? { core: release.chart, tree: treeChart } : undefined;
@@ -137,18 +149,28 @@ const DEFAULT_SEVERITY: Record<HandoverKind, 'error' | 'warn'> = { upgrade: 'war
 
 const INTENDED_FIX = 'or mark each intended difference in cluster.yaml gitops.handover.intended (release, path, reason)';
 
-/** The audit's handover findings: every hand-off that changes something not marked intended. */
-export function handoverFindings(handovers: Handover[], severities: HandoverSeverities = {}): Finding[] {
+/** How much a hand-off matters: the configured severity of its verdict; undefined when nothing unexpected happens. */
+export function withSeverities(handovers: Handover[], severities: HandoverSeverities = {}): Handover[] {
+  return handovers.map((h) => {
+    if (h.verdict === 'not-compared') return { ...h, severity: 'warn' };
+    if (!h.helmRelease || !unexpected(h) || h.verdict === 'unchanged' || h.verdict === 'none') return h;
+    return { ...h, severity: severities[kindOf(h)] ?? DEFAULT_SEVERITY[kindOf(h)] };
+  });
+}
+
+/** A CRD switch marked intended leaves an ordinary upgrade to report. */
+const kindOf = (h: Handover): HandoverKind => (h.verdict === 'crd-ownership' && !h.values.some(movesCrdOwnership) ? 'upgrade' : (h.verdict as HandoverKind));
+
+/** The audit's handover findings: every hand-off with a severity (withSeverities). */
+export function handoverFindings(handovers: Handover[]): Finding[] {
   return handovers.flatMap((h): Finding[] => {
-    if (!h.helmRelease) return [];
+    if (!h.helmRelease || !h.severity) return [];
     const hr = h.helmRelease;
-    const where = { type: 'handover' as const, kustomization: hr.kustomization, file: hr.file };
+    const where = { type: 'handover' as const, kustomization: hr.kustomization, file: hr.file, ...(h.severity === 'warn' ? { severity: 'warn' as const } : {}) };
     if (h.verdict === 'not-compared') {
-      return [{ ...where, message: `core release ${h.release} (${h.at}) and HelmRelease ${hr.id} not compared: ${h.reason}`, fix: 'pin the chart by tag in the tree\'s source so the audit can compare it', severity: 'warn' }];
+      return [{ ...where, message: `core release ${h.release} (${h.at}) and HelmRelease ${hr.id} not compared: ${h.reason}`, fix: "put the values in the tree (or pin the chart by tag) so the audit can compare them" }];
     }
-    if (!unexpected(h) || h.verdict === 'unchanged' || h.verdict === 'none') return [];
-    const kind = h.verdict === 'crd-ownership' && !h.values.some(movesCrdOwnership) ? 'upgrade' : h.verdict;
-    const severity = severities[kind] ?? DEFAULT_SEVERITY[kind];
+    const kind = kindOf(h);
     const changes = describeDifferences(h).join('; ');
     const message = {
       'second-release': `HelmRelease ${hr.id} manages release ${hr.releaseName} in ${hr.storageNamespace}, but core installed ${h.release} (${h.at}): Flux installs a second release of the chart beside the bootstrap's`,
@@ -160,6 +182,6 @@ export function handoverFindings(handovers: Handover[], severities: HandoverSeve
       'crd-ownership': `keep the CRD switch off in ${hr.file}: the crds phase owns the CRDs and moves them with the pinned chart; ${INTENDED_FIX}`,
       upgrade: `make them agree: 01-core can read the release's values from the tree's own file ({{ .Values.gitopsRoot }}/…, docs/reports.md, hand-off); ${INTENDED_FIX}`,
     }[kind];
-    return [{ ...where, message, fix, ...(severity === 'warn' ? { severity: 'warn' as const } : {}) }];
+    return [{ ...where, message, fix }];
   });
 }

@@ -189,3 +189,29 @@ function crdKinds(text: string): CrdKind[] {
     .filter(isCrd)
     .map((crd) => ({ group: crd.spec.group, kind: crd.spec.names.kind, versions: crd.spec.versions.filter((v) => v.served).map((v) => v.name) }));
 }
+
+/**
+ * Each chart's own default values (helm show values, through the mirror), by `key(url, version)`.
+ * A chart that cannot be read is left out: its comparison falls back to the values given.
+ */
+export async function chartDefaults(charts: Array<{ url: string; version: string }>, cluster: ClusterConfig, key: (url: string, version: string) => string): Promise<Map<string, Record<string, unknown>>> {
+  const limit = pLimit(availableParallelism());
+  const unique = [...new Map(charts.map((c) => [key(c.url, c.version), c])).entries()];
+  const read = await Promise.all(
+    unique.map(([k, chart]) =>
+      limit(async () => {
+        const text = await runTool({
+          tool: 'helm',
+          args: ['show', 'values', throughMirror(chart.url.startsWith('oci://') ? chart.url : `oci://${chart.url}`, cluster), '--version', chart.version, ...(cluster.registryMirror?.plainHttp ? ['--plain-http'] : [])],
+          cluster: cluster.name,
+          logName: 'helm-show-values',
+          subject: `chart ${chart.url}:${chart.version}`,
+          fix: reachFix(chart, cluster),
+        }).catch(() => undefined);
+        const values = text === undefined ? undefined : (loadMachineWritten(text)[0] as Record<string, unknown> | null | undefined);
+        return values ? ([k, values] as const) : undefined;
+      }),
+    ),
+  );
+  return new Map(read.filter((entry) => entry !== undefined));
+}
