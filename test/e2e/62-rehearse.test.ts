@@ -91,11 +91,19 @@ async function rehearse(args: string[], env: NodeJS.ProcessEnv = {}, cwd = works
 const verdictOf = (report: Report, id: string) => report.verdicts.find((v) => v.kustomization === id);
 const comparisonOf = (report: Report, id: string) => report.comparison.find((c) => c.kustomization === id);
 
+/** What rehearsals left: their folders in the temporary folder, and processes naming one. */
+function leftovers(): string[] {
+  return [
+    ...readdirSync(os.tmpdir()).filter((entry) => entry.startsWith('rehearse-infra-')).map((entry) => path.join(os.tmpdir(), entry)),
+    ...processes().filter((p) => /\/rehearse-infra-/.test(p.cmdline)).map((p) => `pid ${p.pid}: ${p.cmdline}`),
+  ];
+}
+
 /**
- * Starts a rehearsal and SIGKILLs it once Flux's controllers work on the served tree (the kwok
- * components, the controllers and the git server all running); returns the folder it left.
+ * Starts a rehearsal and sends `signal` once Flux's controllers work on the served tree (the kwok
+ * components, the controllers and the git server all running); returns the folder it used and how it exited.
  */
-async function killedRehearsal(): Promise<string> {
+async function interruptedRehearsal(signal: NodeJS.Signals): Promise<{ dir: string; code: number | null; stderr: string }> {
   const child = spawn('node', ['tasks/rehearse.ts', '--cluster', 'infra'], { cwd: workspaceRoot, env: testEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -104,9 +112,9 @@ async function killedRehearsal(): Promise<string> {
     // kwokctl runs each component from a copy in the cluster's folder: <dir>/kwok/clusters/<name>/bin/.
     const component = processes().find((p) => /\/rehearse-infra-[^/ ]+\/kwok\/clusters\/[^/]+\/bin\/kube-apiserver/.test(p.cmdline));
     if (component && stderr.includes('Flux reconciles')) {
-      child.kill('SIGKILL');
-      await exited;
-      return /(\/tmp\/rehearse-infra-[^/ ]+)/.exec(component.cmdline)![1]!;
+      child.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return { dir: /(\/tmp\/rehearse-infra-[^/ ]+)/.exec(component.cmdline)![1]!, code, stderr };
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -116,7 +124,7 @@ async function killedRehearsal(): Promise<string> {
 
 describe('rehearse: Flux brings the tree up from empty, audit beside it', () => {
   it('the example tree: every Kustomization Ready, the PrometheusRules and VMRules exist, audit and Flux agree, loopback only; a killed rehearsal is cleaned up by the next', async () => {
-    const left = await killedRehearsal();
+    const { dir: left } = await interruptedRehearsal('SIGKILL');
     expect(processes().filter((p) => p.cmdline.includes(left)).length).toBeGreaterThan(0);
     // The served tree's git repositories live in the rehearsal's folder: swept with it.
     expect(readdirSync(left).some((entry) => entry.startsWith('rehearsal-git-'))).toBe(true);
@@ -154,6 +162,13 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(listeners.some((l) => l.process.includes('source-contr'))).toBe(true);
     expect(listeners.some((l) => l.process.includes('kustomize-con'))).toBe(true);
     expect(listeners.filter((l) => !isLoopback(l.address))).toEqual([]);
+  });
+
+  it('Ctrl-C while Flux works: the rehearsal stops its controllers, its git server and its cluster, and removes its folder', async () => {
+    const { dir, code, stderr } = await interruptedRehearsal('SIGINT');
+    expect(code, stderr.slice(-2000)).not.toBe(0);
+    expect(existsSync(dir)).toBe(false);
+    expect(leftovers()).toEqual([]);
   });
 
   it('race, in a tree synced from an OCIRepository: a Kustomization that no longer waits for the HelmRelease bringing its CRD fails under Flux with Flux’s own message, where the audit says (the tree named by BOOTSTRAP_GITOPS_ROOT, as Nx passes it: both halves judge it, and core installs its FluxInstance)', async () => {
@@ -268,6 +283,8 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(verdictOf(report, 'default/echo')?.firstFailure).toMatch(/no matches for kind "HTTPRoute" in version "gateway\.networking\.k8s\.io\/v1"/);
     expect(comparisonOf(report, 'default/echo')?.audit).toContain('missing gateway.networking.k8s.io/v1 HTTPRoute');
     expect(comparisonOf(report, 'default/echo')?.agreed).toBe(true);
+    // A rehearsal with findings leaves nothing behind either.
+    expect(leftovers()).toEqual([]);
   });
 
   it('operator-runtime kinds: cilium-config without its dependsOn still comes up, because core runs cilium before any Kustomization; audit and Flux agree, and the registration is said to be simulated', async () => {
