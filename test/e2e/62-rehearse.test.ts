@@ -211,7 +211,7 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
       await withWorkspaceCopy(async (copy) => {
         await copy.edit('clusters/infra/cluster.yaml', (t) => t.replace('  entry: kubernetes/flux/cluster\n', `  entry: kubernetes/flux/cluster\n  sources:\n    GitRepository/default/home-ops-private: ${checkout}\n`));
         // The CRD bundle as rendered in the checkout: the copy's 00-crds inputs are the same.
-        await cp(path.join(workspaceRoot, 'dist/infra'), copy.file('dist/infra'), { recursive: true });
+        await cp(path.join(workspaceRoot, 'dist/crds/infra'), copy.file('dist/crds/infra'), { recursive: true });
         const { code, report, stderr, listeners } = await rehearse(['--gitops-root', tree], {}, copy.root);
         expect(code, stderr.slice(-3000)).toBe(1);
         expect(stderr).toContain('served from its checkout in gitops.sources, on loopback: kubernetes/apps/default/private-config/ks.yaml (GitRepository home-ops-private)');

@@ -1,6 +1,6 @@
 // Variants of the example GitOps tree for the audit and the rehearsal: a copy of kubernetes/ in a
 // fresh temporary folder, with edits, judged through --gitops-root. The tracked tree is never edited.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
@@ -18,6 +18,8 @@ export async function treeVariant(edits: Record<string, (text: string) => string
     const before = await readFile(target, 'utf8').catch(() => '');
     const after = edit(before);
     if (after === before) throw new Error(`variant edit of ${file} changed nothing`);
+    // An edit may add a file in a new folder (a new app).
+    await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, after);
   }
   return root;
