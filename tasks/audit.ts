@@ -13,7 +13,7 @@ import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
 import { judgedTreeRoot, readClusterTree } from './lib/gitops/cluster-tree.ts';
 import { statePins } from './lib/tools/chart-pins.ts';
 import { chartDefaults, helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
-import { chartKey, compareHandover, handoverFindings, withSeverities, type AuditWithHandover, type Handover } from './lib/gitops/handover.ts';
+import { chartKey, chartsCompared, compareHandover, handoverFindings, withSeverities, type AuditWithHandover, type Handover } from './lib/gitops/handover.ts';
 import { releaseValues } from './lib/tools/helmfile.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
 import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
@@ -36,8 +36,7 @@ async function handoverOf(ctx: TaskContext, helmReleases: HelmReleaseSource[]): 
   const [pins, values] = await Promise.all([statePins(target, paths.coreHelmfile), releaseValues(target, paths.coreHelmfile)]);
   const core = pins.map((pin) => ({ name: pin.release, namespace: pin.namespace, chart: pin.chart, version: pin.version, values: values[`${pin.namespace}/${pin.release}`] ?? {}, at: pin.line ? `${pin.file}:${pin.line}` : pin.file }));
   const settings = ctx.cluster.gitops?.handover;
-  const charts = [...core.map((r) => ({ url: r.chart, version: r.version })), ...helmReleases.flatMap((hr) => ('unresolved' in hr.chart ? [] : [hr.chart]))];
-  const defaults = await chartDefaults(charts, ctx.cluster, chartKey);
+  const defaults = await chartDefaults(chartsCompared(core, helmReleases), ctx.cluster, chartKey);
   const handover = withSeverities(compareHandover(core, helmReleases, settings?.intended, defaults), settings?.severities);
   return { handover, findings: handoverFindings(handover) };
 }

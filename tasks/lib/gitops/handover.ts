@@ -98,13 +98,26 @@ export const chartKey = (reference: string, version: string): string => `${bareC
  * as helm renders them, defaults coalesced under the values given: a value the tree sets to the
  * chart's default is no difference, and a CRD switch the tree leaves unset takes the chart's default.
  */
+/** The HelmRelease that manages core's release (its twin), else one of the same chart under another release. */
+function counterpartOf(release: CoreRelease, tree: HelmReleaseSource[]): { twin?: HelmReleaseSource; elsewhere?: HelmReleaseSource } {
+  const twin = tree.find((hr) => hr.releaseName === release.name && hr.storageNamespace === release.namespace);
+  if (twin) return { twin };
+  return { elsewhere: tree.find((hr) => !('unresolved' in hr.chart) && chartName(bareChart(hr.chart.url)) === chartName(release.chart)) };
+}
+
+/** The charts whose defaults the comparison needs: core's, and their counterparts' in the tree. */
+export function chartsCompared(core: CoreRelease[], tree: HelmReleaseSource[]): Array<{ url: string; version: string }> {
+  return core.flatMap((release) => {
+    const { twin } = counterpartOf(release, tree);
+    return [{ url: release.chart, version: release.version }, ...(twin && !('unresolved' in twin.chart) ? [twin.chart] : [])];
+  });
+}
+
 export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], intended: IntendedDifference[] = [], defaults = new Map<string, Record<string, unknown>>()): Handover[] {
   const effective = (reference: string, version: string, values: Record<string, unknown>) => mergeValues(defaults.get(chartKey(reference, version)) ?? {}, values);
   return core.map((release): Handover => {
     const id = `${release.namespace}/${release.name}`;
-    const twin = tree.find((hr) => hr.releaseName === release.name && (hr.storageNamespace ?? hr.namespace) === release.namespace);
-    const sameChart = (hr: HelmReleaseSource) => !('unresolved' in hr.chart) && chartName(bareChart(hr.chart.url)) === chartName(release.chart);
-    const elsewhere = twin ? undefined : tree.find(sameChart);
+    const { twin, elsewhere } = counterpartOf(release, tree);
     const other = twin ?? elsewhere;
     const base = { release: id, at: release.at, values: [], intended: [] };
     if (!other) return { ...base, verdict: 'none' };

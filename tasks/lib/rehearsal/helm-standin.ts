@@ -77,7 +77,8 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   const events: StandinEvent[] = [];
   const running = new Map<string, Promise<void>>();
   const stalled = new Set<string>();
-  const limit = pLimit(2);
+  // helm-controller's default --concurrent is 4: as many installs at once (each mostly waits on the API server).
+  const limit = pLimit(4);
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   const plainHttp = cluster.registryMirror?.plainHttp ? ['--plain-http'] : [];
 
