@@ -77,8 +77,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   const events: StandinEvent[] = [];
   const running = new Map<string, Promise<void>>();
   const stalled = new Set<string>();
-  // helm-controller's default --concurrent is 4: as many installs at once (each mostly waits on the API server).
-  const limit = pLimit(4);
+  const limit = pLimit(2);
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   const plainHttp = cluster.registryMirror?.plainHttp ? ['--plain-http'] : [];
 
