@@ -93,11 +93,6 @@ export const movesCrdOwnership = (d: ValueDifference) => CRD_SWITCH.test(d.path)
 /** The key of a chart's default values: its upstream reference and version (v-prefix dropped). */
 export const chartKey = (reference: string, version: string): string => `${bareChart(reference)}@${version.replace(/^v/, '')}`;
 
-/**
- * `defaults`: each chart's own values.yaml by chartKey (helm show values). Both sides are compared
- * as helm renders them, defaults coalesced under the values given: a value the tree sets to the
- * chart's default is no difference, and a CRD switch the tree leaves unset takes the chart's default.
- */
 /** The HelmRelease that manages core's release (its twin), else one of the same chart under another release. */
 function counterpartOf(release: CoreRelease, tree: HelmReleaseSource[]): { twin?: HelmReleaseSource; elsewhere?: HelmReleaseSource } {
   const twin = tree.find((hr) => hr.releaseName === release.name && hr.storageNamespace === release.namespace);
@@ -113,6 +108,11 @@ export function chartsCompared(core: CoreRelease[], tree: HelmReleaseSource[]): 
   });
 }
 
+/**
+ * `defaults`: each chart's own values.yaml by chartKey (helm show values). Both sides are compared
+ * as helm renders them, defaults coalesced under the values given: a value the tree sets to the
+ * chart's default is no difference, and a CRD switch the tree leaves unset takes the chart's default.
+ */
 export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], intended: IntendedDifference[] = [], defaults = new Map<string, Record<string, unknown>>()): Handover[] {
   const effective = (reference: string, version: string, values: Record<string, unknown>) => mergeValues(defaults.get(chartKey(reference, version)) ?? {}, values);
   return core.map((release): Handover => {
