@@ -11,7 +11,7 @@ import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
 import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
 import { judgedTreeRoot, readClusterTree } from './lib/gitops/cluster-tree.ts';
-import { statePins } from './lib/tools/chart-pins.ts';
+import { statePins, type ChartPin } from './lib/tools/chart-pins.ts';
 import { chartDefaults, helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
 import { chartKey, chartsCompared, compareHandover, handoverFindings, withSeverities, type AuditWithHandover, type Handover } from './lib/gitops/handover.ts';
 import { releaseValues } from './lib/tools/helmfile.ts';
@@ -20,20 +20,15 @@ import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/
 import { code, fenced, lines, md } from './lib/runtime/markdown.ts';
 import { paths } from './lib/runtime/workspace.ts';
 
-async function bootstrapReleases(ctx: TaskContext): Promise<BootstrapRelease[]> {
-  const target = { cluster: ctx.cluster, context: ctx.context };
-  const states = [
-    { file: paths.crdsHelmfile, installed: false },
-    { file: paths.coreHelmfile, installed: true },
-  ];
-  const lists = await Promise.all(states.map(async ({ file, installed }) => (await statePins(target, file)).map((pin) => ({ pin, installed }))));
-  return lists.flat().map(({ pin, installed }) => ({ name: pin.release, chart: pin.chart, version: pin.version, stateFile: pin.file, line: pin.line, installed }));
+/** The bootstrap's pins: 00-crds' (rendered only) and 01-core's (installed). */
+function bootstrapReleases(crdsPins: ChartPin[], corePins: ChartPin[]): BootstrapRelease[] {
+  const listed = [...crdsPins.map((pin) => ({ pin, installed: false })), ...corePins.map((pin) => ({ pin, installed: true }))];
+  return listed.map(({ pin, installed }) => ({ name: pin.release, chart: pin.chart, version: pin.version, stateFile: pin.file, line: pin.line, installed }));
 }
 
 /** Each core release beside the tree's HelmRelease that takes it over, and the findings of what Flux changes. */
-async function handoverOf(ctx: TaskContext, helmReleases: HelmReleaseSource[]): Promise<{ handover: Handover[]; findings: Finding[] }> {
-  const target = { cluster: ctx.cluster, context: ctx.context };
-  const [pins, values] = await Promise.all([statePins(target, paths.coreHelmfile), releaseValues(target, paths.coreHelmfile)]);
+async function handoverOf(ctx: TaskContext, pins: ChartPin[], helmReleases: HelmReleaseSource[]): Promise<{ handover: Handover[]; findings: Finding[] }> {
+  const values = await releaseValues({ cluster: ctx.cluster, context: ctx.context }, paths.coreHelmfile);
   const core = pins.map((pin) => ({ name: pin.release, namespace: pin.namespace, chart: pin.chart, version: pin.version, values: values[`${pin.namespace}/${pin.release}`] ?? {}, at: pin.line ? `${pin.file}:${pin.line}` : pin.file }));
   const settings = ctx.cluster.gitops?.handover;
   const defaults = await chartDefaults(chartsCompared(core, helmReleases), ctx.cluster, chartKey);
@@ -47,12 +42,15 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
   const { manifest } = await loadBundle(cluster.name);
   const tree = await readClusterTree(cluster, gitopsRoot);
   const treeReleases = helmReleasesOf(tree.kustomizations);
-  const [builtin, helmReleases, releases, handover] = await Promise.all([
+  const target = { cluster, context: ctx.context };
+  // 01-core's pins are read once: the pin check and the hand-off both use them.
+  const [crdsPins, corePins] = await Promise.all([statePins(target, paths.crdsHelmfile), statePins(target, paths.coreHelmfile)]);
+  const [builtin, helmReleases, handover] = await Promise.all([
     builtinKinds(cluster),
     renderHelmReleaseCrds(treeReleases, cluster),
-    bootstrapReleases(ctx),
-    handoverOf(ctx, treeReleases),
+    handoverOf(ctx, corePins, treeReleases),
   ]);
+  const releases = bootstrapReleases(crdsPins, corePins);
   const rehearsal = auditTree({
     kustomizations: tree.kustomizations,
     builtin,
