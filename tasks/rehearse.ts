@@ -227,7 +227,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
       timeoutMs: ctx.timeoutMs,
       settleMs: 20_000,
       // Nothing settles while a stand-in still works: Kustomizations waiting on it show no change meanwhile.
-      busy: () => standin!.inFlight() > 0 || chartSources.inFlight() > 0,
+      busy: () => standin!.busy(chartSources.lastOutcomeAt()) || chartSources.inFlight() > 0,
       progress: createProgress(process.stderr, { prefix: `[${cluster.name}] `, timeoutMs: ctx.timeoutMs }),
     });
     const gone = controllers.exited();

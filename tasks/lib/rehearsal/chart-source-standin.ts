@@ -34,10 +34,11 @@ export interface ChartSourceOutcome {
 /** `helm show chart`'s version line: the tag, or what a semver range resolved to. */
 const chartVersion = (chartYaml: string) => /^version:\s*(\S+)/m.exec(chartYaml)?.[1];
 
-export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster: ClusterConfig, logCluster: string): Pick<Poller, 'stop'> & { outcomes: ChartSourceOutcome[]; inFlight(): number } {
+export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster: ClusterConfig, logCluster: string): Pick<Poller, 'stop'> & { outcomes: ChartSourceOutcome[]; inFlight(): number; lastOutcomeAt(): number } {
   const outcomes: ChartSourceOutcome[] = [];
   const limit = pLimit(2);
   const running = new Map<string, Promise<void>>();
+  let lastOutcome = 0;
   const plainHttp = cluster.registryMirror?.plainHttp ? ['--plain-http'] : [];
 
   const resolve = async (source: Obj) => {
@@ -70,6 +71,7 @@ export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster:
       { type: 'Ready', ...condition, message: `${condition.message} (${SOURCE_STANDIN})` },
       ...(condition.status === 'False' ? [{ type: 'Stalled', status: 'True' as const, reason: condition.reason, message: condition.message }] : []),
     ]).catch(() => undefined);
+    lastOutcome = Date.now();
   };
 
   const poller = startPoller(async () => {
@@ -84,6 +86,7 @@ export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster:
   return {
     outcomes,
     inFlight: () => running.size,
+    lastOutcomeAt: () => lastOutcome,
     stop: async () => {
       await poller.stop();
       await Promise.all(running.values());

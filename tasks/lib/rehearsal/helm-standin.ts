@@ -43,8 +43,13 @@ function rehearsalLimit(message: string): string | undefined {
 }
 
 export interface HelmStandin {
-  /** HelmReleases being installed now. */
-  inFlight(): number;
+  /**
+   * A HelmRelease is being worked on, or something ended (a HelmRelease here, a chart source at
+   * `since`, in ms) after the stand-in last looked at them all. Without the second half, a dependent
+   * HelmRelease (flux-instance after flux-operator) sat unseen for up to a poll while the watch saw
+   * every Kustomization Ready and nothing in flight, and ended the rehearsal before Flux's hand-off.
+   */
+  busy(since?: number): boolean;
   events: StandinEvent[];
   stop(): Promise<void>;
 }
@@ -78,6 +83,9 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   const running = new Map<string, Promise<void>>();
   const stalled = new Set<string>();
   const limit = pLimit(2);
+  // When an install last ended (Ready or stalled), and when the last poll pass that dispatched began.
+  let lastOutcome = 0;
+  let lastLook = 0;
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   const plainHttp = cluster.registryMirror?.plainHttp ? ['--plain-http'] : [];
 
@@ -89,7 +97,10 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
     const fail = async (reason: string, message: string, terminal: boolean) => {
       // Asked again every second while it waits: said once.
       if (!terminal && readyCondition(release)?.reason === reason) return;
-      if (terminal) stalled.add(`${id}@${release.metadata?.generation}`);
+      if (terminal) {
+        stalled.add(`${id}@${release.metadata?.generation}`);
+        lastOutcome = Date.now();
+      }
       const limit = rehearsalLimit(message);
       events.push({ release: id, ready: false, message: limit ?? message, ...(limit || message.startsWith('not rehearsed') ? { notRehearsed: true } : {}) });
       await writeStandinStatus(kube, release, HR.plural, [
@@ -144,6 +155,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
       const message = `Helm install succeeded for release ${namespace}/${name} with chart ${chart.url.split('/').at(-1)}@${chart.version}`;
       events.push({ release: id, ready: true, message });
       await writeStandinStatus(kube, release, HR.plural, [{ type: 'Ready', status: 'True', reason: 'InstallSucceeded', message: `${message} (${STANDIN})` }], { lastAttemptedRevision: chart.version });
+      lastOutcome = Date.now();
     } catch (error) {
       await fail('InstallFailed', `Helm install failed: ${said(error)}`, true);
     } finally {
@@ -152,16 +164,18 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   };
 
   const poller = startPoller(async () => {
+    const began = Date.now();
     const releases = (await listObjects(kube, HR.apiVersion, HR.kind).catch(() => [])) as Obj[];
     for (const release of releases) {
       const key = `${idOf(release)}@${release.metadata?.generation}`;
       if (currentlyReady(release) || stalled.has(key) || running.has(key)) continue;
       running.set(key, limit(() => install(release)).catch(() => undefined).finally(() => running.delete(key)));
     }
+    lastLook = began;
   }, 1000);
 
   return {
-    inFlight: () => running.size,
+    busy: (since = 0) => running.size > 0 || lastLook <= Math.max(lastOutcome, since),
     events,
     stop: async () => {
       await poller.stop();
