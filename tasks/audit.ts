@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle } from './lib/bundle/bundle-files.ts';
+import { servedApiVersions } from './lib/model/crd-bundle.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
 import { auditTree, type BootstrapRelease, type Finding } from './lib/gitops/flux-audit.ts';
 import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
@@ -12,8 +13,10 @@ import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
 import { judgedTreeRoot, readClusterTree } from './lib/gitops/cluster-tree.ts';
 import { statePins, type ChartPin } from './lib/tools/chart-pins.ts';
-import { chartDefaults, helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
-import { chartKey, chartsCompared, compareHandover, handoverFindings, withSeverities, type AuditWithHandover, type Handover } from './lib/gitops/handover.ts';
+import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
+import { capabilityGated } from './lib/gitops/capability-gated.ts';
+import { renderHandover } from './lib/gitops/handover-renders.ts';
+import { compareHandover, handoverFindings, withSeverities, type AuditWithHandover, type Handover } from './lib/gitops/handover.ts';
 import { releaseValues } from './lib/tools/helmfile.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
 import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
@@ -27,12 +30,12 @@ function bootstrapReleases(crdsPins: ChartPin[], corePins: ChartPin[]): Bootstra
 }
 
 /** Each core release beside the tree's HelmRelease that takes it over, and the findings of what Flux changes. */
-async function handoverOf(ctx: TaskContext, pins: ChartPin[], helmReleases: HelmReleaseSource[]): Promise<{ handover: Handover[]; findings: Finding[] }> {
+async function handoverOf(ctx: TaskContext, pins: ChartPin[], helmReleases: HelmReleaseSource[], apiVersions: string[]): Promise<{ handover: Handover[]; findings: Finding[] }> {
   const values = await releaseValues({ cluster: ctx.cluster, context: ctx.context }, paths.coreHelmfile);
   const core = pins.map((pin) => ({ name: pin.release, namespace: pin.namespace, chart: pin.chart, version: pin.version, values: values[`${pin.namespace}/${pin.release}`] ?? {}, at: pin.line ? `${pin.file}:${pin.line}` : pin.file }));
   const settings = ctx.cluster.gitops?.handover;
-  const defaults = await chartDefaults(chartsCompared(core, helmReleases), ctx.cluster, chartKey);
-  const handover = withSeverities(compareHandover(core, helmReleases, settings?.intended, defaults), settings?.severities);
+  const renders = await renderHandover(core, helmReleases, ctx.cluster, apiVersions);
+  const handover = withSeverities(compareHandover(core, helmReleases, settings?.intended, renders), settings?.severities);
   return { handover, findings: handoverFindings(handover) };
 }
 
@@ -44,11 +47,13 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
   const treeReleases = helmReleasesOf(tree.kustomizations);
   const target = { cluster, context: ctx.context };
   // 01-core's pins are read once: the pin check and the hand-off both use them.
+  // Charts render with what the crds phase serves, as helm-controller renders them on the cluster.
+  const apiVersions = servedApiVersions(manifest.crds);
   const [crdsPins, corePins] = await Promise.all([statePins(target, paths.crdsHelmfile), statePins(target, paths.coreHelmfile)]);
   const [builtin, helmReleases, handover] = await Promise.all([
     builtinKinds(cluster),
-    renderHelmReleaseCrds(treeReleases, cluster),
-    handoverOf(ctx, corePins, treeReleases),
+    renderHelmReleaseCrds(treeReleases, cluster, apiVersions),
+    handoverOf(ctx, corePins, treeReleases, apiVersions),
   ]);
   const releases = bootstrapReleases(crdsPins, corePins);
   const rehearsal = auditTree({
@@ -61,7 +66,8 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
     bootstrapReleases: releases,
     pinSkew: cluster.gitops?.pinSkew,
   });
-  return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...handover.findings], handover: handover.handover }, tree };
+  const gated = await capabilityGated(tree.kustomizations, helmReleases, apiVersions, cluster);
+  return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...handover.findings], handover: handover.handover }, tree };
 }
 
 export async function audit(ctx: TaskContext): Promise<{ rehearsal: AuditWithHandover; tree: FluxTree }> {

@@ -56,6 +56,15 @@ describe('rehearsal of Flux from an empty cluster', () => {
       );
       expect(output).toContain('  ✗ race: kube-system/coredns applies monitoring.coreos.com/v1 ServiceMonitor');
       expect(output).toContain('  ✗ race: cert-manager/cert-manager applies monitoring.coreos.com/v1 PrometheusRule');
+      // external-secrets' chart renders its ServiceMonitor only where the kind is served: with the
+      // CRDs no longer in the crds phase, helm-controller installs it without one, for good.
+      expect(output).toContain(
+        '  ✗ capability-gated: HelmRelease external-secrets/external-secrets renders Service external-secrets/external-secrets-metrics, ServiceMonitor external-secrets/external-secrets-metrics only where monitoring.coreos.com/v1 ServiceMonitor (HelmRelease observability/prometheus-operator-crds in observability/prometheus-operator-crds) is served, which is not yet when external-secrets/external-secrets applies; helm-controller renders a release once, so they are never created\n' +
+          '      Kustomization external-secrets/external-secrets, kubernetes/apps/external-secrets/external-secrets/app/helmrelease.yaml\n' +
+          '      fix: put the CRDs of ServiceMonitor in helmfile.d/00-crds (served before any Kustomization), or add dependsOn observability/prometheus-operator-crds to external-secrets/external-secrets (waiting for it)',
+      );
+      // cilium's chart trusts the CRD to exist (trustCRDsExist, as real trees set it): no finding.
+      expect(output).not.toContain('capability-gated: HelmRelease kube-system/cilium');
     });
   });
 
@@ -109,11 +118,54 @@ describe('rehearsal of Flux from an empty cluster', () => {
       // crds.keep: true is the chart's default: no difference once defaults are under both sides.
       "  ✗ handover: HelmRelease cert-manager/cert-manager turns on the chart's own CRD installation that core keeps off (crds.enabled: false → true; dns01RecursiveNameservers: ",
     );
+    // Which CRDs change hands, from the chart's own render: crds.keep annotates all six.
+    expect(result.stdout).toContain(
+      'which keeps them if the switch is turned off again (CRDs helm-controller takes: certificaterequests.cert-manager.io, certificates.cert-manager.io, challenges.acme.cert-manager.io, clusterissuers.cert-manager.io, issuers.cert-manager.io, orders.acme.cert-manager.io (annotated helm.sh/resource-policy: keep, so they stay))',
+    );
     expect(result.stdout).toContain('      Kustomization cert-manager/cert-manager, kubernetes/apps/cert-manager/cert-manager/app/helmrelease.yaml\n      fix: keep the CRD switch off in kubernetes/apps/cert-manager/cert-manager/app/helmrelease.yaml');
     expect(result.stdout).toContain(
       `  ✗ handover: HelmRelease kube-system/spegel manages release spegel-mirror in kube-system, but core installed kube-system/spegel (helmfile.d/01-core.yaml.gotmpl:${line('spegel')}): Flux installs a second release of the chart beside the bootstrap's`,
     );
     expect(result.stdout).toMatch(/✗ cert-manager\/cert-manager → cert-manager\/cert-manager \(kubernetes\/apps\/cert-manager\/cert-manager\/app\/helmrelease\.yaml\): crd-ownership/);
+  });
+
+  it('hand-off values as Flux resolves them: valuesFrom a generated ConfigMap (kustomize renames it), valuesFrom a Secret, and postBuild substitution, each changing what differs; charts render with the crds phase\'s APIs', async () => {
+    type Handover = { release: string; values: Array<{ path: string; core: unknown; tree: unknown }>; manifest?: { added: string[] }; manifestUnrendered?: string };
+    let handovers = new Map<string, Handover>();
+    const handoverOf = async (root?: string) => {
+      const result = root ? await run`node tasks/audit.ts --cluster infra --gitops-root ${root} --json` : await run`node tasks/audit.ts --cluster infra --json`;
+      expect(result.exitCode, result.stderr).toBe(0);
+      const { handover } = JSON.parse(result.stdout) as { handover: Handover[] };
+      handovers = new Map(handover.map((h) => [h.release, h]));
+      return new Map(handover.map((h) => [h.release, new Map(h.values.map((v) => [v.path, v]))]));
+    };
+    const example = await handoverOf();
+    // cilium's values come only from cilium-values, a ConfigMap kustomize generates with a hash suffix
+    // that its kustomizeconfig.yaml writes into valuesFrom: read as Flux reads it.
+    expect(example.get('kube-system/cilium')!.get('autoDirectNodeRoutes')).toEqual({ path: 'autoDirectNodeRoutes', tree: true });
+    expect(example.get('kube-system/cilium')!.get('cluster.name')).toEqual({ path: 'cluster.name', core: 'infra', tree: 'home' });
+    expect(example.get('kube-system/spegel')!.get('service.registry.hostPort')).toEqual({ path: 'service.registry.hostPort', core: 30020, tree: 29999 });
+
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: spegel-values\nstringData:\n  values.yaml: |\n    service:\n      registry:\n        hostPort: 30020\n';
+    const root = await treeVariant({
+      // The cluster's name substituted from cluster-settings, as real trees write it.
+      // And its ServiceMonitor without trustCRDsExist: the chart then renders it only where
+      // monitoring.coreos.com/v1 is served, which the crds phase makes so before Flux starts.
+      'apps/kube-system/cilium/app/helm/values.yaml': (t) => t.replace('  name: home\n', '  name: ${CLUSTER_NAME}\n').replace('    trustCRDsExist: true\n', ''),
+      'components/common/cluster-settings.yaml': (t) => t.replace('CLUSTER_NAME: home', 'CLUSTER_NAME: infra'),
+      // spegel's hostPort from a Secret of the tree, the values below it.
+      'apps/kube-system/spegel/app/secret.yaml': () => secret,
+      'apps/kube-system/spegel/app/kustomization.yaml': (t) => t.replace('  - ./helmrelease.yaml\n', '  - ./helmrelease.yaml\n  - ./secret.yaml\n'),
+      'apps/kube-system/spegel/app/helmrelease.yaml': (t) =>
+        t.replace('    service:\n      registry:\n        hostPort: 29999\n', '').replace('  values:\n', '  valuesFrom:\n    - kind: Secret\n      name: spegel-values\n  values:\n'),
+    });
+    const variant = await handoverOf(root);
+    expect(variant.get('kube-system/cilium')!.has('cluster.name')).toBe(false);
+    expect(variant.get('kube-system/cilium')!.has('autoDirectNodeRoutes')).toBe(true);
+    expect(handovers.get('kube-system/cilium')).toMatchObject({ manifest: { added: ['ServiceMonitor kube-system/cilium-agent'] } });
+    expect(handovers.get('kube-system/cilium')!.manifestUnrendered).toBeUndefined();
+    expect(variant.get('kube-system/spegel')!.has('service.registry.hostPort')).toBe(false);
+    expect(variant.get('kube-system/spegel')!.get('spegel.containerdRegistryConfigPath')).toEqual({ path: 'spegel.containerdRegistryConfigPath', core: '/etc/containerd/certs.d', tree: '/etc/cri/conf.d/hosts' });
   });
 
   it('missing: a kind nothing provides is named with its file and the fix', async () => {

@@ -41,7 +41,8 @@ async function realShapedTree(): Promise<string> {
   return root;
 }
 
-const scratchFolders = async () => (await readdir(os.tmpdir())).filter((f) => f.startsWith('helmrelease-crds-')).sort();
+// The audit's scratch folders: the CRD render's, the hand-off's renders' and the capability renders'.
+const scratchFolders = async () => (await readdir(os.tmpdir())).filter((f) => ['helmrelease-crds-', 'handover-', 'capabilities-'].some((p) => f.startsWith(p))).sort();
 
 describe('the audit on real-shaped trees', () => {
   it('reports every case as a finding, never aborts, and leaves no scratch folder', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { bundleYaml, contentHash, HASH_ANNOTATION, isKept, manifestEntry, selectCrds, stampSource, type Crd } from '../../tasks/lib/model/crd-bundle.ts';
+import { bundleYaml, contentHash, HASH_ANNOTATION, isKept, manifestEntry, selectCrds, servedApiVersions, stampSource, type Crd } from '../../tasks/lib/model/crd-bundle.ts';
 import { parseManifests } from '../../tasks/lib/runtime/manifests.ts';
 
 function crd(name: string, kind = 'Thing'): Crd {
@@ -92,5 +92,12 @@ describe('stampSource', () => {
     const unhashed = (annotations: Record<string, string>): Crd => ({ ...stamped, metadata: { ...stamped.metadata, annotations } });
     expect(hash).toBe(contentHash(unhashed(rest)));
     expect(hash).not.toBe(contentHash(unhashed(withoutKeep)));
+  });
+});
+
+describe('servedApiVersions', () => {
+  it('gives helm each served version of each kind, as group/version and group/version/Kind, once', () => {
+    const entries = [manifestEntry(crd('servicemonitors.monitoring.coreos.com', 'ServiceMonitor'), 'prometheus-operator-crds'), manifestEntry(crd('podmonitors.monitoring.coreos.com', 'PodMonitor'), 'prometheus-operator-crds')];
+    expect(servedApiVersions(entries)).toEqual(['monitoring.coreos.com/v1', 'monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PodMonitor']);
   });
 });

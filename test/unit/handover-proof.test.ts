@@ -33,6 +33,16 @@ describe('proveHandover', () => {
     expect(handoverDiffers(same!)).toBe(false);
   });
 
+  it('an upgrade whose manifests the audit rendered: the manifest must change exactly when the renders differ', () => {
+    const renderedSame: Handover = { ...handover('a/x', 'upgrade'), manifest: { added: [], removed: [], changed: [] } };
+    const renderedChanged: Handover = { ...handover('a/x', 'upgrade'), manifest: { added: [], removed: [], changed: ['Deployment a/x'] } };
+    const before = new Map([['a/x', state(1, 'a')]]);
+    expect(proveHandover([renderedSame], before, new Map([['a/x', state(2, 'a')]]), new Set())[0]).toMatchObject({ agreed: true });
+    expect(handoverDiffers(proveHandover([renderedSame], before, new Map([['a/x', state(2, 'b')]]), new Set())[0]!)).toBe(true);
+    expect(proveHandover([renderedChanged], before, new Map([['a/x', state(2, 'b')]]), new Set())[0]).toMatchObject({ agreed: true });
+    expect(handoverDiffers(proveHandover([renderedChanged], before, new Map([['a/x', state(2, 'a')]]), new Set())[0]!)).toBe(true);
+  });
+
   it('a second release leaves core\'s alone: agreed only if its revision did not move', () => {
     const before = new Map([['spegel/spegel', state(1, 'a')]]);
     expect(proveHandover([handover('spegel/spegel', 'second-release', 'kube-system/spegel')], before, new Map([['spegel/spegel', state(1, 'a')]]), new Set())[0]!.agreed).toBe(true);

@@ -1,7 +1,7 @@
 // The hand-off compared in pure code: each core release paired with the tree's HelmRelease that
 // manages the same Helm release, and what Flux's first reconcile changes, path by path.
 import { describe, expect, it } from 'vitest';
-import { chartKey, compareHandover, describeDifferences, handoverFindings, unexpected, valueDifferences, withSeverities, type CoreRelease } from '../../tasks/lib/gitops/handover.ts';
+import { chartKey, compareHandover, describeDifferences, describeManifest, handoverFindings, revisionOnly, unexpected, valueDifferences, withSeverities, type CoreRelease } from '../../tasks/lib/gitops/handover.ts';
 import type { HelmReleaseSource } from '../../tasks/lib/gitops/helmrelease-crds.ts';
 
 const certManager: CoreRelease = {
@@ -105,7 +105,7 @@ describe('compareHandover', () => {
     const fluxOperator: CoreRelease = { name: 'flux-operator', namespace: 'flux-system', chart: 'ghcr.io/controlplaneio-fluxcd/charts/flux-operator', version: '0.58.1', values: { installCRDs: false }, at: 'x:75' };
     const hr = twin({ name: 'flux-operator', namespace: 'flux-system', releaseName: 'flux-operator', storageNamespace: 'flux-system', chart: { url: 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator', version: '0.58.1', file: 'y' }, values: { serviceMonitor: { create: false } } });
     const defaults = new Map([[chartKey('oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator', '0.58.1'), { installCRDs: true, serviceMonitor: { create: false } }]]);
-    const [h] = compareHandover([fluxOperator], [hr], [], defaults);
+    const [h] = compareHandover([fluxOperator], [hr], [], { defaults, manifests: new Map() });
     expect(h!.verdict).toBe('crd-ownership');
     expect(describeDifferences(h!)).toEqual(['installCRDs: false → true']);
     expect(compareHandover([fluxOperator], [hr])[0]!.verdict).toBe('upgrade');
@@ -121,5 +121,59 @@ describe('handoverFindings', () => {
     expect(handoverFindings(withSeverities(upgrade, { upgrade: 'error' }))[0]!.severity).toBeUndefined();
     expect(handoverFindings(withSeverities(moved, { 'crd-ownership': 'warn' }))[0]!.severity).toBe('warn');
     expect(handoverFindings(withSeverities(compareHandover([certManager], [twin()])))).toEqual([]);
+  });
+});
+
+describe('compareHandover with both sides rendered', () => {
+  const deployment = (args: string[]) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cert-manager', namespace: 'cert-manager', labels: { app: 'cert-manager' } }, spec: { template: { spec: { containers: [{ name: 'controller', args }] } } } });
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'cert-manager', namespace: 'cert-manager' }, spec: { ports: [{ port: 9402 }] } };
+  const rendered = (core: object[], tree: object[]) => ({ defaults: new Map(), manifests: new Map([['cert-manager/cert-manager', { core, tree }]]) });
+
+  it('values that render the same objects: an upgrade of the revision only, not a finding', () => {
+    const [h] = withSeverities(compareHandover([certManager], [twin({ values: { crds: { enabled: false }, unusedByTheChart: true } })], [], rendered([deployment(['--v=2']), service], [service, deployment(['--v=2'])])));
+    expect(h!.verdict).toBe('upgrade');
+    expect(revisionOnly(h!)).toBe(true);
+    expect(describeManifest(h!)).toBe('the same objects');
+    expect(h!.severity).toBeUndefined();
+    expect(handoverFindings([h!])).toEqual([]);
+  });
+
+  it('values that change an object: the finding names it', () => {
+    const [h] = withSeverities(compareHandover([certManager], [twin({ values: { crds: { enabled: false }, dns01: true } })], [], rendered([deployment(['--v=2']), service], [deployment(['--v=2', '--dns01-recursive-nameservers-only']), service])));
+    expect(revisionOnly(h!)).toBe(false);
+    expect(h!.manifest).toEqual({ added: [], removed: [], changed: ['Deployment cert-manager/cert-manager'], });
+    expect(handoverFindings([h!])[0]!.message).toContain('objects: changed: Deployment cert-manager/cert-manager');
+  });
+
+  it('helm-controller\'s origin labels are no change; an object moved to another apiVersion of its group is the same object, changed', () => {
+    const labelled = { ...service, metadata: { ...service.metadata, labels: { 'helm.toolkit.fluxcd.io/name': 'cert-manager', 'helm.toolkit.fluxcd.io/namespace': 'cert-manager' } } };
+    const [h] = compareHandover([certManager], [twin({ values: { crds: { enabled: false }, x: 1 } })], [], rendered([service, { ...deployment([]), apiVersion: 'apps/v1beta2' }], [labelled, deployment([])]));
+    expect(h!.manifest).toEqual({ added: [], removed: [], changed: ['Deployment cert-manager/cert-manager'] });
+  });
+
+  it('CRDs changing hands: the finding names each CRD helm-controller takes and whether the keep annotation spares it', () => {
+    const crd = (name: string, keep: boolean) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name, ...(keep ? { annotations: { 'helm.sh/resource-policy': 'keep' } } : {}) } });
+    const switchedOn = twin({ values: { crds: { enabled: true } } });
+    const [kept] = withSeverities(compareHandover([certManager], [switchedOn], [], rendered([service], [service, crd('issuers.cert-manager.io', true), crd('certificates.cert-manager.io', true)])));
+    expect(kept!.crdsTaken).toEqual([{ name: 'certificates.cert-manager.io', kept: true }, { name: 'issuers.cert-manager.io', kept: true }]);
+    expect(handoverFindings([kept!])[0]!.message).toContain(
+      'to helm-controller, which keeps them if the switch is turned off again (CRDs helm-controller takes: certificates.cert-manager.io, issuers.cert-manager.io (annotated helm.sh/resource-policy: keep, so they stay))',
+    );
+    const [lost] = withSeverities(compareHandover([certManager], [switchedOn], [], rendered([service], [service, crd('issuers.cert-manager.io', false), crd('certificates.cert-manager.io', true)])));
+    expect(handoverFindings([lost!])[0]!.message).toContain(
+      'which deletes those not annotated if the switch is ever turned off again (CRDs helm-controller takes: certificates.cert-manager.io (annotated helm.sh/resource-policy: keep, so they stay); issuers.cert-manager.io (not annotated: deleted with every object of their kinds))',
+    );
+    expect(lost!.severity).toBe('error');
+    // Without renders the finding says what may happen, not which CRDs.
+    const [unrendered] = withSeverities(compareHandover([certManager], [switchedOn]));
+    expect(unrendered!.crdsTaken).toBeUndefined();
+    expect(handoverFindings([unrendered!])[0]!.message).toContain('which deletes them if the switch is ever turned off again (unless the chart annotates them helm.sh/resource-policy: keep)');
+  });
+
+  it('a chart that does not render is compared by its values, with the reason said', () => {
+    const [h] = withSeverities(compareHandover([certManager], [twin({ values: { crds: { enabled: false }, x: 1 } })], [], { defaults: new Map(), manifests: new Map([['cert-manager/cert-manager', { unrendered: 'Error: chart "cert-manager" version "v1.21.1" not found' }]]) }));
+    expect(h!.manifest).toBeUndefined();
+    expect(h!.severity).toBe('warn');
+    expect(handoverFindings([h!])[0]!.message).toContain('manifests not compared: Error: chart "cert-manager" version "v1.21.1" not found');
   });
 });

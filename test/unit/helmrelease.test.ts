@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FluxKustomization } from '../../tasks/lib/gitops/flux-tree.ts';
-import { helmReleasesOf } from '../../tasks/lib/gitops/helmrelease-crds.ts';
+import { helmReleasesOf, toolSaid } from '../../tasks/lib/gitops/helmrelease-crds.ts';
+import { BootstrapError } from '../../tasks/lib/runtime/errors.ts';
 import { resolveHelmRelease, shortenReleaseName, type Lookup } from '../../tasks/lib/gitops/helmrelease.ts';
 
 const ocirepo = (name: string, ref: Record<string, string>): KubernetesObject =>
@@ -95,5 +96,13 @@ describe('one reading of a HelmRelease', () => {
     });
     const set = resolveHelmRelease(helmRelease({ ...chartRef, install: { crds: 'CreateReplace', createNamespace: true }, upgrade: { crds: 'CreateReplace' }, dependsOn: [{ name: 'x' }] }), lookupOf(objects));
     expect(set).toMatchObject({ install: { crds: 'CreateReplace', createNamespace: true }, upgrade: { crds: 'CreateReplace' }, dependsOn: [{ namespace: 'cert-manager', name: 'x' }] });
+  });
+});
+
+describe('toolSaid', () => {
+  it('keeps helm\'s own error line of a failed render, not the advice after it', () => {
+    const problem = 'exited 1:\nError: execution error at (cilium/templates/validate.yaml:4:4): Service Monitor requires monitoring.coreos.com/v1 CRDs.\n\nUse --debug flag to render out invalid YAML\n(full output: dist/logs/x.log)';
+    expect(toolSaid(new BootstrapError({ subject: 'helm', problem, fix: 'f' }))).toBe('execution error at (cilium/templates/validate.yaml:4:4): Service Monitor requires monitoring.coreos.com/v1 CRDs.');
+    expect(toolSaid(new BootstrapError({ subject: 'helm', problem: 'exited 1:\nconnection refused', fix: 'f' }))).toBe('connection refused');
   });
 });

@@ -11,7 +11,7 @@ import type { FluxKustomization } from './flux-tree.ts';
 import type { CrdKind, HelmReleaseCrds } from './helmrelease-crds.ts';
 import { sameVersion } from '../tools/chart-pins.ts';
 
-export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked' | 'handover';
+export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked' | 'handover' | 'capability-gated';
 
 /** How a Kustomization built from a source the audit has no checkout of is named (live-rehearsal.ts matches it). */
 export const FOREIGN_SOURCE = 'built from another source';
@@ -273,6 +273,27 @@ export function servedByBootstrap(apiVersion: string, kind: string, builtin: Set
   if (builtin.has(`${apiVersion} ${kind}`)) return 'builtin';
   const [group, version] = splitApiVersion(apiVersion);
   return bundle.find((c) => serves(c, group, version, kind));
+}
+
+/** A CRD kind the tree serves, and what serves it: `HelmRelease a/b in c/d`, `a CRD in c/d`. */
+export type TreeServedKind = CrdKind & { by: string; kustomization: string };
+
+/**
+ * The kinds the tree itself serves (beyond the bundle) by the time helm-controller installs a
+ * HelmRelease of Kustomization `at`: CRDs applied by `at` or below it (a Kustomization applies its
+ * CRDs first), and the CRDs of HelmReleases below it that are waited for. Without `at`: every kind
+ * the tree ever serves. Operator-registered kinds are not counted (their versions are not declared).
+ */
+export function treeServedKinds(kustomizations: FluxKustomization[], helmReleases: HelmReleaseCrds[], at?: string): TreeServedKind[] {
+  const byId = new Map(kustomizations.map((k) => [k.id, k]));
+  const below = at === undefined ? undefined : transitiveDependencies(at, byId);
+  const applied = at === undefined ? kustomizations : [at, ...below!].map((id) => byId.get(id)).filter((k) => k !== undefined);
+  const fromObjects = applied.flatMap((k) =>
+    k.objects.filter(({ object }) => object.kind === 'CustomResourceDefinition').map(({ object }) => ({ ...crdKindOf(object as { spec?: unknown }), by: `a CRD in ${k.id}`, kustomization: k.id })),
+  );
+  const releases = below === undefined ? helmReleases : helmReleases.filter((hr) => below.has(hr.kustomization) && waitsFor(byId.get(hr.kustomization)!, hr));
+  const fromReleases = releases.flatMap((hr) => hr.crds.map((c) => ({ ...c, by: `HelmRelease ${hr.namespace}/${hr.name} in ${hr.kustomization}`, kustomization: hr.kustomization })));
+  return [...fromObjects, ...fromReleases];
 }
 
 function crdKindOf(o: { spec?: unknown }): CrdKind {

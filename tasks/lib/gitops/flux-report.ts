@@ -2,7 +2,7 @@
 // applies and who serves them, then the findings with their fixes.
 import type { Finding, TreeAudit } from './flux-audit.ts';
 import type { TreeFiles } from './flux-tree.ts';
-import { describeDifferences, type AuditWithHandover, type Handover } from './handover.ts';
+import { describeDifferences, describeManifest, type AuditWithHandover, type Handover } from './handover.ts';
 
 /** The findings that fail the audit: all but warnings (a version skew under gitops.pinSkew: warn). */
 export const failingFindings = ({ findings }: TreeAudit): Finding[] => findings.filter((f) => f.severity !== 'warn');
@@ -15,7 +15,8 @@ function formatHandover(handover: Handover[]): string[] {
     const mark = h.severity === 'error' ? '✗' : h.severity === 'warn' ? '!' : '✔';
     const intended = h.intended.length ? `; intended: ${h.intended.map((d) => d.path).join(', ')}` : '';
     const changes = describeDifferences(h);
-    out.push(`  ${mark} ${h.release} → ${to}: ${h.verdict}${changes.length ? ` (${changes.join('; ')})` : ''}${intended}${h.reason ? ` (${h.reason})` : ''}`);
+    const objects = h.verdict === 'upgrade' || h.verdict === 'crd-ownership' ? describeManifest(h) : undefined;
+    out.push(`  ${mark} ${h.release} → ${to}: ${h.verdict}${changes.length ? ` (${changes.join('; ')})` : ''}${objects ? `; objects: ${objects}` : ''}${intended}${h.reason ? ` (${h.reason})` : ''}`);
   }
   return out;
 }

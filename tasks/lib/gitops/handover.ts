@@ -4,8 +4,12 @@
 // first reconcile is named: the chart, its version and the values it sets, path by path. A twin
 // under another name or namespace installs a second release beside the first. A values path that
 // switches a chart's own CRD installation moves the CRDs from the crds phase to helm-controller.
-// Pure: the caller hands in core's releases (helmfile's merged values) and the tree's HelmReleases.
+// With both sides rendered (handover-renders.ts), what changes is also named object by object.
+// Pure: the caller hands in core's releases (helmfile's merged values), the tree's HelmReleases and
+// the renders.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { sameVersion } from '../tools/chart-pins.ts';
+import { describeManifestDiff, diffManifests, manifestChanges, type ManifestDiff } from './manifest-diff.ts';
 import { mergeValues } from './helm-values.ts';
 import type { Finding, TreeAudit } from './flux-audit.ts';
 import type { HelmReleaseSource } from './helmrelease-crds.ts';
@@ -46,6 +50,16 @@ export interface Handover {
   intended: ValueDifference[];
   /** Why it could not be compared (a chart the tree does not resolve offline). */
   reason?: string;
+  /** The objects Flux's first reconcile changes: both sides rendered by helm with the same Kubernetes version. */
+  manifest?: ManifestDiff;
+  /** Why the manifests were not compared (a chart the mirror lacks, values that do not render). */
+  manifestUnrendered?: string;
+  /**
+   * CRDs the tree's render makes release objects of helm-controller that core's render does not
+   * (templates/ CRDs behind a switch), and whether `helm.sh/resource-policy: keep` spares each when
+   * they leave the release again.
+   */
+  crdsTaken?: Array<{ name: string; kept: boolean }>;
   /** Set by withSeverities where the hand-off is a finding: its severity. */
   severity?: 'error' | 'warn';
 }
@@ -94,26 +108,27 @@ export const movesCrdOwnership = (d: ValueDifference) => CRD_SWITCH.test(d.path)
 export const chartKey = (reference: string, version: string): string => `${bareChart(reference)}@${version.replace(/^v/, '')}`;
 
 /** The HelmRelease that manages core's release (its twin), else one of the same chart under another release. */
-function counterpartOf(release: CoreRelease, tree: HelmReleaseSource[]): { twin?: HelmReleaseSource; elsewhere?: HelmReleaseSource } {
+export function counterpartOf(release: CoreRelease, tree: HelmReleaseSource[]): { twin?: HelmReleaseSource; elsewhere?: HelmReleaseSource } {
   const twin = tree.find((hr) => hr.releaseName === release.name && hr.storageNamespace === release.namespace);
   if (twin) return { twin };
   return { elsewhere: tree.find((hr) => !('unresolved' in hr.chart) && chartName(bareChart(hr.chart.url)) === chartName(release.chart)) };
 }
 
-/** The charts whose defaults the comparison needs: core's, and their counterparts' in the tree. */
-export function chartsCompared(core: CoreRelease[], tree: HelmReleaseSource[]): Array<{ url: string; version: string }> {
-  return core.flatMap((release) => {
-    const { twin } = counterpartOf(release, tree);
-    return [{ url: release.chart, version: release.version }, ...(twin && !('unresolved' in twin.chart) ? [twin.chart] : [])];
-  });
+/** What helm made of the charts (handover-renders.ts). */
+export interface HandoverRenders {
+  /** Each chart's own values.yaml by chartKey (helm show values); a chart that could not be read is absent. */
+  defaults: Map<string, Record<string, unknown>>;
+  /** By core release (<namespace>/<name>): both sides' rendered objects, or why they were not rendered. */
+  manifests: Map<string, { core: KubernetesObject[]; tree: KubernetesObject[] } | { unrendered: string }>;
 }
 
 /**
- * `defaults`: each chart's own values.yaml by chartKey (helm show values). Both sides are compared
- * as helm renders them, defaults coalesced under the values given: a value the tree sets to the
- * chart's default is no difference, and a CRD switch the tree leaves unset takes the chart's default.
+ * Values are compared as helm renders them, the chart's defaults coalesced under the values given:
+ * a value the tree sets to the chart's default is no difference, and a CRD switch the tree leaves
+ * unset takes the chart's default. The rendered manifests, where there are both, say which objects change.
  */
-export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], intended: IntendedDifference[] = [], defaults = new Map<string, Record<string, unknown>>()): Handover[] {
+export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], intended: IntendedDifference[] = [], renders: HandoverRenders = { defaults: new Map(), manifests: new Map() }): Handover[] {
+  const { defaults } = renders;
   const effective = (reference: string, version: string, values: Record<string, unknown>) => mergeValues(defaults.get(chartKey(reference, version)) ?? {}, values);
   return core.map((release): Handover => {
     const id = `${release.namespace}/${release.name}`;
@@ -134,8 +149,35 @@ export function compareHandover(core: CoreRelease[], tree: HelmReleaseSource[], 
     const version = !sameVersion(release.version, other.chart.version) ? { core: release.version, tree: other.chart.version } : undefined;
     // What Flux does, intended or not: an intended difference is still an upgrade, only not a finding.
     const verdict = differences.some(movesCrdOwnership) ? 'crd-ownership' : chart || version || differences.length ? 'upgrade' : 'unchanged';
-    return { ...base, helmRelease, verdict, ...(chart ? { chart } : {}), ...(version ? { version } : {}), values, intended: differences.filter(isIntended) };
+    const rendered = renders.manifests.get(id);
+    const manifest = rendered && 'unrendered' in rendered ? { manifestUnrendered: rendered.unrendered } : rendered ? { manifest: diffManifests(rendered.core, rendered.tree), ...crdsTakenOf(rendered) } : {};
+    return { ...base, helmRelease, verdict, ...(chart ? { chart } : {}), ...(version ? { version } : {}), values, intended: differences.filter(isIntended), ...manifest };
   });
+}
+
+const KEEP = 'helm.sh/resource-policy';
+
+/** The tree's rendered CRDs that core's render lacks: they become helm-controller's release objects. */
+function crdsTakenOf(rendered: { core: KubernetesObject[]; tree: KubernetesObject[] }): Pick<Handover, 'crdsTaken'> {
+  const crdNames = (objects: KubernetesObject[]) => objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  const coreCrds = new Set(crdNames(rendered.core).map((o) => o.metadata?.name));
+  const taken = crdNames(rendered.tree)
+    .filter((o) => !coreCrds.has(o.metadata?.name))
+    .map((o) => ({ name: o.metadata?.name ?? '', kept: o.metadata?.annotations?.[KEEP] === 'keep' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return taken.length ? { crdsTaken: taken } : {};
+}
+
+/** `CRDs helm-controller takes: a, b (annotated helm.sh/resource-policy: keep, so they stay); c (…)`. */
+export function describeCrdsTaken(h: Handover): string | undefined {
+  if (!h.crdsTaken) return undefined;
+  const kept = h.crdsTaken.filter((c) => c.kept).map((c) => c.name);
+  const lost = h.crdsTaken.filter((c) => !c.kept).map((c) => c.name);
+  const parts = [
+    ...(kept.length ? [`${kept.join(', ')} (annotated ${KEEP}: keep, so they stay)`] : []),
+    ...(lost.length ? [`${lost.join(', ')} (not annotated: deleted with every object of their kinds)`] : []),
+  ];
+  return `CRDs helm-controller takes: ${parts.join('; ')}`;
 }
 
 const shown = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
@@ -149,8 +191,14 @@ export function describeDifferences(h: Handover): string[] {
   ];
 }
 
-/** Is there anything to report: a difference not marked intended, or a second release? */
-export const unexpected = (h: Handover): boolean => h.verdict === 'second-release' || describeDifferences(h).length > 0;
+/** The objects Flux changes, when both sides were rendered: `changed: Deployment a/b` or `the same objects`. */
+export const describeManifest = (h: Handover): string | undefined => (h.manifest ? describeManifestDiff(h.manifest) : h.manifestUnrendered ? `manifests not compared: ${h.manifestUnrendered}` : undefined);
+
+/** An upgrade that renders the very objects core installed: helm's revision moves, nothing in the cluster does. */
+export const revisionOnly = (h: Handover): boolean => h.verdict === 'upgrade' && !!h.manifest && manifestChanges(h.manifest) === 0;
+
+/** Is there anything to report: a difference not marked intended that changes objects (or may), or a second release? */
+export const unexpected = (h: Handover): boolean => h.verdict === 'second-release' || (describeDifferences(h).length > 0 && !revisionOnly(h));
 
 /** The audit's verdict with the hand-off beside it (the audit task adds it to auditTree's). */
 export type AuditWithHandover = TreeAudit & { handover?: Handover[] };
@@ -174,6 +222,13 @@ export function withSeverities(handovers: Handover[], severities: HandoverSeveri
 /** A CRD switch marked intended leaves an ordinary upgrade to report. */
 const kindOf = (h: Handover): HandoverKind => (h.verdict === 'crd-ownership' && !h.values.some(movesCrdOwnership) ? 'upgrade' : (h.verdict as HandoverKind));
 
+/** What turning the switch off again does to the CRDs: from the render where there is one. */
+function crdFate(h: Handover): string {
+  const taken = describeCrdsTaken(h);
+  if (!taken) return 'which deletes them if the switch is ever turned off again (unless the chart annotates them helm.sh/resource-policy: keep)';
+  return h.crdsTaken!.every((c) => c.kept) ? `which keeps them if the switch is turned off again (${taken})` : `which deletes those not annotated if the switch is ever turned off again (${taken})`;
+}
+
 /** The audit's handover findings: every hand-off with a severity (withSeverities). */
 export function handoverFindings(handovers: Handover[]): Finding[] {
   return handovers.flatMap((h): Finding[] => {
@@ -184,10 +239,11 @@ export function handoverFindings(handovers: Handover[]): Finding[] {
       return [{ ...where, message: `core release ${h.release} (${h.at}) and HelmRelease ${hr.id} not compared: ${h.reason}`, fix: "put the values in the tree (or pin the chart by tag) so the audit can compare them" }];
     }
     const kind = kindOf(h);
-    const changes = describeDifferences(h).join('; ');
+    const objects = describeManifest(h);
+    const changes = describeDifferences(h).join('; ') + (objects ? `; objects: ${objects}` : '');
     const message = {
       'second-release': `HelmRelease ${hr.id} manages release ${hr.releaseName} in ${hr.storageNamespace}, but core installed ${h.release} (${h.at}): Flux installs a second release of the chart beside the bootstrap's`,
-      'crd-ownership': `HelmRelease ${hr.id} turns on the chart's own CRD installation that core keeps off (${changes}): Flux's first reconcile hands the CRDs from the crds phase to helm-controller, which deletes them if the switch is ever turned off again`,
+      'crd-ownership': `HelmRelease ${hr.id} turns on the chart's own CRD installation that core keeps off (${changes}): Flux's first reconcile hands the CRDs from the crds phase to helm-controller, ${crdFate(h)}`,
       upgrade: `core release ${h.release} (${h.at}) differs from HelmRelease ${hr.id}: Flux's first reconcile upgrades it right after the bootstrap (${changes})`,
     }[kind];
     const fix = {

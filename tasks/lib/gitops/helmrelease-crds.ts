@@ -90,7 +90,7 @@ export function helmReleasesOf(kustomizations: FluxKustomization[]): HelmRelease
  * Renders the charts and lists their CRD kinds. Each distinct chart is pulled once; its crds/
  * folder is read once; its templates are rendered once per distinct set of values.
  */
-export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], cluster: ClusterConfig): Promise<HelmReleaseCrds[]> {
+export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], cluster: ClusterConfig, apiVersions: string[]): Promise<HelmReleaseCrds[]> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'helmrelease-crds-'));
   const limit = pLimit(availableParallelism());
   const once = <T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>) => {
@@ -108,7 +108,7 @@ export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], clust
     const chartDir = path.join(scratch, `chart-${pulled.size}`);
     let archive: string;
     try {
-      archive = await once(pulled, chartKey, () => pullChart(release, cluster, chartDir));
+      archive = await once(pulled, chartKey, () => pullChart(release.chart as { url: string; version: string }, cluster, chartDir, helmRun(release, cluster)));
     } catch (error) {
       return { ...release, crds: [], notRendered: { reason: `not rehearsed: chart unreachable: ${toolSaid(error)}`, fix: reachFix(release.chart, cluster) } };
     }
@@ -120,7 +120,7 @@ export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], clust
       const [templated, crdsFolder] = await Promise.all([
         once(templates, JSON.stringify([chartKey, release.values]), async () => {
           await writeFile(valuesFile, JSON.stringify(release.values));
-          return crdKinds(await helm(['template', release.releaseName, archive, '--namespace', release.targetNamespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`]));
+          return crdKinds(await helm(['template', release.releaseName, archive, '--namespace', release.targetNamespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`, ...apiVersionArgs(apiVersions)]));
         }),
         once(crdFolders, chartKey, async () => crdKinds(await helm(['show', 'crds', archive]))),
       ]);
@@ -157,11 +157,10 @@ export function throughMirror(url: string, cluster: ClusterConfig): string {
   return mirror ? `oci://${mirror.host.replace(/\/*$/, '')}/${url.replace(/^oci:\/\//, '')}` : url;
 }
 
-/** Pulls the chart (through the mirror) into dir; returns the archive's path. */
-async function pullChart(release: HelmReleaseSource, cluster: ClusterConfig, dir: string): Promise<string> {
-  const { url, version } = release.chart as { url: string; version: string };
+/** Pulls the chart (oci://…, through the mirror) into dir with `helm`; returns the archive's path. */
+export async function pullChart({ url, version }: { url: string; version: string }, cluster: ClusterConfig, dir: string, helm: (args: string[]) => Promise<string>): Promise<string> {
   await mkdir(dir, { recursive: true });
-  await helmRun(release, cluster)(['pull', throughMirror(url, cluster), '--version', version, '--destination', dir, ...(cluster.registryMirror?.plainHttp ? ['--plain-http'] : [])]);
+  await helm(['pull', throughMirror(url, cluster), '--version', version, '--destination', dir, ...(cluster.registryMirror?.plainHttp ? ['--plain-http'] : [])]);
   const [archive] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
   return path.join(dir, archive!);
 }
@@ -176,11 +175,16 @@ export function reachFix(chart: { url: string; version: string }, cluster: Clust
   return `copy ${name} ${chart.version} into the registry mirror ${mirror} at ${upstream} (the sandbox: helm pull it where it is reachable, then npm run sandbox -- push ${name}-${chart.version}.tgz --path ${upstream})`;
 }
 
+/** helm's `--api-versions` for each API a render may take as served. */
+export const apiVersionArgs = (apiVersions: string[]): string[] => apiVersions.flatMap((v) => ['--api-versions', v]);
+
 /** The tool's own words for a failed pull or render, on one line. */
 export function toolSaid(error: unknown): string {
   const problem = error instanceof BootstrapError ? error.problem : String(error);
   const lines = problem.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('(full output'));
-  return lines.at(-1) ?? problem;
+  // helm ends a failed render with advice ("Use --debug flag …"): its own error line says what failed.
+  const helmError = lines.findLast((l) => l.startsWith('Error: '));
+  return helmError?.slice('Error: '.length) ?? lines.at(-1) ?? problem;
 }
 
 function crdKinds(text: string): CrdKind[] {
@@ -188,30 +192,4 @@ function crdKinds(text: string): CrdKind[] {
     .filter((o): o is KubernetesObject => !!o && typeof o === 'object')
     .filter(isCrd)
     .map((crd) => ({ group: crd.spec.group, kind: crd.spec.names.kind, versions: crd.spec.versions.filter((v) => v.served).map((v) => v.name) }));
-}
-
-/**
- * Each chart's own default values (helm show values, through the mirror), by `key(url, version)`.
- * A chart that cannot be read is left out: its comparison falls back to the values given.
- */
-export async function chartDefaults(charts: Array<{ url: string; version: string }>, cluster: ClusterConfig, key: (url: string, version: string) => string): Promise<Map<string, Record<string, unknown>>> {
-  const limit = pLimit(availableParallelism());
-  const unique = [...new Map(charts.map((c) => [key(c.url, c.version), c])).entries()];
-  const read = await Promise.all(
-    unique.map(([k, chart]) =>
-      limit(async () => {
-        const text = await runTool({
-          tool: 'helm',
-          args: ['show', 'values', throughMirror(chart.url.startsWith('oci://') ? chart.url : `oci://${chart.url}`, cluster), '--version', chart.version, ...(cluster.registryMirror?.plainHttp ? ['--plain-http'] : [])],
-          cluster: cluster.name,
-          logName: 'helm-show-values',
-          subject: `chart ${chart.url}:${chart.version}`,
-          fix: reachFix(chart, cluster),
-        }).catch(() => undefined);
-        const values = text === undefined ? undefined : (loadMachineWritten(text)[0] as Record<string, unknown> | null | undefined);
-        return values ? ([k, values] as const) : undefined;
-      }),
-    ),
-  );
-  return new Map(read.filter((entry) => entry !== undefined));
 }

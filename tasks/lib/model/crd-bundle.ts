@@ -73,6 +73,16 @@ export interface BundleManifest {
   crds: ManifestEntry[];
 }
 
+/**
+ * What the crds phase adds to the API server's capabilities, as helm's `--api-versions` takes them
+ * (`group/version` and `group/version/Kind`): charts gate objects on
+ * `.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"`, and helm-controller renders with the
+ * cluster's capabilities, which include these from the moment Flux starts.
+ */
+export function servedApiVersions(entries: Array<{ group: string; kind: string; versions: string[] }>): string[] {
+  return [...new Set(entries.flatMap((crd) => crd.versions.flatMap((v) => [`${crd.group}/${v}`, `${crd.group}/${v}/${crd.kind}`])))];
+}
+
 export function isCrd(object: KubernetesObject): object is Crd {
   return object.kind === 'CustomResourceDefinition' && (object.apiVersion ?? '').startsWith('apiextensions.k8s.io/');
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterTarget } from '../model/cluster-target.ts';
 import { deployedManifest, deployedReleases } from '../tools/helm.ts';
 import type { Handover } from '../gitops/handover.ts';
+import { manifestChanges } from '../gitops/manifest-diff.ts';
 
 export interface ReleaseState {
   revision: number;
@@ -40,9 +41,10 @@ export interface HandoverProof {
 
 /**
  * Per core release: what Flux did to it against what the audit said it would. `unchanged`: same
- * manifest; `upgrade`, `crd-ownership`: Flux took it over and its manifest changed (values that
- * render the same manifest are said, not counted as agreement); `second-release`, `none`: Flux
- * left core's release alone. A release whose HelmRelease the rehearsal did not install is not judged.
+ * manifest; `upgrade`, `crd-ownership`: Flux took it over, and its manifest changed exactly when the
+ * audit's renders of both sides differ (without renders: when it changed, and values that render the
+ * same manifest are said, not counted as agreement); `second-release`, `none`: Flux left core's
+ * release alone. A release whose HelmRelease the rehearsal did not install is not judged.
  */
 export function proveHandover(handover: Handover[], before: Map<string, ReleaseState>, after: Map<string, ReleaseState>, notRehearsed: Set<string>): HandoverProof[] {
   return handover.map((h): HandoverProof => {
@@ -55,6 +57,7 @@ export function proveHandover(handover: Handover[], before: Map<string, ReleaseS
         return { ...base, agreed: tookOver && !base.manifestChanged };
       case 'upgrade':
       case 'crd-ownership':
+        if (h.manifest) return { ...base, agreed: tookOver && base.manifestChanged === manifestChanges(h.manifest) > 0 };
         if (tookOver && !base.manifestChanged) return { ...base, agreed: false, note: 'the values differ, but the chart renders the same manifest (the audit compares values, not manifests)' };
         return { ...base, agreed: tookOver && base.manifestChanged };
       case 'second-release':
