@@ -21,8 +21,24 @@ interface Report {
   timings: { planeSeconds: number; bootstrapSeconds: number; fluxSeconds: number };
 }
 
+/** What made a run fail, from its JSON report: stderr's tail rarely says (the verdicts are in the report). */
+function whyFailed(stdout: string): string {
+  try {
+    const report = JSON.parse(stdout) as { findings?: Array<{ severity?: string }>; verdicts?: Array<{ outcome: string }>; comparison?: Array<{ agreed: boolean; accepted?: boolean; neverReached?: boolean }>; handover?: Array<{ agreed: boolean; unjudged?: boolean; note?: string }> };
+    const failing = {
+      findings: report.findings?.filter((f) => f.severity !== 'warn'),
+      verdicts: report.verdicts?.filter((v) => v.outcome !== 'ready'),
+      comparison: report.comparison?.filter((c) => !c.agreed && !c.accepted && !c.neverReached),
+      handover: report.handover?.filter((h) => !h.agreed && !h.unjudged && !h.note),
+    };
+    return JSON.stringify(failing, null, 1);
+  } catch {
+    return stdout.slice(-2000);
+  }
+}
+
 function checked(name: string, m: TreeMeasure): TreeMeasure {
-  if (m.code !== 0) throw new Error(`${name} exited ${m.code}:\n${m.stderr.slice(-2000)}`);
+  if (m.code !== 0) throw new Error(`${name} exited ${m.code}:\n${m.stderr.slice(-1000)}\nreport: ${whyFailed(m.stdout)}`);
   return m;
 }
 

@@ -226,8 +226,11 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     live = await watchKustomizations(kube, fluxStarted, {
       timeoutMs: ctx.timeoutMs,
       settleMs: 20_000,
-      // Nothing settles while a stand-in still works: Kustomizations waiting on it show no change meanwhile.
-      busy: () => standin!.busy(chartSources.lastOutcomeAt()) || chartSources.inFlight() > 0,
+      // Nothing settles while a stand-in still works: Kustomizations waiting on it show no change
+      // meanwhile; and the helm stand-in must have looked again since the last Kustomization changed
+      // (flux-instance's has no wait: Ready while its HelmRelease was not yet seen; CI and the
+      // benchmark ended there, its hand-off at revision 1).
+      busy: (lastChange) => standin!.busy(Math.max(lastChange, chartSources.lastOutcomeAt())) || chartSources.inFlight() > 0,
       progress: createProgress(process.stderr, { prefix: `[${cluster.name}] `, timeoutMs: ctx.timeoutMs }),
     });
     const gone = controllers.exited();

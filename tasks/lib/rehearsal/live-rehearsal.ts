@@ -53,7 +53,12 @@ export interface WatchOptions {
   timeoutMs: number;
   /** How long nothing may change, with no HelmRelease being installed, before the watch ends. */
   settleMs: number;
-  busy: () => boolean;
+  /**
+   * Something still works on what the Kustomizations applied. `lastChange` (ms): the watch last saw
+   * a Kustomization change then; a HelmRelease applied by then (a Kustomization without wait is
+   * Ready as soon as it applied one) must have been looked at since, or it is never installed.
+   */
+  busy: (lastChange: number) => boolean;
   progress?: Progress;
 }
 
@@ -83,11 +88,11 @@ export async function watchKustomizations(kube: Kube, started: number, { timeout
     }
     const waiting = [...history.entries()].filter(([, h]) => h.readyAt === undefined);
     progress?.update(waiting.slice(0, 6).map(([id, h]) => ({ key: id, text: h.last?.message?.split('\n')[0]?.slice(0, 140) ?? 'waiting for kustomize-controller' })), now - started);
-    if (history.size > 0 && waiting.length === 0 && !busy()) {
+    if (history.size > 0 && waiting.length === 0 && !busy(lastChange)) {
       ended = 'all-ready';
       break;
     }
-    if (history.size > 0 && !busy() && now - lastChange > settleMs) {
+    if (history.size > 0 && !busy(lastChange) && now - lastChange > settleMs) {
       ended = 'settled';
       break;
     }
