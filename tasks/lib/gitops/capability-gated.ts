@@ -16,7 +16,7 @@ import { loadMachineWritten } from '../runtime/yaml.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { treeServedKinds, type Finding, type TreeServedKind } from './flux-audit.ts';
 import type { FluxKustomization } from './flux-tree.ts';
-import { apiVersionArgs, reachFix, throughMirror, toolSaid, type HelmReleaseCrds } from './helmrelease-crds.ts';
+import { apiVersionArgs, pullChart, reachFix, toolSaid, type HelmReleaseCrds } from './helmrelease-crds.ts';
 import { objectName } from './manifest-diff.ts';
 
 const ASKS = 'Capabilities.APIVersions';
@@ -45,9 +45,7 @@ export async function capabilityGated(kustomizations: FluxKustomization[], helmR
       charts.set(
         key,
         limit(async () => {
-          await pull(['pull', throughMirror(chart.url, cluster), '--version', chart.version, '--untar', '--untardir', dir, ...(cluster.registryMirror?.plainHttp ? ['--plain-http'] : [])]);
-          const [name] = await readdir(dir);
-          const root = path.join(dir, name!);
+          const root = await pullChart(chart, cluster, dir, pull, { untar: true });
           return (await asksCapabilities(root)) ? root : undefined;
         }).catch(() => undefined), // unreachable: the CRD render already said so
       );

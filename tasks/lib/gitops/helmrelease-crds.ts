@@ -157,12 +157,15 @@ export function throughMirror(url: string, cluster: ClusterConfig): string {
   return mirror ? `oci://${mirror.host.replace(/\/*$/, '')}/${url.replace(/^oci:\/\//, '')}` : url;
 }
 
-/** Pulls the chart (oci://…, through the mirror) into dir with `helm`; returns the archive's path. */
-export async function pullChart({ url, version }: { url: string; version: string }, cluster: ClusterConfig, dir: string, helm: (args: string[]) => Promise<string>): Promise<string> {
+/**
+ * Pulls the chart (oci://…, through the mirror) into dir with `helm`; returns the archive's path,
+ * or with `untar` the chart's folder (for a caller that reads its templates).
+ */
+export async function pullChart({ url, version }: { url: string; version: string }, cluster: ClusterConfig, dir: string, helm: (args: string[]) => Promise<string>, { untar = false } = {}): Promise<string> {
   await mkdir(dir, { recursive: true });
-  await helm(['pull', throughMirror(url, cluster), '--version', version, '--destination', dir, ...(cluster.registryMirror?.plainHttp ? ['--plain-http'] : [])]);
-  const [archive] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
-  return path.join(dir, archive!);
+  await helm(['pull', throughMirror(url, cluster), '--version', version, ...(untar ? ['--untar', '--untardir', dir] : ['--destination', dir]), ...(cluster.registryMirror?.plainHttp ? ['--plain-http'] : [])]);
+  const [pulled] = (await readdir(dir)).filter((f) => untar || f.endsWith('.tgz'));
+  return path.join(dir, pulled!);
 }
 
 /** How to make a chart the audit could not pull reachable: the sandbox push, or the mirror. */

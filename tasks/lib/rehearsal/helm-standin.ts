@@ -44,12 +44,13 @@ function rehearsalLimit(message: string): string | undefined {
 
 export interface HelmStandin {
   /**
-   * A HelmRelease is being worked on, or something ended (a HelmRelease here, a chart source at
-   * `since`, in ms) after the stand-in last looked at them all. Without the second half, a dependent
-   * HelmRelease (flux-instance after flux-operator) sat unseen for up to a poll while the watch saw
-   * every Kustomization Ready and nothing in flight, and ended the rehearsal before Flux's hand-off.
+   * A HelmRelease is being worked on, or the stand-in has not looked at them all since something
+   * that may have made or unblocked one: an install here, or `since` (ms; the caller's last such
+   * moment: a chart source's outcome, a Kustomization's change). Without the second half, a
+   * HelmRelease (flux-instance's, applied by a Kustomization without wait) sat unseen for up to a
+   * poll while the watch saw every Kustomization Ready, and the rehearsal ended before the hand-off.
    */
-  busy(since?: number): boolean;
+  busy(since: number): boolean;
   events: StandinEvent[];
   stop(): Promise<void>;
 }
@@ -175,7 +176,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   }, 1000);
 
   return {
-    busy: (since = 0) => running.size > 0 || lastLook <= Math.max(lastOutcome, since),
+    busy: (since) => running.size > 0 || lastLook <= Math.max(lastOutcome, since),
     events,
     stop: async () => {
       await poller.stop();
