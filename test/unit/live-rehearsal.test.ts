@@ -95,6 +95,8 @@ describe('waitsForSource', () => {
     expect(waitsForSource(condition('ArtifactFailed', 'Source artifact not found, retrying in 2s'))).toBe(true);
     expect(waitsForSource(condition('ArtifactFailed', 'Source is not ready, artifact not found, retrying in 2s'))).toBe(true);
     expect(waitsForSource(condition('ArtifactFailed', "unable to get source 'flux-system/home-ops-private': gitrepositories.source.toolkit.fluxcd.io \"home-ops-private\" not found"))).toBe(true);
+    // The API server's NotFound as v1.9.6 keeps it when the Kustomization was read before its source existed (CI, stop 40).
+    expect(waitsForSource(condition('ArtifactFailed', 'GitRepository.source.toolkit.fluxcd.io "vendor-config" not found'))).toBe(true);
     expect(waitsForSource(condition('ArtifactFailed', 'kustomization path not found: stat /tmp/x/kubernetes/nope: no such file or directory'))).toBe(false);
     expect(waitsForSource(condition('BuildFailed', 'Source artifact not found'))).toBe(false);
   });

@@ -39,13 +39,16 @@ const idOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.na
 /** Not failures: Flux is still working on it, or waits for a dependency to be Ready. */
 const inProgress = (c: Condition | undefined) => !c || c.status === 'Unknown' || c.reason === 'Progressing' || c.reason === 'ProgressingWithRetry';
 /**
- * Not failures either: the Kustomization's source has no artifact yet (or does not exist yet: the
- * tree applies a GitRepository and its Kustomization together), and kustomize-controller retries
- * (v1.9.6 kustomization_controller.go: "unable to get source '…'", "Source artifact not found,
- * retrying in …"). A source that never gets one leaves it at that message, not Ready.
+ * Not failures either: the Kustomization's source has no artifact yet, or does not exist yet (the
+ * tree applies a GitRepository and its Kustomization together, and kustomize-controller may read
+ * the Kustomization first). v1.9.6 kustomization_controller.go: the API server's own NotFound
+ * (`GitRepository.source.toolkit.fluxcd.io "x" not found`, retried only after the interval, since
+ * a source without an artifact never triggers it), "Source artifact not found, retrying in …".
+ * A source that never gets one leaves it at one of these messages, not Ready.
  */
 export const waitsForSource = (c: Condition | undefined) =>
-  c?.reason === 'ArtifactFailed' && /^(unable to get source '[^']+': .*not found|Source artifact not found|Source is not ready, artifact not found)/.test(c.message ?? '');
+  c?.reason === 'ArtifactFailed' &&
+  /^(\w+\.source\.toolkit\.fluxcd\.io "[^"]+" not found|unable to get source '[^']+': .*not found|Source artifact not found|Source is not ready, artifact not found)/.test(c.message ?? '');
 
 interface History { firstSeen: number; readyAt?: number; lastChange: number; firstFailure?: string; last?: Condition; }
 
