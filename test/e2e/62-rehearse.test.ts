@@ -248,58 +248,50 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(second.stderr).not.toContain('starting a throwaway control plane');
   });
 
-  it('HelmRelease without wait: the dependency is Ready before its chart installed the CRD, and Flux fails the user', async () => {
+  // Four faults in one tree, far enough apart that none hides another (no Kustomization of one
+  // depends on one of another), so that one rehearsal judges them all.
+  it('one tree, four faults: a cycle never comes up; a missing kind and a HelmRelease without wait fail with Flux’s own message; operator-runtime kinds come up without their dependsOn; the audit says each', async () => {
+    const route = 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: echo\nspec:\n  hostnames: ["echo.${SECRET_DOMAIN}"]\n';
     const root = await rehearsalVariant({
-      'apps/observability/silence-operator/ks.yaml': (t) => t.replace('  timeout: 5m\n  wait: true\n', '  timeout: 5m\n  wait: false\n'),
-    });
-    const { report } = await rehearse(['--gitops-root', root]);
-    const compared = comparisonOf(report, 'observability/silence-operator-silences');
-    expect(compared?.audit).toMatch(/race .*Silence/);
-    expect(verdictOf(report, 'observability/silence-operator-silences')?.firstFailure).toMatch(/no matches for kind "Silence"/);
-    expect(compared?.agreed).toBe(true);
-  });
-
-  it('cycle: neither Kustomization of the cycle ever becomes Ready, as the audit says', async () => {
-    const root = await rehearsalVariant({
+      // Cycle: cert-manager waits for its own issuers.
       'apps/cert-manager/cert-manager/ks.yaml': (t) =>
         t.replace('  name: &app cert-manager\nspec:\n', '  name: &app cert-manager\nspec:\n  dependsOn:\n    - name: cert-manager-issuers\n'),
+      // Missing kind: an HTTPRoute, whose CRD nothing in the tree or the bundle serves.
+      'apps/default/echo/app/httproute.yaml': () => route,
+      'apps/default/echo/app/kustomization.yaml': (t) => t.replace('  - ./externalsecret.yaml\n', '  - ./externalsecret.yaml\n  - ./httproute.yaml\n'),
+      // Without wait: silence-operator's Kustomization is Ready before its chart installed the Silence CRD.
+      'apps/observability/silence-operator/ks.yaml': (t) => t.replace('  timeout: 5m\n  wait: true\n', '  timeout: 5m\n  wait: false\n'),
+      // Operator-runtime kinds: cilium-config no longer waits for cilium.
+      'apps/kube-system/cilium/ks.yaml': (t) => t.replace('  dependsOn:\n    - name: cilium\n      namespace: kube-system\n', ''),
     });
-    const { code, report } = await rehearse(['--gitops-root', root]);
-    expect(code).toBe(1);
+    const { code, report, stderr } = await rehearse(['--gitops-root', root]);
+    expect(code, stderr.slice(-3000)).toBe(1);
     expect(report.ended).toBe('settled');
+
     for (const id of ['cert-manager/cert-manager', 'cert-manager/cert-manager-issuers']) {
       expect(verdictOf(report, id)?.outcome).toBe('not-ready');
       expect(verdictOf(report, id)?.message).toMatch(/dependency '.*' is not ready/);
       expect(comparisonOf(report, id)?.audit).toContain('cycle');
       expect(comparisonOf(report, id)?.agreed).toBe(true);
     }
-  });
 
-  it('missing kind: Flux says no matches for kind, in the Kustomization the audit names', async () => {
-    const route = 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: echo\nspec:\n  hostnames: ["echo.${SECRET_DOMAIN}"]\n';
-    const root = await rehearsalVariant({
-      'apps/default/echo/app/httproute.yaml': () => route,
-      'apps/default/echo/app/kustomization.yaml': (t) => t.replace('  - ./externalsecret.yaml\n', '  - ./externalsecret.yaml\n  - ./httproute.yaml\n'),
-    });
-    const { code, report } = await rehearse(['--gitops-root', root]);
-    expect(code).toBe(1);
     expect(verdictOf(report, 'default/echo')?.outcome).toBe('not-ready');
     expect(verdictOf(report, 'default/echo')?.firstFailure).toMatch(/no matches for kind "HTTPRoute" in version "gateway\.networking\.k8s\.io\/v1"/);
     expect(comparisonOf(report, 'default/echo')?.audit).toContain('missing gateway.networking.k8s.io/v1 HTTPRoute');
     expect(comparisonOf(report, 'default/echo')?.agreed).toBe(true);
-    // A rehearsal with findings leaves nothing behind either.
-    expect(leftovers()).toEqual([]);
-  });
 
-  it('operator-runtime kinds: cilium-config without its dependsOn still comes up, because core runs cilium before any Kustomization; audit and Flux agree, and the registration is said to be simulated', async () => {
-    const root = await rehearsalVariant({
-      'apps/kube-system/cilium/ks.yaml': (t) => t.replace('  dependsOn:\n    - name: cilium\n      namespace: kube-system\n', ''),
-    });
-    const { code, report, stderr } = await rehearse(['--gitops-root', root]);
-    expect(code, stderr.slice(-3000)).toBe(0);
+    const silences = comparisonOf(report, 'observability/silence-operator-silences');
+    expect(silences?.audit).toMatch(/race .*Silence/);
+    expect(verdictOf(report, 'observability/silence-operator-silences')?.firstFailure).toMatch(/no matches for kind "Silence"/);
+    expect(silences?.agreed).toBe(true);
+
     expect(verdictOf(report, 'kube-system/cilium-config')?.outcome).toBe('ready');
     expect(comparisonOf(report, 'kube-system/cilium-config')).toMatchObject({ audit: 'comes up', agreed: true });
     expect(stderr).toMatch(/simulated cilium-operator: registered cilium\.io CiliumL2AnnouncementPolicy, cilium\.io CiliumLoadBalancerIPPool once release cilium was deployed/);
     expect(report.simulated.join('\n')).toContain('rehearsal.cluster-bootstrap.io/simulated-operator');
+
+    expect(report.comparison.filter((c) => !c.agreed && !c.accepted)).toEqual([]);
+    // A rehearsal with findings leaves nothing behind either.
+    expect(leftovers()).toEqual([]);
   });
 });
