@@ -143,11 +143,11 @@ build_kwok() {
     sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
 }
 
-# Our own helper over Flux's build library (scripts/tools/flux-build): keyed by the library version
+# Our own helper over Flux's build and CEL libraries (scripts/tools/flux-build): keyed by the library version
 # and a hash of the helper's sources, so an edit rebuilds it.
 flux_build_version() {
   local sum
-  sum=$(cat "$repo"/scripts/tools/flux-build/{go.mod,go.sum,main.go} | sha256sum | cut -c1-12)
+  sum=$(cat "$repo"/scripts/tools/flux-build/{go.mod,go.sum,*.go} | sha256sum | cut -c1-12)
   echo "$FLUX_KUSTOMIZE_VERSION-$sum"
 }
 
@@ -156,7 +156,7 @@ build_flux-build() {
   version=$(flux_build_version)
   src=$cache/flux-build/$version/src out=$cache/flux-build/$version/bin
   mkdir -p "$src" "$out"
-  cp "$repo"/scripts/tools/flux-build/{go.mod,go.sum,main.go} "$src/"
+  cp "$repo"/scripts/tools/flux-build/{go.mod,go.sum,*.go} "$src/"
   (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/flux-build" .)
 }
 

@@ -15,6 +15,7 @@ import { judgedTreeRoot, readClusterTree } from './lib/gitops/cluster-tree.ts';
 import { statePins, type ChartPin } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
 import { capabilityGated } from './lib/gitops/capability-gated.ts';
+import { celFindings } from './lib/gitops/cel-checks.ts';
 import { renderHandover } from './lib/gitops/handover-renders.ts';
 import { compareHandover, handoverFindings, withSeverities, type AuditWithHandover, type Handover } from './lib/gitops/handover.ts';
 import { releaseValues } from './lib/tools/helmfile.ts';
@@ -50,10 +51,11 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
   // Charts render with what the crds phase serves, as helm-controller renders them on the cluster.
   const apiVersions = servedApiVersions(manifest.crds);
   const [crdsPins, corePins] = await Promise.all([statePins(target, paths.crdsHelmfile), statePins(target, paths.coreHelmfile)]);
-  const [builtin, helmReleases, handover] = await Promise.all([
+  const [builtin, helmReleases, handover, cel] = await Promise.all([
     builtinKinds(cluster),
     renderHelmReleaseCrds(treeReleases, cluster, apiVersions),
     handoverOf(ctx, corePins, treeReleases, apiVersions),
+    celFindings(tree.kustomizations, cluster.name),
   ]);
   const releases = bootstrapReleases(crdsPins, corePins);
   const rehearsal = auditTree({
@@ -65,6 +67,7 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
     platformGroups: cluster.gitops?.platformGroups ?? [],
     bootstrapReleases: releases,
     pinSkew: cluster.gitops?.pinSkew,
+    celFindings: cel,
   });
   const gated = await capabilityGated(tree.kustomizations, helmReleases, apiVersions, cluster);
   return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...handover.findings], handover: handover.handover }, tree };

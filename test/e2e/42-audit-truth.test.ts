@@ -91,6 +91,26 @@ describe('the audit on real-shaped trees', () => {
     expect(result.stdout).not.toContain('✗ missing');
   });
 
+  it('CEL Flux refuses: a health check that does not parse and a readyExpr that is not a bool, each named with Flux\'s own message; the example\'s own checks pass', async () => {
+    const example = await run`node tasks/audit.ts --cluster infra --gitops-root ${await copyOfExample()}`;
+    expect(example.stdout).not.toContain('✗ cel');
+    const root = await copyOfExample();
+    await edit(root, 'apps/cert-manager/cert-manager/ks.yaml', (t) =>
+      t
+        .replace("current: status.conditions.filter(e, e.type == 'Ready').all(e, e.status == 'True')", "current: status.conditions.filter(e, e.type == 'Ready').all(e, e.status == )")
+        .replace('  dependsOn:\n    - name: cert-manager\n      namespace: cert-manager\n', '  dependsOn:\n    - name: cert-manager\n      namespace: cert-manager\n      readyExpr: size(dep.status.conditions)\n'),
+    );
+    const result = await run`node tasks/audit.ts --cluster infra --gitops-root ${root}`;
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout).toContain(
+      "  ✗ cel: Kustomization cert-manager/cert-manager-issuers spec.healthCheckExprs: Flux refuses the expression (failed to create custom status evaluator for healthchecks[0]: failed to parse the expression Current: failed to parse the CEL expression 'status.conditions.filter(e, e.type == 'Ready').all(e, e.status == )': ERROR: <input>:1:",
+    );
+    expect(result.stdout).toContain(
+      '  ✗ cel: Kustomization cert-manager/cert-manager-issuers spec.dependsOn[0].readyExpr: Flux refuses the expression (readyExpr: CEL expression output type mismatch: expected bool, got int); the dependency check fails for good, so kustomize-controller stalls it (InvalidCELExpression) and never applies it\n' +
+        '      Kustomization cert-manager/cert-manager-issuers, kubernetes/apps/cert-manager/cert-manager/ks.yaml',
+    );
+  });
+
   it('through Nx, a tree outside the workspace is in the cache key: a changed file is a miss, never a replayed verdict', async () => {
     const root = await copyOfExample();
     const nx = runWith({ BOOTSTRAP_GITOPS_ROOT: root });

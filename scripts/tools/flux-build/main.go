@@ -10,7 +10,11 @@
 //
 //	include: the repository folders that hold the GitOps tree (copied; the rest is not read).
 //
-// stdout: {"results": [{"id": "...", "objects": [{"file": "rel/path.yaml", "object": {...}}], "error": "..."}]}
+//	cel (optional): [{"id": "...", "healthCheckExprs": [...]} or {"id": "...", "readyExpr": "..."}], see cel.go.
+//
+// stdout: {"results": [{"id": "...", "objects": [{"file": "rel/path.yaml", "object": {...}}], "error": "..."}],
+//
+//	"cel": [{"id": "...", "error": "..."}]}
 package main
 
 import (
@@ -32,6 +36,8 @@ type request struct {
 	Root    string   `json:"root"`
 	Include []string `json:"include"`
 	Builds  []build  `json:"builds"`
+	// CEL expressions to check (cel.go); no folder is read for them.
+	CEL []celCheck `json:"cel,omitempty"`
 }
 
 type build struct {
@@ -79,7 +85,7 @@ func main() {
 		}
 		results = append(results, r)
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(map[string]any{"results": results}); err != nil {
+	if err := json.NewEncoder(os.Stdout).Encode(map[string]any{"results": results, "cel": checkCEL(req.CEL)}); err != nil {
 		fail("writing the result: %v", err)
 	}
 }

@@ -11,13 +11,16 @@ import type { FluxKustomization } from './flux-tree.ts';
 import type { CrdKind, HelmReleaseCrds } from './helmrelease-crds.ts';
 import { sameVersion } from '../tools/chart-pins.ts';
 
-export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked' | 'handover' | 'capability-gated';
+export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked' | 'handover' | 'capability-gated' | 'cel';
 
 /** How a Kustomization built from a source the audit has no checkout of is named (live-rehearsal.ts matches it). */
 export const FOREIGN_SOURCE = 'built from another source';
 
 /** Findings that make Flux fail the Kustomization itself: what its dependents then wait for, forever. */
-export const FAILS_ITSELF: FindingType[] = ['race', 'missing', 'dependency', 'build', 'substitution'];
+export const FAILS_ITSELF: FindingType[] = ['race', 'missing', 'dependency', 'build', 'substitution', 'cel'];
+
+/** Does this finding make its Kustomization fail (and so block its dependents)? */
+export const failsItself = (f: Finding) => FAILS_ITSELF.includes(f.type) && !f.contained;
 
 export interface Finding {
   type: FindingType;
@@ -29,6 +32,8 @@ export interface Finding {
   fix: string;
   /** Listed, but the audit stays clean: a version skew unless cluster.yaml sets gitops.pinSkew: error. */
   severity?: 'warn';
+  /** The failure stays with one object (a HelmRelease its Kustomization does not wait for): the Kustomization is Ready anyway. */
+  contained?: true;
 }
 
 /** Where a kind's definition comes from at the point a Kustomization applies it. */
@@ -78,6 +83,8 @@ export interface TreeAuditInput {
   bootstrapReleases: BootstrapRelease[];
   /** cluster.yaml gitops.pinSkew: whether a bootstrap pin the tree disagrees with fails the audit. */
   pinSkew?: 'warn' | 'error';
+  /** Findings of Flux's CEL checks (cel-checks.ts): they fail their Kustomization, so they carry down too. */
+  celFindings?: Finding[];
 }
 
 export interface TreeAudit {
@@ -116,6 +123,7 @@ export function auditTree(input: TreeAuditInput): TreeAudit {
     }
   }
 
+  findings.push(...(input.celFindings ?? []));
   for (const hr of input.helmReleases.filter((h) => h.notRendered)) {
     findings.push({ type: 'not-rehearsed', kustomization: hr.kustomization, file: hr.file, message: `HelmRelease ${hr.namespace}/${hr.name}: ${hr.notRendered!.reason}; the CRDs its chart installs are unknown`, fix: hr.notRendered!.fix });
   }
@@ -142,7 +150,7 @@ export function auditTree(input: TreeAuditInput): TreeAudit {
  */
 function blockedBehind(kustomizations: FluxKustomization[], byId: Map<string, FluxKustomization>, findings: Finding[], inCycle: Set<string>): Finding[] {
   const failing = new Map<string, Finding>();
-  for (const f of findings) if (FAILS_ITSELF.includes(f.type) && !failing.has(f.kustomization)) failing.set(f.kustomization, f);
+  for (const f of findings) if (failsItself(f) && !failing.has(f.kustomization)) failing.set(f.kustomization, f);
   const blocked: Finding[] = [];
   for (const k of kustomizations) {
     if (failing.has(k.id) || inCycle.has(k.id)) continue;
@@ -196,7 +204,7 @@ function kindUses(k: FluxKustomization): KindUse[] {
 }
 
 /** Does dependency d guarantee that HelmRelease hr (which it applies) has installed its CRDs? */
-function waitsFor(d: FluxKustomization, hr: { name: string; namespace: string }): boolean {
+export function waitsFor(d: FluxKustomization, hr: { name: string; namespace: string }): boolean {
   return d.wait || d.healthChecks.includes(`HelmRelease ${hr.namespace}/${hr.name}`);
 }
 

@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { listObjects, type Kube } from '../cluster/kube.ts';
 import { pause } from '../runtime/interrupt.ts';
 import type { Progress } from '../runtime/progress.ts';
-import { FAILS_ITSELF, FOREIGN_SOURCE, type Finding, type TreeAudit } from '../gitops/flux-audit.ts';
+import { failsItself, FOREIGN_SOURCE, type Finding, type TreeAudit } from '../gitops/flux-audit.ts';
 import { readyCondition } from '../cluster/readiness.ts';
 
 interface Condition { type: string; status: string; reason?: string; message?: string }
@@ -118,7 +118,7 @@ export async function watchKustomizations(kube: Kube, started: number, { timeout
 }
 
 /** Findings that predict a Kustomization cannot come up by itself from empty. */
-const BLOCKING: Finding['type'][] = [...FAILS_ITSELF, 'cycle', 'blocked'];
+const blocks = (f: Finding) => failsItself(f) || f.type === 'cycle' || f.type === 'blocked';
 
 export interface Comparison {
   kustomization: string;
@@ -143,7 +143,7 @@ export function compareWithAudit(audit: TreeAudit, live: FluxVerdict[]): Compari
   const ids = new Set([...audit.layers.map((l) => l.kustomization), ...live.map((v) => v.kustomization)]);
   return [...ids].sort().map((id) => {
     const findings = audit.findings.filter((f) => f.kustomization === id);
-    const blocking = findings.filter((f) => BLOCKING.includes(f.type)).map((f) => `${f.type}${f.kind ? ` ${f.kind}` : ''}`);
+    const blocking = findings.filter(blocks).map((f) => `${f.type}${f.kind ? ` ${f.kind}` : ''}`);
     // The cycle finding names the cycle once; every Kustomization in or behind it has no layer.
     if (audit.layers.find((l) => l.kustomization === id)?.layer === null && !blocking.some((b) => b.startsWith('cycle'))) blocking.push('cycle (in or behind a dependsOn cycle: never starts)');
     const verdict = live.find((v) => v.kustomization === id);
@@ -153,7 +153,7 @@ export function compareWithAudit(audit: TreeAudit, live: FluxVerdict[]): Compari
     const fluxFailed = verdict.outcome !== 'ready';
     // A predicted missing or racing kind agrees only with a failure that names that kind (or a
     // dependency that is not ready, when the Kustomization also waits behind another).
-    const kindsPredicted = findings.filter((f) => BLOCKING.includes(f.type) && f.kind).map((f) => f.kind!.split(' ').at(-1)!);
+    const kindsPredicted = findings.filter((f) => blocks(f) && f.kind).map((f) => f.kind!.split(' ').at(-1)!);
     const fluxMessage = verdict.firstFailure ?? verdict.message;
     const reasonsMatch = !fluxFailed || kindsPredicted.length === 0 || kindsPredicted.some((kind) => fluxMessage.includes(`"${kind}"`)) || /dependency '[^']+' is not ready/.test(fluxMessage);
     const agreed = blocking.length > 0 === fluxFailed && reasonsMatch;

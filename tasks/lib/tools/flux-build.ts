@@ -58,3 +58,25 @@ async function buildChunk(source: FluxBuildSource, builds: FluxBuildRequest[], i
   const { results } = JSON.parse(stdout) as { results: Array<Omit<FluxBuildResult, 'objects'> & { objects: BuiltObject[] | null }> };
   return new Map(results.map((r) => [r.id, { ...r, objects: r.objects ?? [] }]));
 }
+
+/** One object's CEL, as Flux reads it: spec.healthCheckExprs, or one spec.dependsOn[].readyExpr. */
+export type CelCheck = { id: string } & ({ healthCheckExprs: unknown[] } | { readyExpr: string });
+
+/**
+ * Parses and type-checks CEL with Flux's own code (scripts/tools/flux-build/cel.go), as the
+ * controllers do before they use it. Returns Flux's error per id; an id absent from the map passed.
+ */
+export async function fluxCheckCel(cluster: string, checks: CelCheck[]): Promise<Map<string, string>> {
+  if (!checks.length) return new Map();
+  const stdout = await runTool({
+    tool: 'flux-build',
+    args: [],
+    input: JSON.stringify({ root: '/', include: [], builds: [], cel: checks }),
+    cluster,
+    logName: 'flux-build-cel',
+    subject: 'the CEL expressions of the GitOps tree',
+    fix: 'rebuild the flux-build helper (bash scripts/build-tools.sh flux-build)',
+  });
+  const { cel } = JSON.parse(stdout) as { cel: Array<{ id: string; error?: string }> };
+  return new Map(cel.filter((c) => c.error).map((c) => [c.id, c.error!]));
+}
