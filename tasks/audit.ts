@@ -16,6 +16,9 @@ import { statePins, type ChartPin } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
 import { capabilityGated } from './lib/gitops/capability-gated.ts';
 import { celFindings } from './lib/gitops/cel-checks.ts';
+import { additiveDependencyCheck, withEarlyDependencies } from './lib/gitops/ready-expr.ts';
+import { controllerFlags } from './lib/rehearsal/flux-operator-builds.ts';
+import type { FluxSync } from './lib/rehearsal/flux-sync.ts';
 import { renderHandover } from './lib/gitops/handover-renders.ts';
 import { compareHandover, handoverFindings, withSeverities, type AuditWithHandover, type Handover } from './lib/gitops/handover.ts';
 import { releaseValues } from './lib/tools/helmfile.ts';
@@ -30,9 +33,20 @@ function bootstrapReleases(crdsPins: ChartPin[], corePins: ChartPin[]): Bootstra
   return listed.map(({ pin, installed }) => ({ name: pin.release, chart: pin.chart, version: pin.version, stateFile: pin.file, line: pin.line, installed }));
 }
 
+type CoreValues = Awaited<ReturnType<typeof releaseValues>>;
+
+/**
+ * kustomize-controller's flags while the tree comes up: those core's FluxInstance adds in its
+ * kustomize.patches (the flux-instance chart's instance.kustomize), as flux-operator applies them.
+ */
+function kustomizeControllerArgs(pins: ChartPin[], values: CoreValues): string[] {
+  const instance = pins.find((pin) => pin.chart.endsWith('/flux-instance'));
+  const kustomize = (values[`${instance?.namespace}/${instance?.release}`] as { instance?: { kustomize?: { patches?: FluxSync['patches'] } } } | undefined)?.instance?.kustomize;
+  return controllerFlags(kustomize?.patches ?? []).args['kustomize-controller'] ?? [];
+}
+
 /** Each core release beside the tree's HelmRelease that takes it over, and the findings of what Flux changes. */
-async function handoverOf(ctx: TaskContext, pins: ChartPin[], helmReleases: HelmReleaseSource[], apiVersions: string[]): Promise<{ handover: Handover[]; findings: Finding[] }> {
-  const values = await releaseValues({ cluster: ctx.cluster, context: ctx.context }, paths.coreHelmfile);
+async function handoverOf(ctx: TaskContext, pins: ChartPin[], values: CoreValues, helmReleases: HelmReleaseSource[], apiVersions: string[]): Promise<{ handover: Handover[]; findings: Finding[] }> {
   const core = pins.map((pin) => ({ name: pin.release, namespace: pin.namespace, chart: pin.chart, version: pin.version, values: values[`${pin.namespace}/${pin.release}`] ?? {}, at: pin.line ? `${pin.file}:${pin.line}` : pin.file }));
   const settings = ctx.cluster.gitops?.handover;
   const renders = await renderHandover(core, helmReleases, ctx.cluster, apiVersions);
@@ -51,15 +65,17 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
   // Charts render with what the crds phase serves, as helm-controller renders them on the cluster.
   const apiVersions = servedApiVersions(manifest.crds);
   const [crdsPins, corePins] = await Promise.all([statePins(target, paths.crdsHelmfile), statePins(target, paths.coreHelmfile)]);
-  const [builtin, helmReleases, handover, cel] = await Promise.all([
+  const coreValues = releaseValues(target, paths.coreHelmfile);
+  const [builtin, helmReleases, handover, cel, kustomizations] = await Promise.all([
     builtinKinds(cluster),
     renderHelmReleaseCrds(treeReleases, cluster, apiVersions),
-    handoverOf(ctx, corePins, treeReleases, apiVersions),
+    coreValues.then((values) => handoverOf(ctx, corePins, values, treeReleases, apiVersions)),
     celFindings(tree.kustomizations, cluster.name),
+    coreValues.then((values) => withEarlyDependencies(tree.kustomizations, cluster.name, additiveDependencyCheck(kustomizeControllerArgs(corePins, values)))),
   ]);
   const releases = bootstrapReleases(crdsPins, corePins);
   const rehearsal = auditTree({
-    kustomizations: tree.kustomizations,
+    kustomizations,
     builtin,
     bundle: manifest.crds,
     helmReleases,
@@ -69,7 +85,7 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
     pinSkew: cluster.gitops?.pinSkew,
     celFindings: cel,
   });
-  const gated = await capabilityGated(tree.kustomizations, helmReleases, apiVersions, cluster);
+  const gated = await capabilityGated(kustomizations, helmReleases, apiVersions, cluster);
   return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...handover.findings], handover: handover.handover }, tree };
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { run, runWith } from '../helpers/sandbox.ts';
+import { withWorkspaceCopy } from '../helpers/workspace-copy.ts';
 
 const copies: string[] = [];
 afterAll(async () => {
@@ -109,6 +110,27 @@ describe('the audit on real-shaped trees', () => {
       '  ✗ cel: Kustomization cert-manager/cert-manager-issuers spec.dependsOn[0].readyExpr: Flux refuses the expression (readyExpr: CEL expression output type mismatch: expected bool, got int); the dependency check fails for good, so kustomize-controller stalls it (InvalidCELExpression) and never applies it\n' +
         '      Kustomization cert-manager/cert-manager-issuers, kubernetes/apps/cert-manager/cert-manager/ks.yaml',
     );
+  });
+
+  it('a readyExpr that holds before its dependency is Ready: a race where it replaces Flux\'s Ready check (the default), nothing where core\'s FluxInstance turns on AdditiveCELDependencyCheck (the example)', async () => {
+    const readyExpr = (t: string) =>
+      t.replace('    - name: silence-operator\n      namespace: observability\n', '    - name: silence-operator\n      namespace: observability\n      readyExpr: dep.metadata.generation == dep.metadata.generation\n');
+    const root = await copyOfExample();
+    await edit(root, 'apps/observability/silence-operator/ks.yaml', readyExpr);
+    const additive = await run`node tasks/audit.ts --cluster infra --gitops-root ${root}`;
+    expect(additive.exitCode, additive.stdout + additive.stderr).toBe(0);
+    // Without the FluxInstance's kustomize.patches (01-core reads them from the tree's values.yaml).
+    await withWorkspaceCopy(async (copy) => {
+      await copy.edit('kubernetes/apps/flux-system/flux-instance/app/resources/values.yaml', (t) => t.replace(/  kustomize:\n    patches:\n[\s\S]*$/, ''));
+      await copy.edit('kubernetes/apps/observability/silence-operator/ks.yaml', readyExpr);
+      await cp(path.join(workspaceRoot, 'dist/crds/infra'), copy.file('dist/crds/infra'), { recursive: true });
+      const replacing = await copy.run`node tasks/audit.ts --cluster infra`;
+      expect(replacing.exitCode, replacing.stderr).toBe(1);
+      expect(replacing.stdout).toContain(
+        "  ✗ race: observability/silence-operator-silences depends on observability/silence-operator, whose HelmRelease observability/silence-operator installs the Silence CRD, but observability/silence-operator-silences's readyExpr for it (dep.metadata.generation == dep.metadata.generation) already holds before observability/silence-operator is Ready, and Flux checks it instead of Ready (kustomize-controller's AdditiveCELDependencyCheck is off)\n" +
+          '      Kustomization observability/silence-operator-silences, kubernetes/apps/observability/silence-operator/silences/',
+      );
+    });
   });
 
   it('through Nx, a tree outside the workspace is in the cache key: a changed file is a miss, never a replayed verdict', async () => {

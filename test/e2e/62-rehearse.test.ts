@@ -192,7 +192,7 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(report.comparison.filter((c) => !c.agreed && !c.accepted)).toEqual([]);
   });
 
-  it('a second repository: the one gitops.sources maps is served from its checkout and its Kustomization comes up; the unmapped one is not rehearsed, accepted only with Flux\'s "artifact not found"', async () => {
+  it('a second repository: the one gitops.sources maps is served from its checkout and its Kustomization comes up; the unmapped one is not rehearsed, accepted only with Flux\'s "artifact not found"; a readyExpr Flux checks instead of Ready is the race the audit says', async () => {
     // As real trees declare another repository: a GitRepository beside its Kustomization in ks.yaml
     // (namespace from apps/default/kustomization.yaml), an SSH url with a deploy key, a tag.
     const sources = [
@@ -201,9 +201,15 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
       'apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: vendor-config\nspec:\n  interval: 1h\n  url: https://github.com/example/vendor-config\n  ref:\n    branch: main\n',
       'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: vendor-config\nspec:\n  interval: 1h\n  path: ./deploy\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: vendor-config\n  targetNamespace: default\n',
     ];
+    // In the same tree and rehearsal: a readyExpr that holds before its dependency is Ready, which
+    // Flux checks instead of Ready once the FluxInstance no longer turns on AdditiveCELDependencyCheck.
+    const withoutGate = (t: string) => t.replace(/  kustomize:\n    patches:\n[\s\S]*$/, '');
     const tree = await rehearsalVariant({
       'apps/default/private-config/ks.yaml': () => sources.map((d) => `---\n${d}`).join(''),
       'apps/default/kustomization.yaml': (t) => t.replace('  - ./echo/ks.yaml\n', '  - ./echo/ks.yaml\n  - ./private-config/ks.yaml\n'),
+      [FLUX_INSTANCE_VALUES]: withoutGate,
+      'apps/observability/silence-operator/ks.yaml': (t) =>
+        t.replace('    - name: silence-operator\n      namespace: observability\n', '    - name: silence-operator\n      namespace: observability\n      readyExpr: dep.metadata.generation == dep.metadata.generation\n'),
     });
     const checkout = await mkdtemp(path.join(os.tmpdir(), 'home-ops-private-'));
     try {
@@ -212,6 +218,8 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
       await writeFile(path.join(checkout, 'kubernetes/private/configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: private-settings\ndata:\n  mode: private\n');
       await withWorkspaceCopy(async (copy) => {
         await copy.edit('clusters/infra/cluster.yaml', (t) => t.replace('  entry: kubernetes/flux/cluster\n', `  entry: kubernetes/flux/cluster\n  sources:\n    GitRepository/default/home-ops-private: ${checkout}\n`));
+        // 01-core reads the FluxInstance's values from the copy's tree.
+        await copy.edit(path.join('kubernetes', FLUX_INSTANCE_VALUES), withoutGate);
         // The CRD bundle as rendered in the checkout: the copy's 00-crds inputs are the same.
         await cp(path.join(workspaceRoot, 'dist/crds/infra'), copy.file('dist/crds/infra'), { recursive: true });
         const { code, report, stderr, listeners } = await rehearse(['--gitops-root', tree], {}, copy.root);
@@ -224,8 +232,16 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
         // before or after its GitRepository was created: both say the source has no artifact.
         expect(vendor).toMatchObject({ outcome: 'not-ready', message: expect.stringMatching(/^(Source artifact not found|GitRepository\.source\.toolkit\.fluxcd\.io "vendor-config" not found)/) });
         expect(comparisonOf(report, 'default/vendor-config')?.accepted).toContain('built from another source (GitRepository default/vendor-config), not rehearsed');
+        const silences = comparisonOf(report, 'observability/silence-operator-silences');
+        expect(silences?.audit).toMatch(/^race observability\.giantswarm\.io\/v1alpha2 Silence/);
+        expect(verdictOf(report, 'observability/silence-operator-silences')?.firstFailure).toMatch(/no matches for kind "Silence"/);
+        expect(silences?.agreed).toBe(true);
         expect(report.comparison.filter((c) => !c.agreed && !c.accepted)).toEqual([]);
-        expect(report.coverage.kustomizations).toEqual({ ready: 19, reached: 20, total: 20 });
+        // vendor-config never comes up; the silences come up on a retry only if it happens before the watch ends.
+        const notReady = report.verdicts.filter((v) => v.outcome === 'not-ready').map((v) => v.kustomization).sort();
+        const recovered = verdictOf(report, 'observability/silence-operator-silences')?.outcome === 'recovered';
+        expect(notReady).toEqual(recovered ? ['default/vendor-config'] : ['default/vendor-config', 'observability/silence-operator-silences']);
+        expect(report.coverage.kustomizations).toEqual({ ready: 20 - notReady.length, reached: 20, total: 20 });
         expect(report.listeners.every((l) => l.startsWith('127.0.0.1:'))).toBe(true);
         expect(listeners.filter((l) => !isLoopback(l.address))).toEqual([]);
       });

@@ -62,7 +62,7 @@ export async function celFindings(kustomizations: FluxKustomization[], cluster: 
   const sites = celSites(kustomizations);
   const errors = await fluxCheckCel(cluster, sites.map((s) => s.check));
   return sites.flatMap((site): Finding[] => {
-    const error = errors.get(site.check.id);
+    const error = errors.get(site.check.id)?.error;
     if (!error) return [];
     const kind = site.object.split(' ')[0]!;
     return [{

@@ -136,7 +136,7 @@ export function auditTree(input: TreeAuditInput): TreeAudit {
     file: k.file,
     dependsOn: k.dependsOn,
     wait: k.wait,
-    kinds: kindUses(k).map((use) => judgeKind(use, k, deps(k.id), input, byId, findings)),
+    kinds: kindUses(k).map((use) => judgeKind(use, k, deps(k.id), awaitedDependencies(k.id, byId), input, byId, findings)),
   }));
   layers.sort((a, b) => (a.layer ?? Infinity) - (b.layer ?? Infinity) || a.kustomization.localeCompare(b.kustomization));
   findings.push(...blockedBehind(input.kustomizations, byId, findings, inCycle), ...versionSkew(input));
@@ -208,7 +208,7 @@ export function waitsFor(d: FluxKustomization, hr: { name: string; namespace: st
   return d.wait || d.healthChecks.includes(`HelmRelease ${hr.namespace}/${hr.name}`);
 }
 
-function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input: TreeAuditInput, byId: Map<string, FluxKustomization>, findings: Finding[]): KindVerdict {
+function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, awaited: Set<string>, input: TreeAuditInput, byId: Map<string, FluxKustomization>, findings: Finding[]): KindVerdict {
   const { apiVersion, kind, files } = use;
   const [group, version] = splitApiVersion(apiVersion);
   const verdict = (ok: boolean, servedBy: string, source: KindSource): KindVerdict => ({ apiVersion, kind, files, ok, servedBy, source });
@@ -225,7 +225,7 @@ function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input:
   }
 
   const providers = input.helmReleases.filter((hr) => hr.crds.some((c) => serves(c, group, version, kind)));
-  const ready = providers.find((hr) => deps.has(hr.kustomization) && waitsFor(byId.get(hr.kustomization)!, hr));
+  const ready = providers.find((hr) => awaited.has(hr.kustomization) && waitsFor(byId.get(hr.kustomization)!, hr));
   if (ready) {
     const policy = `install.crds ${ready.installCrds}, upgrade.crds ${ready.upgradeCrds}`;
     return verdict(true, `HelmRelease ${ready.namespace}/${ready.name} in ${ready.kustomization} (${policy})`, 'helmrelease');
@@ -236,7 +236,7 @@ function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input:
     const core = input.bootstrapReleases.find((r) => r.installed && r.name === operator.release);
     if (core) return verdict(true, `at run time by ${operator.name} (bootstrap release ${core.name})`, 'operator');
     const runner = input.helmReleases.find((hr) => hr.name === operator.release);
-    if (runner && deps.has(runner.kustomization) && waitsFor(byId.get(runner.kustomization)!, runner)) {
+    if (runner && awaited.has(runner.kustomization) && waitsFor(byId.get(runner.kustomization)!, runner)) {
       return verdict(true, `at run time by ${operator.name} (HelmRelease ${runner.name} in ${runner.kustomization})`, 'operator');
     }
     const where = runner ? `HelmRelease ${runner.name} in ${runner.kustomization}` : `release ${operator.release}, which neither helmfile.d/01-core nor the tree installs`;
@@ -254,6 +254,13 @@ function judgeKind(use: KindUse, k: FluxKustomization, deps: Set<string>, input:
     const release = `HelmRelease ${hr.namespace}/${hr.name}`;
     if (hr.kustomization === k.id) {
       report('race', `${k.id} applies ${what} together with ${release}, which installs its CRD: the object is applied before the chart runs`, `move the ${kind} objects into a Kustomization with dependsOn ${k.id} (and wait: true on ${k.id}), or move the chart to helmfile.d/00-crds`);
+    } else if (deps.has(d.id) && !awaited.has(d.id)) {
+      const early = [k, ...[...deps].map((id) => byId.get(id)!)].find((x) => x.early?.includes(d.id))!;
+      report(
+        'race',
+        `${k.id} depends on ${d.id}, whose ${release} installs the ${kind} CRD, but ${early.id}'s readyExpr for it (${early.readyExprs?.[d.id]}) already holds before ${d.id} is Ready, and Flux checks it instead of Ready (kustomize-controller's AdditiveCELDependencyCheck is off)`,
+        `make the readyExpr in ${early.file} require ${d.id}'s Ready condition too (dep.status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')), or turn on AdditiveCELDependencyCheck in the FluxInstance's kustomize.patches (--feature-gates=AdditiveCELDependencyCheck=true on kustomize-controller), or move the chart to helmfile.d/00-crds`,
+      );
     } else if (deps.has(d.id)) {
       report('race', `${k.id} depends on ${d.id}, whose ${release} installs the ${kind} CRD, but ${d.id} is Ready before the release is (no wait)`, `set wait: true on ${d.id} (or a healthCheck on ${release}), or move the chart to helmfile.d/00-crds`);
     } else {
@@ -299,7 +306,8 @@ export function treeServedKinds(kustomizations: FluxKustomization[], helmRelease
   const fromObjects = applied.flatMap((k) =>
     k.objects.filter(({ object }) => object.kind === 'CustomResourceDefinition').map(({ object }) => ({ ...crdKindOf(object as { spec?: unknown }), by: `a CRD in ${k.id}`, kustomization: k.id })),
   );
-  const releases = below === undefined ? helmReleases : helmReleases.filter((hr) => below.has(hr.kustomization) && waitsFor(byId.get(hr.kustomization)!, hr));
+  const awaited = at === undefined ? undefined : awaitedDependencies(at, byId);
+  const releases = awaited === undefined ? helmReleases : helmReleases.filter((hr) => awaited.has(hr.kustomization) && waitsFor(byId.get(hr.kustomization)!, hr));
   const fromReleases = releases.flatMap((hr) => hr.crds.map((c) => ({ ...c, by: `HelmRelease ${hr.namespace}/${hr.name} in ${hr.kustomization}`, kustomization: hr.kustomization })));
   return [...fromObjects, ...fromReleases];
 }
@@ -307,6 +315,27 @@ export function treeServedKinds(kustomizations: FluxKustomization[], helmRelease
 function crdKindOf(o: { spec?: unknown }): CrdKind {
   const spec = (o.spec ?? {}) as { group?: string; names?: { kind?: string }; versions?: Array<{ name: string; served?: boolean }> };
   return { group: spec.group ?? '', kind: spec.names?.kind ?? '', versions: (spec.versions ?? []).filter((v) => v.served !== false).map((v) => v.name) };
+}
+
+/**
+ * The dependencies Flux has seen Ready before it applies `id`: every dependsOn below it, except one
+ * whose readyExpr Flux checks instead of Ready and which already holds before that dependency is
+ * Ready (`early`). Below an early one the walk goes on: it has started, so its own are Ready.
+ */
+function awaitedDependencies(id: string, byId: Map<string, FluxKustomization>): Set<string> {
+  const awaited = new Set<string>();
+  const visited = new Set<string>();
+  const stack = [id];
+  while (stack.length) {
+    const at = byId.get(stack.pop()!);
+    if (!at || visited.has(at.id)) continue;
+    visited.add(at.id);
+    for (const dep of at.dependsOn.filter((d) => d !== id && byId.has(d))) {
+      if (!at.early?.includes(dep)) awaited.add(dep);
+      stack.push(dep);
+    }
+  }
+  return awaited;
 }
 
 function transitiveDependencies(id: string, byId: Map<string, FluxKustomization>): Set<string> {

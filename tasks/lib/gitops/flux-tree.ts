@@ -25,6 +25,13 @@ export interface FluxKustomization {
   appliedBy?: string;
   /** namespace/name of each dependsOn entry. */
   dependsOn: string[];
+  /** dependsOn[].readyExpr (Flux 2.7), by the dependency's namespace/name. */
+  readyExprs?: Record<string, string>;
+  /**
+   * Dependencies whose readyExpr already holds before they are Ready, and which Flux checks instead
+   * of Ready (AdditiveCELDependencyCheck off): set by ready-expr.ts, which evaluates them.
+   */
+  early?: string[];
   /** Ready only once everything it applied is healthy (spec.wait). */
   wait: boolean;
   /** Objects whose health it waits for without spec.wait: "kind namespace/name". */
@@ -192,7 +199,9 @@ function idOf(object: KubernetesObject): string {
 function describe(object: FluxObject, file: string, appliedBy: string | undefined): FluxKustomization {
   const spec = object.spec ?? {};
   const namespace = object.metadata?.namespace ?? 'default';
-  const dependsOn = ((spec['dependsOn'] ?? []) as Array<{ name: string; namespace?: string }>).map((d) => `${d.namespace ?? namespace}/${d.name}`);
+  const entries = (spec['dependsOn'] ?? []) as Array<{ name: string; namespace?: string; readyExpr?: unknown }>;
+  const dependsOn = entries.map((d) => `${d.namespace ?? namespace}/${d.name}`);
+  const readyExprs = Object.fromEntries(entries.flatMap((d, i) => (typeof d.readyExpr === 'string' && d.readyExpr.trim() ? [[dependsOn[i]!, d.readyExpr]] : [])));
   const healthChecks = ((spec['healthChecks'] ?? []) as Array<{ kind: string; name: string; namespace?: string }>).map(
     (h) => `${h.kind} ${h.namespace ?? namespace}/${h.name}`,
   );
@@ -204,6 +213,7 @@ function describe(object: FluxObject, file: string, appliedBy: string | undefine
     file,
     appliedBy,
     dependsOn,
+    ...(Object.keys(readyExprs).length ? { readyExprs } : {}),
     wait: spec['wait'] === true,
     healthChecks,
     objects: [],

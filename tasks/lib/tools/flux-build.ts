@@ -59,14 +59,24 @@ async function buildChunk(source: FluxBuildSource, builds: FluxBuildRequest[], i
   return new Map(results.map((r) => [r.id, { ...r, objects: r.objects ?? [] }]));
 }
 
-/** One object's CEL, as Flux reads it: spec.healthCheckExprs, or one spec.dependsOn[].readyExpr. */
-export type CelCheck = { id: string } & ({ healthCheckExprs: unknown[] } | { readyExpr: string });
+/**
+ * One object's CEL, as Flux reads it: spec.healthCheckExprs, or one spec.dependsOn[].readyExpr,
+ * which may be evaluated with sets of variables (self, dep), as kustomize-controller does.
+ */
+export type CelCheck = { id: string } & ({ healthCheckExprs: unknown[] } | { readyExpr: string; evaluate?: Array<Record<string, unknown>> });
+
+export interface CelResult {
+  /** Flux's error: the expression does not parse or type-check. */
+  error?: string;
+  /** A readyExpr's value for each set of `evaluate` (an evaluation error is false, as Flux then retries). */
+  values?: boolean[];
+}
 
 /**
  * Parses and type-checks CEL with Flux's own code (scripts/tools/flux-build/cel.go), as the
- * controllers do before they use it. Returns Flux's error per id; an id absent from the map passed.
+ * controllers do before they use it, and evaluates readyExprs where asked.
  */
-export async function fluxCheckCel(cluster: string, checks: CelCheck[]): Promise<Map<string, string>> {
+export async function fluxCheckCel(cluster: string, checks: CelCheck[]): Promise<Map<string, CelResult>> {
   if (!checks.length) return new Map();
   const stdout = await runTool({
     tool: 'flux-build',
@@ -77,6 +87,6 @@ export async function fluxCheckCel(cluster: string, checks: CelCheck[]): Promise
     subject: 'the CEL expressions of the GitOps tree',
     fix: 'rebuild the flux-build helper (bash scripts/build-tools.sh flux-build)',
   });
-  const { cel } = JSON.parse(stdout) as { cel: Array<{ id: string; error?: string }> };
-  return new Map(cel.filter((c) => c.error).map((c) => [c.id, c.error!]));
+  const { cel } = JSON.parse(stdout) as { cel: Array<CelResult & { id: string }> };
+  return new Map(cel.map(({ id, ...result }) => [id, result]));
 }
