@@ -16,6 +16,7 @@ import { statePins, type ChartPin } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
 import { capabilityGated } from './lib/gitops/capability-gated.ts';
 import { celFindings } from './lib/gitops/cel-checks.ts';
+import { healthCheckFindings } from './lib/gitops/health-checks.ts';
 import { additiveDependencyCheck, withEarlyDependencies } from './lib/gitops/ready-expr.ts';
 import { controllerFlags } from './lib/rehearsal/flux-operator-builds.ts';
 import type { FluxSync } from './lib/rehearsal/flux-sync.ts';
@@ -74,16 +75,17 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
     coreValues.then((values) => withEarlyDependencies(tree.kustomizations, cluster.name, additiveDependencyCheck(kustomizeControllerArgs(corePins, values)))),
   ]);
   const releases = bootstrapReleases(crdsPins, corePins);
+  const operators = operatorsFor(cluster.gitops?.operators ?? []);
   const rehearsal = auditTree({
     kustomizations,
     builtin,
     bundle: manifest.crds,
     helmReleases,
-    operators: operatorsFor(cluster.gitops?.operators ?? []),
+    operators,
     platformGroups: cluster.gitops?.platformGroups ?? [],
     bootstrapReleases: releases,
     pinSkew: cluster.gitops?.pinSkew,
-    celFindings: cel,
+    treeFindings: [...cel, ...healthCheckFindings(kustomizations, helmReleases, releases, operators)],
   });
   const gated = await capabilityGated(kustomizations, helmReleases, apiVersions, cluster);
   return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...handover.findings], handover: handover.handover }, tree };

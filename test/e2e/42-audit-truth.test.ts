@@ -112,6 +112,26 @@ describe('the audit on real-shaped trees', () => {
     );
   });
 
+  it('a health check only a controller installed behind it can pass: it waits forever, and the controller\'s Kustomization is blocked', async () => {
+    const root = await copyOfExample();
+    // The silences bring the Silence CRD themselves (applied first) and check each Silence's Ready by CEL;
+    // silence-operator, which runs the controller, now waits for them.
+    await cp(path.join(workspaceRoot, 'test/fixtures/charts/silence-operator/crds/observability.giantswarm.io_silences.yaml'), path.join(root, 'kubernetes/apps/observability/silence-operator/silences/crd.yaml'));
+    await edit(root, 'apps/observability/silence-operator/silences/kustomization.yaml', (t) => t.replace('  - ./node-maintenance.yaml\n', '  - ./crd.yaml\n  - ./node-maintenance.yaml\n'));
+    await edit(root, 'apps/observability/silence-operator/ks.yaml', (t) =>
+      t
+        .replace('  name: &app silence-operator\nspec:\n', '  name: &app silence-operator\nspec:\n  dependsOn:\n    - name: silence-operator-silences\n')
+        .replace('  dependsOn:\n    - name: silence-operator\n      namespace: observability\n', "  healthCheckExprs:\n    - apiVersion: observability.giantswarm.io/v1alpha2\n      kind: Silence\n      current: status.conditions.filter(e, e.type == 'Ready').all(e, e.status == 'True')\n")
+        .replace(/  timeout: 5m\n  wait: false\n$/, '  timeout: 5m\n  wait: true\n'),
+    );
+    const result = await run`node tasks/audit.ts --cluster infra --gitops-root ${root}`;
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout).toContain(
+      '  ✗ health-check: observability/silence-operator-silences checks the health of Silence (node-maintenance) by healthCheckExprs, which only their controller can pass, and its controller (HelmRelease observability/silence-operator in observability/silence-operator) is installed only after observability/silence-operator-silences is Ready: it waits forever',
+    );
+    expect(result.stdout).toContain("  ✗ blocked: dependency 'observability/silence-operator-silences' is not ready: observability/silence-operator-silences is predicted to fail (health-check observability.giantswarm.io/v1alpha2 Silence), so Flux never applies observability/silence-operator");
+  });
+
   it('a readyExpr that holds before its dependency is Ready: a race where it replaces Flux\'s Ready check (the default), nothing where core\'s FluxInstance turns on AdditiveCELDependencyCheck (the example)', async () => {
     const readyExpr = (t: string) =>
       t.replace('    - name: silence-operator\n      namespace: observability\n', '    - name: silence-operator\n      namespace: observability\n      readyExpr: dep.metadata.generation == dep.metadata.generation\n');

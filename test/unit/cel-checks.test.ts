@@ -75,7 +75,7 @@ describe('celFindings (Flux\'s CEL code)', () => {
   it('a refused expression fails its Kustomization, and its dependents are blocked; a HelmRelease\'s fails only what waits for it', async () => {
     const kustomizations = tree({ healthCheckExprs: issuerCheck('status.conditions.(') }, { healthCheckExprs: issuerCheck('status.(') });
     const audit = (k: FluxKustomization[], cel: Awaited<ReturnType<typeof celFindings>>) =>
-      auditTree({ kustomizations: k, builtin: new Set(), bundle: [], helmReleases: [], operators: DEFAULT_OPERATORS, bootstrapReleases: [fluxOperator], celFindings: cel }).findings.map((f) => `${f.type} ${f.kustomization}`);
+      auditTree({ kustomizations: k, builtin: new Set(), bundle: [], helmReleases: [], operators: DEFAULT_OPERATORS, bootstrapReleases: [fluxOperator], treeFindings: cel }).findings.map((f) => `${f.type} ${f.kustomization}`);
     expect(audit(kustomizations, await celFindings(kustomizations, 'infra'))).toEqual(['cel cert-manager/cert-manager-issuers', 'cel default/app', 'blocked default/app', 'blocked default/web']);
     // Issuers fixed: the HelmRelease's error stays with it while default/app does not wait for it.
     const fixed = tree({ healthCheckExprs: issuerCheck(READY) }, { healthCheckExprs: issuerCheck('status.(') });

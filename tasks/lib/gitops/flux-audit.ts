@@ -11,13 +11,13 @@ import type { FluxKustomization } from './flux-tree.ts';
 import type { CrdKind, HelmReleaseCrds } from './helmrelease-crds.ts';
 import { sameVersion } from '../tools/chart-pins.ts';
 
-export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked' | 'handover' | 'capability-gated' | 'cel';
+export type FindingType = 'race' | 'missing' | 'operator-runtime' | 'cycle' | 'version-skew' | 'dependency' | 'build' | 'substitution' | 'not-rehearsed' | 'blocked' | 'handover' | 'capability-gated' | 'cel' | 'health-check';
 
 /** How a Kustomization built from a source the audit has no checkout of is named (live-rehearsal.ts matches it). */
 export const FOREIGN_SOURCE = 'built from another source';
 
 /** Findings that make Flux fail the Kustomization itself: what its dependents then wait for, forever. */
-export const FAILS_ITSELF: FindingType[] = ['race', 'missing', 'dependency', 'build', 'substitution', 'cel'];
+export const FAILS_ITSELF: FindingType[] = ['race', 'missing', 'dependency', 'build', 'substitution', 'cel', 'health-check'];
 
 /** Does this finding make its Kustomization fail (and so block its dependents)? */
 export const failsItself = (f: Finding) => FAILS_ITSELF.includes(f.type) && !f.contained;
@@ -83,8 +83,8 @@ export interface TreeAuditInput {
   bootstrapReleases: BootstrapRelease[];
   /** cluster.yaml gitops.pinSkew: whether a bootstrap pin the tree disagrees with fails the audit. */
   pinSkew?: 'warn' | 'error';
-  /** Findings of Flux's CEL checks (cel-checks.ts): they fail their Kustomization, so they carry down too. */
-  celFindings?: Finding[];
+  /** Findings judged beside the kinds (cel-checks.ts, health-checks.ts): they fail their Kustomization, so they carry down too. */
+  treeFindings?: Finding[];
 }
 
 export interface TreeAudit {
@@ -123,7 +123,7 @@ export function auditTree(input: TreeAuditInput): TreeAudit {
     }
   }
 
-  findings.push(...(input.celFindings ?? []));
+  findings.push(...(input.treeFindings ?? []));
   for (const hr of input.helmReleases.filter((h) => h.notRendered)) {
     findings.push({ type: 'not-rehearsed', kustomization: hr.kustomization, file: hr.file, message: `HelmRelease ${hr.namespace}/${hr.name}: ${hr.notRendered!.reason}; the CRDs its chart installs are unknown`, fix: hr.notRendered!.fix });
   }
@@ -322,7 +322,7 @@ function crdKindOf(o: { spec?: unknown }): CrdKind {
  * whose readyExpr Flux checks instead of Ready and which already holds before that dependency is
  * Ready (`early`). Below an early one the walk goes on: it has started, so its own are Ready.
  */
-function awaitedDependencies(id: string, byId: Map<string, FluxKustomization>): Set<string> {
+export function awaitedDependencies(id: string, byId: Map<string, FluxKustomization>): Set<string> {
   const awaited = new Set<string>();
   const visited = new Set<string>();
   const stack = [id];
@@ -338,7 +338,7 @@ function awaitedDependencies(id: string, byId: Map<string, FluxKustomization>): 
   return awaited;
 }
 
-function transitiveDependencies(id: string, byId: Map<string, FluxKustomization>): Set<string> {
+export function transitiveDependencies(id: string, byId: Map<string, FluxKustomization>): Set<string> {
   const seen = new Set<string>();
   const stack = [...(byId.get(id)?.dependsOn ?? [])];
   while (stack.length) {

@@ -36,6 +36,8 @@ export interface FluxKustomization {
   wait: boolean;
   /** Objects whose health it waits for without spec.wait: "kind namespace/name". */
   healthChecks: string[];
+  /** The kinds spec.healthCheckExprs judges by CEL (kind empty: the whole group), read from `status` their controller sets. */
+  healthCheckExprs?: Array<{ apiVersion: string; kind?: string }>;
   objects: BuiltObject[];
   /** kustomize's message when the build failed. */
   error?: string;
@@ -216,6 +218,9 @@ function describe(object: FluxObject, file: string, appliedBy: string | undefine
     ...(Object.keys(readyExprs).length ? { readyExprs } : {}),
     wait: spec['wait'] === true,
     healthChecks,
+    ...(Array.isArray(spec['healthCheckExprs']) && spec['healthCheckExprs'].length
+      ? { healthCheckExprs: (spec['healthCheckExprs'] as Array<{ apiVersion?: string; kind?: string }>).map((h) => ({ apiVersion: String(h.apiVersion ?? ''), ...(h.kind ? { kind: h.kind } : {}) })) }
+      : {}),
     objects: [],
     unresolved: [],
   };
