@@ -11,7 +11,7 @@ import { auditTree, type BootstrapRelease, type Finding } from './lib/gitops/flu
 import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
 import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
-import { judgedTreeRoot, readClusterTree } from './lib/gitops/cluster-tree.ts';
+import { judgedTreeRoot, readClusterTree, withTreeRoot } from './lib/gitops/cluster-tree.ts';
 import { statePins, type ChartPin } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
 import { capabilityGated } from './lib/gitops/capability-gated.ts';
@@ -93,7 +93,9 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
 
 export async function audit(ctx: TaskContext): Promise<{ rehearsal: AuditWithHandover; tree: FluxTree }> {
   const { cluster, log } = ctx;
-  const { rehearsal, tree } = await predict(ctx, judgedTreeRoot('audit', ctx.cluster.name, ctx.options.gitopsRoot));
+  const gitopsRoot = judgedTreeRoot('audit', ctx.cluster.name, ctx.options.gitopsRoot);
+  // 01-core's reads of the tree (gitopsRoot) come from the judged tree too, as in a rehearsal.
+  const { rehearsal, tree } = await predict({ ...ctx, cluster: withTreeRoot(ctx.cluster, gitopsRoot) }, gitopsRoot);
   const out = path.join(paths.dist, 'audit', cluster.name);
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'rehearsal.json'), `${JSON.stringify({ cluster: cluster.name, ...rehearsal, files: tree.files }, null, 2)}\n`);

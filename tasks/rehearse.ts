@@ -44,7 +44,7 @@ import { paths, workspaceRoot } from './lib/runtime/workspace.ts';
 import { parseTaskOptions, reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { predict } from './audit.ts';
 import { writingChain } from './lib/model/phases.ts';
-import { judgedTreeRoot } from './lib/gitops/cluster-tree.ts';
+import { judgedTreeRoot, withTreeRoot } from './lib/gitops/cluster-tree.ts';
 import { applyCrds } from './crds.ts';
 import { installCore } from './core.ts';
 import { prereqs } from './prereqs.ts';
@@ -74,11 +74,6 @@ async function fluxCrds(): Promise<Crd[]> {
   const texts = await Promise.all(files.filter((f) => f.endsWith('.yaml')).map((f) => readFile(path.join(dir, f), 'utf8')));
   // As flux-operator installs them: its patch lets Alerts and Receivers name FluxInstances.
   return withOperatorPatches(texts.flatMap((t) => loadMachineWritten(t) as Crd[]).filter((o) => o?.kind === 'CustomResourceDefinition'));
-}
-
-/** The cluster with gitops.root set to the tree being judged, so helmfile's .Values.gitopsRoot reads it too. */
-function withTreeRoot(cluster: ClusterConfig, gitopsRoot: string | undefined): ClusterConfig {
-  return gitopsRoot && cluster.gitops ? { ...cluster, gitops: { ...cluster.gitops, root: gitopsRoot } } : cluster;
 }
 
 /** The FluxInstance core would install, from core's own render (offline), checked against the tree. */

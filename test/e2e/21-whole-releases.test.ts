@@ -11,7 +11,8 @@ const kube = kubeFor('infra');
 const deleted: KubernetesObject[] = [
   { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { namespace: 'cert-manager', name: 'cert-manager' } },
   { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { namespace: 'cert-manager', name: 'cert-manager' } },
-  { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'kube-system', name: 'coredns' } },
+  // The tree's coredns values (01-core reads them) name its Service kube-dns.
+  { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'kube-system', name: 'kube-dns' } },
   { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'kube-system', name: 'coredns' } },
 ];
 const named = (o: KubernetesObject) => `${o.kind} ${o.metadata!.namespace}/${o.metadata!.name}`;
@@ -61,7 +62,7 @@ describe('a core release with objects deleted behind helm\'s back', () => {
     expect(result.exitCode, output).toBe(0);
     expect(output).toContain('[infra] • planning every release: missing from the cluster: ');
     expect(output).toContain('[infra] ✔ repaired release cert-manager/cert-manager: put back ServiceAccount cert-manager/cert-manager, Deployment cert-manager/cert-manager');
-    expect(output).toContain('[infra] ✔ repaired release kube-system/coredns: put back ConfigMap kube-system/coredns, Service kube-system/coredns');
+    expect(output).toContain('[infra] ✔ repaired release kube-system/coredns: put back ConfigMap kube-system/coredns, Service kube-system/kube-dns');
     expect(output).toContain('[infra] ✔ verify done in');
     for (const object of deleted) expect(await readObject(kube, object), named(object)).toBeDefined();
   });

@@ -6,14 +6,15 @@
 import { cp } from 'node:fs/promises';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { bundleDir, relative } from '../../tasks/lib/runtime/workspace.ts';
+import { parse } from 'yaml';
 import { writeYaml } from '../../tasks/lib/runtime/yaml.ts';
 import { run } from '../helpers/sandbox.ts';
 import { withWorkspaceCopy, type WorkspaceCopy } from '../helpers/workspace-copy.ts';
 
-/** Runs `body` in a copy of the workspace whose apps values.yaml ends with these chartValues. */
+/** Runs `body` in a copy of the workspace whose apps values.yaml has these chartValues. */
 async function withChartValues(chartValues: Record<string, unknown>, body: (copy: WorkspaceCopy) => Promise<void>): Promise<void> {
   await withWorkspaceCopy(async (copy) => {
-    await copy.edit('clusters/apps/values.yaml', (text) => `${text.trimEnd()}\n${writeYaml({ chartValues })}`);
+    await copy.edit('clusters/apps/values.yaml', (text) => writeYaml({ ...(parse(text) as Record<string, unknown>), chartValues }));
     // core reads the CRD bundle, and a copy has the workspace's files, not its rendered outputs.
     await cp(bundleDir('apps'), copy.file(relative(bundleDir('apps'))), { recursive: true });
     await body(copy);

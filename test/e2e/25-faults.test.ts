@@ -128,7 +128,7 @@ describe('faults and bad input', () => {
     expect(context.stderr).toContain('context "kwok-apps;touch pwned": not found in kubeconfig');
     // A value reaches helm as data: the render succeeds and carries the text verbatim.
     await withWorkspaceCopy(async (copy) => {
-      await copy.edit('clusters/apps/values.yaml', (text) => text.replace(/clusterName: .*/, 'clusterName: "$(touch pwned)`touch pwned`"'));
+      await copy.edit('clusters/apps/values.yaml', (text) => text.replace('chartValues: {}', 'chartValues:\n  cilium:\n    cluster:\n      name: "$(touch pwned)`touch pwned`"'));
       const rendered = await copy.run`helmfile --file helmfile.d/01-core.yaml.gotmpl --environment apps --state-values-set registryMirror=127.0.0.1:15000/ --state-values-set registryPlainHttp=true --selector name=cilium template`;
       expect(rendered.exitCode, rendered.stderr).toBe(0);
       expect(rendered.stdout).toContain("cluster-name: \"$(touch pwned)`touch pwned`\"");

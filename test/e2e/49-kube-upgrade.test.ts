@@ -32,7 +32,8 @@ const app = (root: string) => path.join(root, 'kubernetes/apps/kube-system/cored
 async function addToApp(root: string, files: Record<string, string>): Promise<void> {
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(app(root), name), text);
   const kustomization = path.join(app(root), 'kustomization.yaml');
-  await writeFile(kustomization, `${await readFile(kustomization, 'utf8')}${Object.keys(files).map((f) => `  - ./${f}\n`).join('')}`);
+  const text = await readFile(kustomization, 'utf8');
+  await writeFile(kustomization, text.replace('resources:\n', `resources:\n${Object.keys(files).map((f) => `  - ./${f}\n`).join('')}`));
 }
 
 const check = (root: string, from: string, to: string) => run`node tasks/kube-upgrade-check.ts --cluster infra --from ${from} --to ${to} --gitops-root ${root}`;

@@ -145,11 +145,13 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     expect(report.customObjects['VMRule']).toBe(2);
     expect(report.comparison.filter((c) => !c.agreed)).toEqual([]);
     // The hand-off: Flux takes over every release core installed (a new revision), and the manifest
-    // changes exactly where the audit's renders of both sides differ: spegel's DaemonSet changes,
-    // cert-manager's other values render the same objects; flux-instance's values are the tree's own.
+    // stays as it was: 01-core reads flux-instance's, cilium's, spegel's and external-secrets' values
+    // from the tree, and cert-manager's other values render the same objects.
     const handover = new Map(report.handover.map((h) => [h.release, h]));
     expect(handover.get('flux-system/flux-instance')).toMatchObject({ audit: 'unchanged', before: 1, after: 2, manifestChanged: false, agreed: true });
-    expect(handover.get('kube-system/spegel')).toMatchObject({ audit: 'upgrade', manifestChanged: true, agreed: true });
+    for (const release of ['kube-system/spegel', 'kube-system/cilium', 'external-secrets/external-secrets']) {
+      expect(handover.get(release), release).toMatchObject({ audit: 'unchanged', manifestChanged: false, agreed: true });
+    }
     expect(handover.get('cert-manager/cert-manager')).toMatchObject({ audit: 'upgrade', before: 1, after: 2, manifestChanged: false, agreed: true });
     expect(handover.get('kube-system/coredns')).toMatchObject({ unjudged: true });
     expect(report.handover.filter((h) => !h.agreed && !h.unjudged)).toEqual([]);
@@ -210,6 +212,9 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
       [FLUX_INSTANCE_VALUES]: withoutGate,
       'apps/observability/silence-operator/ks.yaml': (t) =>
         t.replace('    - name: silence-operator\n      namespace: observability\n', '    - name: silence-operator\n      namespace: observability\n      readyExpr: dep.metadata.generation == dep.metadata.generation\n'),
+      // And a hand-off that changes objects: the HelmRelease sets spegel's hostPort inline, over the
+      // values file 01-core reads too.
+      'apps/kube-system/spegel/app/helmrelease.yaml': (t) => `${t}  values:\n    service:\n      registry:\n        hostPort: 30020\n`,
     });
     const checkout = await mkdtemp(path.join(os.tmpdir(), 'home-ops-private-'));
     try {
@@ -218,8 +223,6 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
       await writeFile(path.join(checkout, 'kubernetes/private/configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: private-settings\ndata:\n  mode: private\n');
       await withWorkspaceCopy(async (copy) => {
         await copy.edit('clusters/infra/cluster.yaml', (t) => t.replace('  entry: kubernetes/flux/cluster\n', `  entry: kubernetes/flux/cluster\n  sources:\n    GitRepository/default/home-ops-private: ${checkout}\n`));
-        // 01-core reads the FluxInstance's values from the copy's tree.
-        await copy.edit(path.join('kubernetes', FLUX_INSTANCE_VALUES), withoutGate);
         // The CRD bundle as rendered in the checkout: the copy's 00-crds inputs are the same.
         await cp(path.join(workspaceRoot, 'dist/crds/infra'), copy.file('dist/crds/infra'), { recursive: true });
         const { code, report, stderr, listeners } = await rehearse(['--gitops-root', tree], {}, copy.root);
@@ -237,6 +240,8 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
         expect(verdictOf(report, 'observability/silence-operator-silences')?.firstFailure).toMatch(/no matches for kind "Silence"/);
         expect(silences?.agreed).toBe(true);
         expect(report.comparison.filter((c) => !c.agreed && !c.accepted)).toEqual([]);
+        // The manifest changes exactly where the audit's renders of both sides differ.
+        expect(report.handover.find((h) => h.release === 'kube-system/spegel')).toMatchObject({ audit: 'upgrade', manifestChanged: true, agreed: true });
         // vendor-config never comes up; the silences come up on a retry only if it happens before the watch ends.
         const notReady = report.verdicts.filter((v) => v.outcome === 'not-ready').map((v) => v.kustomization).sort();
         const recovered = verdictOf(report, 'observability/silence-operator-silences')?.outcome === 'recovered';

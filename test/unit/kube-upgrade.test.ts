@@ -181,7 +181,7 @@ describe('a Kubernetes bump on a copy of the example tree', () => {
     // resource.k8s.io/v1 is GA in 1.34: a 1.33 API server serves no version of it by default.
     await writeFile(path.join(app, 'deviceclass.yaml'), 'apiVersion: resource.k8s.io/v1\nkind: DeviceClass\nmetadata:\n  name: gpu\n');
     const kustomization = path.join(app, 'kustomization.yaml');
-    await writeFile(kustomization, `${await readFile(kustomization, 'utf8')}  - ./flowschema.yaml\n  - ./deviceclass.yaml\n`);
+    await writeFile(kustomization, (await readFile(kustomization, 'utf8')).replace('resources:\n', 'resources:\n  - ./flowschema.yaml\n  - ./deviceclass.yaml\n'));
     return root;
   }
 

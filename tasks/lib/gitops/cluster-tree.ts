@@ -29,6 +29,15 @@ export function judgedTreeRoot(task: string, clusterName: string, flag: string |
   return flag ?? fromEnv;
 }
 
+/**
+ * The cluster with gitops.root set to the tree being judged, so that helmfile's .Values.gitopsRoot
+ * reads it too: a release whose values are the tree's own file (parity by construction) is judged
+ * with the judged tree's file, as a bootstrap from that checkout would install it.
+ */
+export function withTreeRoot(cluster: ClusterConfig, gitopsRoot: string | undefined): ClusterConfig {
+  return gitopsRoot && cluster.gitops ? { ...cluster, gitops: { ...cluster.gitops, root: gitopsRoot } } : cluster;
+}
+
 /** The GitOps tree this cluster reconciles, read as Flux does (judgedTreeRoot overrides its root). */
 export async function readClusterTree(cluster: ClusterConfig, gitopsRoot?: string): Promise<FluxTree> {
   const gitops = cluster.gitops;
