@@ -9,6 +9,8 @@ import { planReport } from '../../tasks/plan.ts';
 import { upgradeReport } from '../../tasks/upgrade-check.ts';
 import type { Finding, LayerRow, TreeAudit } from '../../tasks/lib/gitops/flux-audit.ts';
 import { rehearsalMermaid } from '../../tasks/lib/gitops/flux-mermaid.ts';
+import { compareHandover, handoverFindings, withSeverities, type CoreRelease } from '../../tasks/lib/gitops/handover.ts';
+import type { HelmReleaseSource } from '../../tasks/lib/gitops/helmrelease-crds.ts';
 import { checkReportOutput, type ReportResult } from '../../tasks/lib/runner/task.ts';
 import { fenced, markdownReport, md } from '../../tasks/lib/runtime/markdown.ts';
 import { mermaidBlock, parseMermaid } from '../helpers/mermaid.ts';
@@ -112,5 +114,38 @@ describe('markdown text', () => {
   it('refuses --json with --format markdown before the report runs', () => {
     expect(() => checkReportOutput({ json: true, format: 'markdown', title: 'audit infra' })).toThrow('options --json and --format markdown: ask for two outputs at once');
     expect(() => checkReportOutput({ json: true, format: 'text', title: 'audit infra' })).not.toThrow();
+  });
+});
+
+describe('audit --format markdown: the hand-off (what pr-check posts)', () => {
+  const twinOf = (name: string, namespace: string, chart: string, values: Record<string, unknown>): HelmReleaseSource => ({
+    kustomization: `${namespace}/${name}`, name, namespace, file: `kubernetes/apps/${namespace}/${name}/app/helmrelease.yaml`, releaseName: name, targetNamespace: namespace, storageNamespace: namespace,
+    chart: { url: `oci://${chart}`, version: '1.0.0', file: `kubernetes/apps/${namespace}/${name}/app/ocirepository.yaml` }, installCrds: 'Create', upgradeCrds: 'Skip', values, missingValues: [],
+  });
+  const core: CoreRelease[] = [
+    { name: 'cert-manager', namespace: 'cert-manager', chart: 'quay.io/jetstack/charts/cert-manager', version: '1.0.0', values: { crds: { enabled: false } }, at: 'helmfile.d/01-core.yaml.gotmpl:52' },
+    { name: 'spegel', namespace: 'kube-system', chart: 'ghcr.io/spegel-org/helm-charts/spegel', version: '1.0.0', values: { service: { registry: { hostPort: 29999 } } }, at: 'helmfile.d/01-core.yaml.gotmpl:44' },
+  ];
+  const tree = [
+    twinOf('cert-manager', 'cert-manager', 'quay.io/jetstack/charts/cert-manager', { crds: { enabled: true } }),
+    twinOf('spegel', 'kube-system', 'ghcr.io/spegel-org/helm-charts/spegel', { service: { registry: { hostPort: 30020 } } }),
+  ];
+  const handover = withSeverities(compareHandover(core, tree), {});
+  const audit = { layers, findings: handoverFindings(handover), handover };
+  const result = auditReport(audit, files, false);
+  const markdown = render('audit infra', result);
+
+  it('fails on CRDs changing hands, lists the values upgrade as a warning, each with its file and fix, and the hand-off table in the details', () => {
+    expect(result.clean).toBe(false);
+    expect(markdown).toMatch(/^### ✗ audit infra: 5 Kustomizations, 1 findings, 1 warnings/m);
+    const items = markdown.split('\n').filter((l) => l.startsWith('- **'));
+    expect(items[0]).toMatch(/^- \*\*handover\*\* HelmRelease cert-manager\/cert-manager turns on the chart's own CRD installation that core keeps off \(crds\.enabled: false → true\)/);
+    expect(items[1]).toMatch(/^- \*\*warning: handover\*\* core release kube-system\/spegel \(helmfile\.d\/01-core\.yaml\.gotmpl:44\) differs from HelmRelease kube-system\/spegel: Flux's first reconcile upgrades it right after the bootstrap \(service\.registry\.hostPort: 29999 → 30020\)/);
+    expect(markdown).toContain('Kustomization `cert-manager/cert-manager`, `kubernetes/apps/cert-manager/cert-manager/app/helmrelease.yaml`');
+    expect(markdown).toContain('fix: keep the CRD switch off in kubernetes/apps/cert-manager/cert-manager/app/helmrelease.yaml');
+    const details = markdown.slice(markdown.indexOf('<details>'));
+    expect(details).toContain('Hand-off from core to Flux (core release → the HelmRelease that takes it over)');
+    expect(details).toContain('✗ cert-manager/cert-manager → cert-manager/cert-manager (kubernetes/apps/cert-manager/cert-manager/app/helmrelease.yaml): crd-ownership');
+    expect(details).toContain('! kube-system/spegel → kube-system/spegel (kubernetes/apps/kube-system/spegel/app/helmrelease.yaml): upgrade (service.registry.hostPort: 29999 → 30020)');
   });
 });
