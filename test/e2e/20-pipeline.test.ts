@@ -127,7 +127,7 @@ describe('bootstrap pipeline', () => {
   it('a bad release value fails core naming the release; after the fix bootstrap resumes with the render from cache', async () => {
     // The bad value lives in a copy of the workspace; the fix is going back to the checkout.
     await withWorkspaceCopy(async (copy) => {
-      await copy.edit('clusters/infra/values.yaml', (text) => text.replace(/replicas: \d+/, 'replicas: -1'));
+      await copy.edit('clusters/infra/values.yaml', (text) => text.replace('chartValues: {}', 'chartValues:\n  coredns:\n    replicaCount: -1'));
       const failed = await copy.run`nx run infra:bootstrap --outputStyle=stream`;
       const failedOutput = failed.stdout + failed.stderr;
       expect(failed.exitCode).not.toBe(0);
