@@ -92,7 +92,7 @@ export interface TreeAudit {
   findings: Finding[];
 }
 
-const splitApiVersion = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion]) as [string, string];
+export const splitApiVersion = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion]) as [string, string];
 const serves = (crd: CrdKind, group: string, version: string, kind: string) => crd.group === group && crd.kind === kind && crd.versions.includes(version);
 
 export function auditTree(input: TreeAuditInput): TreeAudit {

@@ -99,7 +99,7 @@ export function valueDifferences(core: Record<string, unknown>, tree: Record<str
 
 /** oci://ghcr.io/x/charts/y → ghcr.io/x/charts/y: the upstream reference both sides are compared by. */
 const bareChart = (url: string) => url.replace(/^oci:\/\//, '').replace(/\/$/, '');
-const chartName = (reference: string) => reference.split('/').at(-1)!;
+export const chartName = (reference: string) => reference.replace(/\/$/, '').split('/').at(-1)!;
 
 /** Does this difference hand a chart's CRDs to helm-controller (the tree turns a CRD switch on)? */
 export const movesCrdOwnership = (d: ValueDifference) => CRD_SWITCH.test(d.path) && d.tree === true && d.core !== true;

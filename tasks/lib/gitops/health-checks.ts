@@ -7,9 +7,9 @@
 // Ready. The controller of a kind is the release whose chart carries its CRD (or the operator that
 // registers its group); it is running when core installed it, or when its HelmRelease is applied
 // by this Kustomization or a dependency Flux has seen Ready.
-import path from 'node:path';
 import type { OperatorSpec } from '../model/config.ts';
-import { awaitedDependencies, transitiveDependencies, waitsFor, type BootstrapRelease, type Finding } from './flux-audit.ts';
+import { awaitedDependencies, splitApiVersion, transitiveDependencies, waitsFor, type BootstrapRelease, type Finding } from './flux-audit.ts';
+import { chartName } from './handover.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 import type { HelmReleaseCrds } from './helmrelease-crds.ts';
 
@@ -19,8 +19,7 @@ interface Controller {
   helmRelease?: HelmReleaseCrds;
 }
 
-const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '');
-const chartName = (reference: string) => path.basename(reference.replace(/\/$/, ''));
+const groupOf = (apiVersion: string) => splitApiVersion(apiVersion)[0];
 
 /** Who sets the status of `kind` (any kind of `group` when kind is empty), or nothing when the tree does not say. */
 function controllersOf(group: string, kind: string | undefined, helmReleases: HelmReleaseCrds[], bootstrap: BootstrapRelease[], operators: OperatorSpec[]): Controller[] {
