@@ -11,10 +11,11 @@ import { auditTree, type BootstrapRelease, type Finding } from './lib/gitops/flu
 import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
 import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
-import { judgedTreeRoot, readClusterTree, withTreeRoot } from './lib/gitops/cluster-tree.ts';
+import { builtTree, judgedTreeRoot, withTreeRoot } from './lib/gitops/cluster-tree.ts';
 import { statePins, type ChartPin } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
 import { capabilityGated } from './lib/gitops/capability-gated.ts';
+import { openChartStore, type ChartStore } from './lib/gitops/chart-store.ts';
 import { celFindings } from './lib/gitops/cel-checks.ts';
 import { healthCheckFindings } from './lib/gitops/health-checks.ts';
 import { additiveDependencyCheck, withEarlyDependencies } from './lib/gitops/ready-expr.ts';
@@ -47,19 +48,19 @@ function kustomizeControllerArgs(pins: ChartPin[], values: CoreValues): string[]
 }
 
 /** Each core release beside the tree's HelmRelease that takes it over, and the findings of what Flux changes. */
-async function handoverOf(ctx: TaskContext, pins: ChartPin[], values: CoreValues, helmReleases: HelmReleaseSource[], apiVersions: string[]): Promise<{ handover: Handover[]; findings: Finding[] }> {
+async function handoverOf(ctx: TaskContext, pins: ChartPin[], values: CoreValues, helmReleases: HelmReleaseSource[], apiVersions: string[], charts: ChartStore): Promise<{ handover: Handover[]; findings: Finding[] }> {
   const core = pins.map((pin) => ({ name: pin.release, namespace: pin.namespace, chart: pin.chart, version: pin.version, values: values[`${pin.namespace}/${pin.release}`] ?? {}, at: pin.line ? `${pin.file}:${pin.line}` : pin.file }));
   const settings = ctx.cluster.gitops?.handover;
-  const renders = await renderHandover(core, helmReleases, ctx.cluster, apiVersions);
+  const renders = await renderHandover(core, helmReleases, apiVersions, charts);
   const handover = withSeverities(compareHandover(core, helmReleases, settings?.intended, renders), settings?.severities);
   return { handover, findings: handoverFindings(handover) };
 }
 
-/** The audit's prediction, written nowhere (rehearse compares Flux's verdict with it). */
-export async function predict(ctx: TaskContext, gitopsRoot: string | undefined): Promise<{ rehearsal: AuditWithHandover; tree: FluxTree }> {
+/** The audit's prediction, written nowhere (rehearse compares Flux's verdict with it); `read`: the tree, when the caller read it already. */
+export async function predict(ctx: TaskContext, gitopsRoot: string | undefined, read?: FluxTree): Promise<{ rehearsal: AuditWithHandover; tree: FluxTree }> {
   const { cluster } = ctx;
   const { manifest } = await loadBundle(cluster.name);
-  const tree = await readClusterTree(cluster, gitopsRoot);
+  const tree = read ?? (await builtTree(cluster, gitopsRoot));
   const treeReleases = helmReleasesOf(tree.kustomizations);
   const target = { cluster, context: ctx.context };
   // 01-core's pins are read once: the pin check and the hand-off both use them.
@@ -67,28 +68,34 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined):
   const apiVersions = servedApiVersions(manifest.crds);
   const [crdsPins, corePins] = await Promise.all([statePins(target, paths.crdsHelmfile), statePins(target, paths.coreHelmfile)]);
   const coreValues = releaseValues(target, paths.coreHelmfile);
-  const [builtin, helmReleases, handover, cel, kustomizations] = await Promise.all([
-    builtinKinds(cluster),
-    renderHelmReleaseCrds(treeReleases, cluster, apiVersions),
-    coreValues.then((values) => handoverOf(ctx, corePins, values, treeReleases, apiVersions)),
-    celFindings(tree.kustomizations, cluster.name),
-    coreValues.then((values) => withEarlyDependencies(tree.kustomizations, cluster.name, additiveDependencyCheck(kustomizeControllerArgs(corePins, values)))),
-  ]);
-  const releases = bootstrapReleases(crdsPins, corePins);
-  const operators = operatorsFor(cluster.gitops?.operators ?? []);
-  const rehearsal = auditTree({
-    kustomizations,
-    builtin,
-    bundle: manifest.crds,
-    helmReleases,
-    operators,
-    platformGroups: cluster.gitops?.platformGroups ?? [],
-    bootstrapReleases: releases,
-    pinSkew: cluster.gitops?.pinSkew,
-    treeFindings: [...cel, ...healthCheckFindings(kustomizations, helmReleases, releases, operators)],
-  });
-  const gated = await capabilityGated(kustomizations, helmReleases, apiVersions, cluster);
-  return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...handover.findings], handover: handover.handover }, tree };
+  // Each chart pulled once and each render run once for everything below.
+  const charts = await openChartStore(cluster);
+  try {
+    const [builtin, helmReleases, handover, cel, kustomizations] = await Promise.all([
+      builtinKinds(cluster),
+      renderHelmReleaseCrds(treeReleases, cluster, apiVersions, charts),
+      coreValues.then((values) => handoverOf(ctx, corePins, values, treeReleases, apiVersions, charts)),
+      celFindings(tree.kustomizations, cluster.name),
+      coreValues.then((values) => withEarlyDependencies(tree.kustomizations, cluster.name, additiveDependencyCheck(kustomizeControllerArgs(corePins, values)))),
+    ]);
+    const releases = bootstrapReleases(crdsPins, corePins);
+    const operators = operatorsFor(cluster.gitops?.operators ?? []);
+    const rehearsal = auditTree({
+      kustomizations,
+      builtin,
+      bundle: manifest.crds,
+      helmReleases,
+      operators,
+      platformGroups: cluster.gitops?.platformGroups ?? [],
+      bootstrapReleases: releases,
+      pinSkew: cluster.gitops?.pinSkew,
+      treeFindings: [...cel, ...healthCheckFindings(kustomizations, helmReleases, releases, operators)],
+    });
+    const gated = await capabilityGated(kustomizations, helmReleases, apiVersions, charts);
+    return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...handover.findings], handover: handover.handover }, tree };
+  } finally {
+    await charts.close();
+  }
 }
 
 export async function audit(ctx: TaskContext): Promise<{ rehearsal: AuditWithHandover; tree: FluxTree }> {

@@ -44,7 +44,7 @@ import { paths, workspaceRoot } from './lib/runtime/workspace.ts';
 import { parseTaskOptions, reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
 import { predict } from './audit.ts';
 import { writingChain } from './lib/model/phases.ts';
-import { judgedTreeRoot, withTreeRoot } from './lib/gitops/cluster-tree.ts';
+import { builtTree, judgedTreeRoot, withTreeRoot } from './lib/gitops/cluster-tree.ts';
 import { applyCrds } from './crds.ts';
 import { installCore } from './core.ts';
 import { prereqs } from './prereqs.ts';
@@ -150,9 +150,14 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
   const ctx: TaskContext = { ...taskCtx, cluster: withTreeRoot(taskCtx.cluster, gitopsRoot) };
   const { cluster } = ctx;
   const gitops = cluster.gitops!;
-  const { rehearsal: prediction, tree } = await predict(ctx, gitopsRoot);
+  const tree = await builtTree(cluster, gitopsRoot);
   // Before any cluster: what the FluxInstance syncs, and whether the tree names that source.
   const sync = await fluxSyncOf(ctx, tree);
+  // The prediction's renders run while the throwaway cluster comes up (it is read only to compare,
+  // once Flux is done): on the generated tree that hid 25 s of the plane's time.
+  const predicted = predict(ctx, gitopsRoot, tree);
+  let predictionFailed: unknown;
+  predicted.catch((error: unknown) => (predictionFailed = error)); // awaited below; thrown as soon as it is known
   for (const orphan of await sweepOrphanedRehearsals(cluster.name)) log.warning(`removed the cluster of a rehearsal that was killed: ${orphan}`);
   const { dir, plane } = await createRehearsalDir(cluster.name);
   const cleanup: Array<() => Promise<void>> = [];
@@ -172,6 +177,8 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     cleanup.push(() => webhooks.stop());
     const phaseCtx = rehearsalContext(ctx, kube, { kubeconfig: plane.kubeconfig, context, server: `https://127.0.0.1:${port}` });
     const planeReady = Date.now();
+    // A prediction that failed fast (no CRD bundle rendered, say) ends the rehearsal before the bootstrap.
+    if (predictionFailed) throw predictionFailed;
     log.action(`${writingChain().join(', ')} (secrets as placeholders), as the bootstrap runs them`);
     for (const phase of writingChain()) await BOOTSTRAP_WRITES[phase]!(phaseCtx);
     const releaseTarget = { cluster: phaseCtx.cluster, context };
@@ -239,13 +246,14 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
       });
     }
     const counts = await customObjectCounts(kube, objects);
+    const { rehearsal: prediction } = await predicted;
     const comparison = compareWithAudit(prediction, live.verdicts);
     const timings = { planeSeconds: (planeReady - started) / 1000, bootstrapSeconds: (bootstrapped - planeReady) / 1000, fluxSeconds: live.seconds };
     const releasesFailed = [...new Map(standin.events.map((e) => [e.release, e])).values()].filter((e) => !e.ready && !e.notRehearsed);
     const coverage = coverageOf(tree.kustomizations, live.verdicts, standin.events);
     // The hand-off: what Flux did to each release core installed, beside the audit's verdict.
     const notRehearsed = new Set(standin.events.filter((e) => e.notRehearsed).map((e) => e.release));
-    const handover = proveHandover(prediction.handover ?? [], coreReleases, await releaseStates(releaseTarget), notRehearsed);
+    const handover = proveHandover(prediction.handover ?? [], coreReleases, await releaseStates(releaseTarget, new Set(coreReleases.keys())), notRehearsed);
     const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0 && !handover.some(handoverDiffers);
     return {
       clean,

@@ -55,3 +55,23 @@ describe('healthCheckFindings', () => {
     expect(all.map((f) => `${f.type} ${f.kustomization}`)).toEqual(['health-check cert-manager/issuers', 'blocked cert-manager/cert-manager']);
   });
 });
+
+describe('healthCheckFindings: a chart of CRDs alone', () => {
+  // cert-manager's CRDs from a CRD-only chart, its controller installed with crds.enabled: false (it carries none).
+  const certManagerCrds: HelmReleaseCrds = { ...certManager, kustomization: 'cert-manager/crds', name: 'cert-manager-crds', crdsOnly: true };
+  const withoutCrds: HelmReleaseCrds = { ...certManager, crds: [] };
+  const tree = [ks('cert-manager/crds', { wait: true }), controller(), issuers({ dependsOn: ['cert-manager/crds'] })];
+
+  it('is not taken for the controller: Ready CRDs do not make the health check pass', () => {
+    const [finding] = healthCheckFindings(tree, [certManagerCrds, withoutCrds], [fluxOperator], DEFAULT_OPERATORS);
+    expect(finding).toMatchObject({ type: 'health-check', severity: 'warn', kustomization: 'cert-manager/issuers', kind: 'cert-manager.io/v1 ClusterIssuer' });
+    expect(finding!.message).toContain('a chart of CRDs alone (HelmRelease cert-manager/cert-manager-crds), which runs no controller');
+    expect(finding!.fix).toBe('make sure cert-manager/issuers depends (with wait: true) on the Kustomization of the release that runs the controller of cert-manager.io');
+  });
+
+  it('the controller found another way (an operator declared for the group): judged as usual', () => {
+    const operator = { name: 'cert-manager', release: 'cert-manager', groups: ['cert-manager.io'] };
+    const findings = healthCheckFindings(tree, [certManagerCrds, withoutCrds], [fluxOperator], [...DEFAULT_OPERATORS, operator]);
+    expect(findings.map((f) => [f.severity, f.message.split(':')[0]])).toEqual([[undefined, 'cert-manager/issuers checks the health of ClusterIssuer (letsencrypt-production) by healthCheckExprs before their controller (HelmRelease cert-manager/cert-manager in cert-manager/cert-manager) is running']]);
+  });
+});

@@ -8,7 +8,8 @@ import type { ClusterConfig } from '../model/config.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { chartKubeVersion, kubeVersionRefusal, type ChartSource } from '../tools/chart-kube-version.ts';
 import type { HelmfileRelease } from '../tools/helmfile.ts';
-import { throughMirror, toolSaid, type HelmReleaseSource } from './helmrelease-crds.ts';
+import { throughMirror } from './chart-store.ts';
+import { toolSaid, type HelmReleaseSource } from './helmrelease-crds.ts';
 
 export interface ChartUse {
   /** Who installs it: "helmfile.d/01-core.yaml.gotmpl release cert-manager" or "HelmRelease ns/name". */

@@ -5,7 +5,7 @@
 // such objects while their controller is not running yet fails, and retries every retryInterval;
 // if the controller is installed only behind it (a Kustomization that depends on it), it is never
 // Ready. The controller of a kind is the release whose chart carries its CRD (or the operator that
-// registers its group); it is running when core installed it, or when its HelmRelease is applied
+// registers its group), never a chart of CRDs alone; it is running when core installed it, or when its HelmRelease is applied
 // by this Kustomization or a dependency Flux has seen Ready.
 import type { OperatorSpec } from '../model/config.ts';
 import { awaitedDependencies, splitApiVersion, transitiveDependencies, waitsFor, type BootstrapRelease, type Finding } from './flux-audit.ts';
@@ -23,7 +23,8 @@ const groupOf = (apiVersion: string) => splitApiVersion(apiVersion)[0];
 
 /** Who sets the status of `kind` (any kind of `group` when kind is empty), or nothing when the tree does not say. */
 function controllersOf(group: string, kind: string | undefined, helmReleases: HelmReleaseCrds[], bootstrap: BootstrapRelease[], operators: OperatorSpec[]): Controller[] {
-  const carriers = helmReleases.filter((hr) => hr.crds.some((c) => c.group === group && (!kind || c.kind === kind)));
+  // A chart of CRDs alone (prometheus-operator-crds) serves the kind; it writes no status.
+  const carriers = helmReleases.filter((hr) => !hr.crdsOnly && hr.crds.some((c) => c.group === group && (!kind || c.kind === kind)));
   const operator = operators.find((o) => o.groups.includes(group));
   const runners = operator ? helmReleases.filter((hr) => hr.name === operator.release) : [];
   const core = bootstrap.filter((r) => r.installed && (carriers.some((hr) => !('unresolved' in hr.chart) && chartName(hr.chart.url) === chartName(r.chart)) || r.name === operator?.release));
@@ -42,8 +43,21 @@ export function healthCheckFindings(kustomizations: FluxKustomization[], helmRel
       const awaited = awaitedDependencies(k.id, byId);
       const running = (c: Controller) => c.core || (c.helmRelease && (c.helmRelease.kustomization === k.id ? k.wait : awaited.has(c.helmRelease.kustomization) && waitsFor(byId.get(c.helmRelease.kustomization)!, c.helmRelease)));
       const later = controllers.map((c) => c.helmRelease).filter((hr) => hr !== undefined);
-      if (!later.length || controllers.some(running)) continue;
       const what = `${check.kind ?? `every kind of ${group}`} (${checked.map(({ object: o }) => o.metadata?.name).join(', ')})`;
+      const crdsOnly = helmReleases.filter((hr) => hr.crdsOnly && hr.crds.some((c) => c.group === group && (!check.kind || c.kind === check.kind)));
+      if (!controllers.length && crdsOnly.length) {
+        findings.push({
+          type: 'health-check',
+          severity: 'warn',
+          kustomization: k.id,
+          file: checked[0]!.file,
+          kind: `${check.apiVersion} ${check.kind ?? '*'}`,
+          message: `${k.id} checks the health of ${what} by healthCheckExprs, which only their controller can pass; the tree serves the kind from a chart of CRDs alone (${crdsOnly.map((hr) => `HelmRelease ${hr.namespace}/${hr.name}`).join(', ')}), which runs no controller, so the audit cannot tell when the controller runs`,
+          fix: `make sure ${k.id} depends (with wait: true) on the Kustomization of the release that runs the controller of ${group}`,
+        });
+        continue;
+      }
+      if (!later.length || controllers.some(running)) continue;
       const hr = later[0]!;
       const behind = transitiveDependencies(hr.kustomization, byId).has(k.id);
       const release = `HelmRelease ${hr.namespace}/${hr.name} in ${hr.kustomization}`;

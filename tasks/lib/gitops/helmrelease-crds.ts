@@ -5,15 +5,11 @@
 // A chart that cannot be rendered (unreachable, a digest pin, a chart from an HTTP repository)
 // never stops the audit: its HelmRelease carries the reason (notRendered) and becomes a finding.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import os, { availableParallelism } from 'node:os';
-import path from 'node:path';
-import pLimit from 'p-limit';
+import { reachFix, templatesMayRenderCrds, templatesRunWorkload, type ChartStore, type PulledChart } from './chart-store.ts';
 import type { ClusterConfig } from '../model/config.ts';
 import { isCrd } from '../model/crd-bundle.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import type { FluxKustomization } from './flux-tree.ts';
-import { runTool } from '../tools/run-tool.ts';
 import { loadMachineWritten } from '../runtime/yaml.ts';
 import { resolveHelmRelease } from './helmrelease.ts';
 
@@ -53,6 +49,8 @@ export interface HelmReleaseCrds extends HelmReleaseSource {
   notRendered?: { reason: string; fix: string };
   /** The version a semver range resolved to. */
   resolvedVersion?: string;
+  /** The chart renders CRDs and no workload (a `*-crds` chart): it serves kinds but runs no controller. */
+  crdsOnly?: true;
 }
 
 type Obj = KubernetesObject & { spec?: Record<string, any>; data?: Record<string, string>; file?: string };
@@ -87,99 +85,46 @@ export function helmReleasesOf(kustomizations: FluxKustomization[]): HelmRelease
 }
 
 /**
- * Renders the charts and lists their CRD kinds. Each distinct chart is pulled once; its crds/
- * folder is read once; its templates are rendered once per distinct set of values.
+ * Renders the charts and lists their CRD kinds. Each distinct chart is pulled once and each
+ * distinct render runs once (the store, shared with the audit's other renders); its crds/ folder
+ * is read from its files; its templates are not rendered at all when they cannot produce a CRD.
  */
-export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], cluster: ClusterConfig, apiVersions: string[]): Promise<HelmReleaseCrds[]> {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'helmrelease-crds-'));
-  const limit = pLimit(availableParallelism());
-  const once = <T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>) => {
-    if (!cache.has(key)) cache.set(key, limit(make));
-    return cache.get(key)!;
-  };
-  const pulled = new Map<string, Promise<string>>();
-  const crdFolders = new Map<string, Promise<CrdKind[]>>();
-  const templates = new Map<string, Promise<CrdKind[]>>();
-  const render = async (release: HelmReleaseSource): Promise<HelmReleaseCrds> => {
-    if ('unresolved' in release.chart) {
-      return { ...release, crds: [], notRendered: { reason: `not rendered: ${release.chart.unresolved}`, fix: 'pin the chart by tag (or a semver range) in an OCIRepository or OCI HelmRepository of the tree, or declare the kinds it serves in cluster.yaml gitops.operators' } };
-    }
-    const chartKey = `${release.chart.url}@${release.chart.version}`;
-    const chartDir = path.join(scratch, `chart-${pulled.size}`);
-    let archive: string;
-    try {
-      archive = await once(pulled, chartKey, () => pullChart(release.chart as { url: string; version: string }, cluster, chartDir, helmRun(release, cluster)));
-    } catch (error) {
-      return { ...release, crds: [], notRendered: { reason: `not rehearsed: chart unreachable: ${toolSaid(error)}`, fix: reachFix(release.chart, cluster) } };
-    }
-    const resolved = path.basename(archive, '.tgz').slice(path.basename(release.chart.url).length + 1);
-    const resolvedVersion = resolved && resolved !== release.chart.version ? resolved : undefined;
-    const helm = helmRun(release, cluster);
-    const valuesFile = path.join(scratch, `values-${templates.size}.json`);
-    try {
-      const [templated, crdsFolder] = await Promise.all([
-        once(templates, JSON.stringify([chartKey, release.values]), async () => {
-          await writeFile(valuesFile, JSON.stringify(release.values));
-          return crdKinds(await helm(['template', release.releaseName, archive, '--namespace', release.targetNamespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`, ...apiVersionArgs(apiVersions)]));
-        }),
-        once(crdFolders, chartKey, async () => crdKinds(await helm(['show', 'crds', archive]))),
-      ]);
-      return { ...release, crds: release.installCrds === 'Skip' ? templated : [...templated, ...crdsFolder], ...(resolvedVersion ? { resolvedVersion } : {}) };
-    } catch (error) {
-      return { ...release, crds: [], notRendered: { reason: `not rehearsed: the chart does not render with its values: ${toolSaid(error)}`, fix: `fix the HelmRelease's values (${release.file}), or the chart ${release.chart.url}:${release.chart.version}` } };
-    }
-  };
-  try {
-    // Each release settles on its own (a failure is its finding): the scratch folder is removed
-    // only once no pull or render is still writing to it.
-    return await Promise.all(releases.map(render));
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], cluster: ClusterConfig, apiVersions: string[], charts: ChartStore): Promise<HelmReleaseCrds[]> {
+  // Each release settles on its own: a failure is its finding.
+  return Promise.all(
+    releases.map(async (release): Promise<HelmReleaseCrds> => {
+      if ('unresolved' in release.chart) {
+        return { ...release, crds: [], notRendered: { reason: `not rendered: ${release.chart.unresolved}`, fix: 'pin the chart by tag (or a semver range) in an OCIRepository or OCI HelmRepository of the tree, or declare the kinds it serves in cluster.yaml gitops.operators' } };
+      }
+      let chart: PulledChart;
+      try {
+        chart = await charts.pull(release.chart);
+      } catch (error) {
+        return { ...release, crds: [], notRendered: { reason: `not rehearsed: chart unreachable: ${toolSaid(error)}`, fix: reachFix(release.chart, cluster) } };
+      }
+      const resolvedVersion = chart.version && chart.version !== release.chart.version ? chart.version : undefined;
+      try {
+        const templated = templatesMayRenderCrds(chart, release.values)
+          ? renderedKinds(
+              await charts.render({
+                chart: release.chart,
+                releaseName: release.releaseName,
+                namespace: release.targetNamespace,
+                values: release.values,
+                apiVersions,
+                subject: `HelmRelease ${release.namespace}/${release.name} (${release.file})`,
+                logName: `helmrelease-${release.name}`,
+              }),
+            )
+          : { crds: [], workload: templatesRunWorkload(chart) };
+        const crds = release.installCrds === 'Skip' ? templated.crds : [...templated.crds, ...renderedKinds(chart.crdFiles).crds];
+        return { ...release, crds, ...(resolvedVersion ? { resolvedVersion } : {}), ...(crds.length && !templated.workload ? { crdsOnly: true as const } : {}) };
+      } catch (error) {
+        return { ...release, crds: [], notRendered: { reason: `not rehearsed: the chart does not render with its values: ${toolSaid(error)}`, fix: `fix the HelmRelease's values (${release.file}), or the chart ${release.chart.url}:${release.chart.version}` } };
+      }
+    }),
+  );
 }
-
-function helmRun(release: HelmReleaseSource, cluster: ClusterConfig) {
-  const { url, version } = release.chart as { url: string; version: string };
-  return (args: string[]) =>
-    runTool({
-      tool: 'helm',
-      args,
-      cluster: cluster.name,
-      logName: `helmrelease-${release.name}`,
-      subject: `HelmRelease ${release.namespace}/${release.name} (${release.file})`,
-      fix: `check the chart ${url}:${version} exists${cluster.registryMirror ? ` in the registry mirror ${cluster.registryMirror.host}` : ''} and that its values render`,
-    });
-}
-
-/** Where helm finds an upstream oci:// chart: under the registry mirror, which keeps the upstream path. */
-export function throughMirror(url: string, cluster: ClusterConfig): string {
-  const mirror = cluster.registryMirror;
-  return mirror ? `oci://${mirror.host.replace(/\/*$/, '')}/${url.replace(/^oci:\/\//, '')}` : url;
-}
-
-/**
- * Pulls the chart (oci://…, through the mirror) into dir with `helm`; returns the archive's path,
- * or with `untar` the chart's folder (for a caller that reads its templates).
- */
-export async function pullChart({ url, version }: { url: string; version: string }, cluster: ClusterConfig, dir: string, helm: (args: string[]) => Promise<string>, { untar = false } = {}): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await helm(['pull', throughMirror(url, cluster), '--version', version, ...(untar ? ['--untar', '--untardir', dir] : ['--destination', dir]), ...(cluster.registryMirror?.plainHttp ? ['--plain-http'] : [])]);
-  const [pulled] = (await readdir(dir)).filter((f) => untar || f.endsWith('.tgz'));
-  return path.join(dir, pulled!);
-}
-
-/** How to make a chart the audit could not pull reachable: the sandbox push, or the mirror. */
-export function reachFix(chart: { url: string; version: string }, cluster: ClusterConfig): string {
-  const bare = chart.url.replace(/^oci:\/\//, '');
-  const name = path.basename(bare);
-  const upstream = path.dirname(bare);
-  const mirror = cluster.registryMirror?.host;
-  if (!mirror) return `make ${chart.url}:${chart.version} reachable from this machine, or set registryMirror in cluster.yaml to a mirror that holds it`;
-  return `copy ${name} ${chart.version} into the registry mirror ${mirror} at ${upstream} (the sandbox: helm pull it where it is reachable, then npm run sandbox -- push ${name}-${chart.version}.tgz --path ${upstream})`;
-}
-
-/** helm's `--api-versions` for each API a render may take as served. */
-export const apiVersionArgs = (apiVersions: string[]): string[] => apiVersions.flatMap((v) => ['--api-versions', v]);
 
 /** The tool's own words for a failed pull or render, on one line. */
 export function toolSaid(error: unknown): string {
@@ -190,9 +135,18 @@ export function toolSaid(error: unknown): string {
   return helmError?.slice('Error: '.length) ?? lines.at(-1) ?? problem;
 }
 
-function crdKinds(text: string): CrdKind[] {
-  return loadMachineWritten(text)
-    .filter((o): o is KubernetesObject => !!o && typeof o === 'object')
-    .filter(isCrd)
-    .map((crd) => ({ group: crd.spec.group, kind: crd.spec.names.kind, versions: crd.spec.versions.filter((v) => v.served).map((v) => v.name) }));
+interface RenderedKinds {
+  crds: CrdKind[];
+  /** Whether it renders something that runs (a controller can only be one of these). */
+  workload: boolean;
+}
+
+const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+
+function renderedKinds(text: string): RenderedKinds {
+  const objects = loadMachineWritten(text).filter((o): o is KubernetesObject => !!o && typeof o === 'object');
+  return {
+    crds: objects.filter(isCrd).map((crd) => ({ group: crd.spec.group, kind: crd.spec.names.kind, versions: crd.spec.versions.filter((v) => v.served).map((v) => v.name) })),
+    workload: objects.some((o) => WORKLOADS.has(o.kind ?? '')),
+  };
 }

@@ -10,7 +10,7 @@ import pLimit from 'p-limit';
 import type { ClusterConfig } from '../model/config.ts';
 import { listObjects, type Kube } from '../cluster/kube.ts';
 import { readyCondition } from '../cluster/readiness.ts';
-import { reachFix, throughMirror } from '../gitops/helmrelease-crds.ts';
+import { reachFix, throughMirror } from '../gitops/chart-store.ts';
 import { startPoller, type Poller } from '../runtime/poller.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { REHEARSAL_SOURCE_LABEL } from './flux-controllers.ts';
@@ -41,6 +41,27 @@ export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster:
   let lastOutcome = 0;
   const plainHttp = cluster.registryMirror?.plainHttp ? ['--plain-http'] : [];
 
+  // One `helm show chart` per chart and version for the whole rehearsal: a tree names one chart
+  // from many OCIRepositories (the generated tree 64). One that failed is asked again next time.
+  const shown = new Map<string, Promise<string>>();
+  const showChartOnce = (source: Obj, id: string, url: string, version: string) => {
+    const key = `${url}@${version}`;
+    if (!shown.has(key)) {
+      const asked = runTool({
+        tool: 'helm',
+        args: ['show', 'chart', throughMirror(url, cluster), '--version', version, ...plainHttp],
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+        cluster: logCluster,
+        logName: `standin-source-${source.metadata?.name}`,
+        subject: `OCIRepository ${id}`,
+        fix: 'see the message',
+      });
+      asked.catch(() => shown.delete(key));
+      shown.set(key, asked);
+    }
+    return shown.get(key)!;
+  };
+
   const resolve = async (source: Obj) => {
     const id = `${source.metadata?.namespace}/${source.metadata?.name}`;
     const pin = source.spec?.['ref'] ?? {};
@@ -51,15 +72,7 @@ export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster:
       condition = { status: 'False', reason: 'NotRehearsed', message: `not rehearsed: ${pin['digest'] ? 'pinned only by digest (ref.digest), which only Flux resolves' : 'no ref.tag or ref.semver'}` };
     } else {
       try {
-        const chart = await runTool({
-          tool: 'helm',
-          args: ['show', 'chart', throughMirror(url, cluster), '--version', String(version), ...plainHttp],
-          env: { ...process.env, KUBECONFIG: kubeconfig },
-          cluster: logCluster,
-          logName: `standin-source-${source.metadata?.name}`,
-          subject: `OCIRepository ${id}`,
-          fix: 'see the message',
-        });
+        const chart = await showChartOnce(source, id, url, String(version));
         condition = { status: 'True', reason: 'Succeeded', message: `stored artifact for digest '${chartVersion(chart) ?? version}' (chart pulled through the registry mirror)` };
       } catch {
         const fix = reachFix({ url, version: String(version) }, cluster);

@@ -7,19 +7,19 @@
 // on a real cluster. It also stands in for source-controller on the chart sources it reads (their
 // registries are not reachable from here): a source is Ready once its chart came through the
 // mirror. A chart the mirror does not hold is Stalled with the push that fixes it; never Ready.
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { ClusterConfig } from '../model/config.ts';
-import { listObjects, type Kube } from '../cluster/kube.ts';
+import { listObjects, readObject, type Kube } from '../cluster/kube.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { dependenciesOf, resolveHelmRelease, type Lookup } from '../gitops/helmrelease.ts';
 import { startPoller } from '../runtime/poller.ts';
 import { readyCondition } from '../cluster/readiness.ts';
-import { reachFix, throughMirror } from '../gitops/helmrelease-crds.ts';
+import { pullChart, reachFix } from '../gitops/chart-store.ts';
 import { writeStandinStatus } from './standin-status.ts';
 
 /** Said wherever the stand-in's work shows: in every condition message it writes. */
@@ -68,16 +68,27 @@ const HR = { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', group
 const idOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`;
 const currentlyReady = (o: Obj) => o.status?.['observedGeneration'] === o.metadata?.generation && readyCondition(o)?.status === 'True';
 
-/** Each object a HelmRelease may name (chart sources, values' ConfigMaps and Secrets), as the cluster has it now. */
-async function liveLookup(kube: Kube, namespace: string): Promise<Lookup> {
-  const [oci, helm, configMaps, secrets] = await Promise.all([
-    listObjects(kube, 'source.toolkit.fluxcd.io/v1', 'OCIRepository'),
-    listObjects(kube, 'source.toolkit.fluxcd.io/v1', 'HelmRepository'),
-    listObjects(kube, 'v1', 'ConfigMap', namespace),
-    listObjects(kube, 'v1', 'Secret', namespace),
-  ]);
-  const all = [...oci, ...helm, ...configMaps, ...secrets] as Obj[];
-  return (kind, ns, name) => all.find((o) => o.kind === kind && o.metadata?.namespace === ns && o.metadata?.name === name);
+const API_VERSIONS: Record<string, string> = { OCIRepository: 'source.toolkit.fluxcd.io/v1', HelmRepository: 'source.toolkit.fluxcd.io/v1', ConfigMap: 'v1', Secret: 'v1' };
+
+/**
+ * The objects the HelmRelease names (chart source, values' ConfigMaps and Secrets), read one by one
+ * as the cluster has them now: resolved once with what is known, the objects it asked for are read,
+ * until it asks for nothing new. Listing every source, ConfigMap and Secret (helm's release Secrets
+ * among them) for each install was most of the stand-in's load on the API server.
+ */
+async function liveLookup(kube: Kube, release: Obj): Promise<Lookup> {
+  const known = new Map<string, Obj | undefined>();
+  const key = (kind: string, ns: string, name: string) => `${kind}/${ns}/${name}`;
+  for (;;) {
+    const asked = new Map<string, KubernetesObject>();
+    resolveHelmRelease(release, (kind, ns, name) => {
+      const k = key(kind, ns, name);
+      if (!known.has(k) && API_VERSIONS[kind]) asked.set(k, { apiVersion: API_VERSIONS[kind], kind, metadata: { name, namespace: ns } });
+      return known.get(k);
+    });
+    if (!asked.size) return (kind, ns, name) => known.get(key(kind, ns, name));
+    await Promise.all([...asked].map(async ([k, header]) => known.set(k, await readObject<Obj>(kube, header))));
+  }
 }
 
 const SOURCE_PLURALS = { OCIRepository: 'ocirepositories', HelmRepository: 'helmrepositories' } as const;
@@ -92,15 +103,31 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   const events: StandinEvent[] = [];
   const running = new Map<string, Promise<void>>();
   const stalled = new Set<string>();
-  const limit = pLimit(2);
+  // Installs mostly wait (helm's watcher, the API server): four at a time keep parallel dependsOn chains moving.
+  const limit = pLimit(4);
+  // Each chart is pulled once per rehearsal (a tree installs one chart many times; the generated tree 64 times).
+  const pulled = new Map<string, Promise<string>>();
+  const chartDirs: string[] = [];
   // When an install last ended (Ready or stalled), and when the last poll pass that dispatched began.
   let lastOutcome = 0;
   let lastLook = 0;
   const env = { ...process.env, KUBECONFIG: kubeconfig };
-  const plainHttp = cluster.registryMirror?.plainHttp ? ['--plain-http'] : [];
 
   const helm = (release: Obj, args: string[]) =>
     runTool({ tool: 'helm', args: [...args, '--kube-context', context], env, cluster: logCluster, logName: `standin-${release.metadata?.name}`, subject: `HelmRelease ${idOf(release)}`, fix: 'see the message', write: true });
+
+  const pullOnce = (release: Obj, chart: { url: string; version: string }) => {
+    const key = `${chart.url}@${chart.version}`;
+    if (!pulled.has(key)) {
+      const dir = path.join(os.tmpdir(), `standin-chart-${process.pid}-${pulled.size}`);
+      chartDirs.push(dir);
+      const attempt = pullChart(chart, cluster, dir, (args) => helm(release, args));
+      // A chart that could not be pulled is tried again by the next release that names it.
+      attempt.catch(() => pulled.delete(key));
+      pulled.set(key, attempt);
+    }
+    return pulled.get(key)!;
+  };
 
   const install = async (release: Obj) => {
     const id = idOf(release);
@@ -125,7 +152,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
         return fail('DependencyNotReady', `dependency '${dep.namespace}/${dep.name}' is not ready`, false);
       }
     }
-    const lookup = await liveLookup(kube, release.metadata!.namespace!);
+    const lookup = await liveLookup(kube, release);
     const resolved = resolveHelmRelease(release, lookup);
     const { chart } = resolved;
     // A source not applied yet may come with a later Kustomization: asked again, as helm-controller would.
@@ -136,10 +163,9 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
     const sourcePlural = SOURCE_PLURALS[chart.source.kind];
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'standin-'));
     try {
-      const archiveDir = path.join(scratch, 'chart');
-      await mkdir(archiveDir);
+      let archive: string;
       try {
-        await helm(release, ['pull', throughMirror(chart.url, cluster), '--version', chart.version, '--destination', archiveDir, ...plainHttp]);
+        archive = await pullOnce(release, chart);
       } catch (error) {
         const message = `not rehearsed: chart unreachable: ${said(error)}`;
         await writeStandinStatus(kube, source, sourcePlural, [{ type: 'Ready', status: 'False', reason: 'ChartUnreachable', message: `${message} (${STANDIN})` }]).catch(() => undefined);
@@ -151,7 +177,6 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
       // helm keeps the release in the namespace it installs to: a storageNamespace apart from the
       // targetNamespace is not rehearsed (helm's CLI has no such flag).
       const { targetNamespace: namespace, releaseName: name, install } = resolved;
-      const archive = path.join(archiveDir, (await readdir(archiveDir)).find((f) => f.endsWith('.tgz'))!);
       await helm(release, [
         'upgrade', '--install', name, archive, '--namespace', namespace, '--values', valuesFile,
         ...(install.createNamespace ? ['--create-namespace'] : []),
@@ -190,6 +215,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
     stop: async () => {
       await poller.stop();
       await Promise.all(running.values());
+      await Promise.all(chartDirs.map((dir) => rm(dir, { recursive: true, force: true })));
     },
   };
 }

@@ -99,7 +99,7 @@ export async function watchKustomizations(kube: Kube, started: number, { timeout
       ended = 'settled';
       break;
     }
-    await pause(500, 'Flux to reconcile the tree', started);
+    await pause(1000, 'Flux to reconcile the tree', started);
   }
   progress?.done();
   const verdicts = [...history.entries()].map(([kustomization, h]): FluxVerdict => {
