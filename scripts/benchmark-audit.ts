@@ -1,7 +1,8 @@
 // The rehearsal (audit) on a generated GitOps tree of several hundred files (bench/generated-tree.ts:
 // the example tree plus 64 generated apps shaped like real ones). Cold: the first run on a new
-// tree; warm: the same tree again (helm's OCI cache and the page cache warm). Side by side: the same files parsed as a flat folder (what
-// the old audit did, and what cannot tell layers apart).
+// tree (built with Flux's library); warm: the same tree again (the built tree read back by the hash
+// of its inputs, the page cache warm; charts are pulled and rendered each run). Side by side: the
+// same files parsed as a flat folder (what the old audit did, and what cannot tell layers apart).
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { measureTree } from './bench/tree-memory.ts';

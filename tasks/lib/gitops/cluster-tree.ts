@@ -3,7 +3,7 @@
 // gitops-tree target's output, or an earlier audit's or rehearsal's).
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterConfig } from '../model/config.ts';
 import { BootstrapError } from '../runtime/errors.ts';
@@ -118,5 +118,16 @@ export async function builtTree(cluster: ClusterConfig, gitopsRoot?: string): Pr
   if (saved?.inputsSha256 === inputsSha256) return saved.tree;
   const tree = await readClusterTree(cluster, gitopsRoot);
   await writeWhole(file, JSON.stringify({ inputsSha256, tree }));
+  if (gitopsRoot) await keepNewestTrees(path.dirname(file), KEPT_TREES);
   return tree;
+}
+
+/** Trees of other roots kept per cluster (tests and benchmarks judge many throwaway copies). */
+const KEPT_TREES = 8;
+
+async function keepNewestTrees(dir: string, keep: number): Promise<void> {
+  const kept = (await readdir(dir)).filter((f) => /^tree-[0-9a-f]+\.json$/.test(f));
+  const dated = await Promise.all(kept.map(async (f) => ({ file: path.join(dir, f), at: (await stat(path.join(dir, f)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  const old = dated.sort((a, b) => b.at - a.at).slice(keep);
+  await Promise.all(old.map(({ file }) => rm(file, { force: true })));
 }
