@@ -4,9 +4,9 @@
 // It reads the sandbox kubeconfig afresh on each pass, so restarted or recreated clusters are
 // picked up, and it writes .sandbox/agent/ready after its first pass over every cluster.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect } from '../../tasks/lib/cluster/kube.ts';
+import { connect, type Kube } from '../../tasks/lib/cluster/kube.ts';
 import { paths } from '../../tasks/lib/runtime/workspace.ts';
 import { contextOf, sandboxClusters } from './clusters.ts';
 import { reconcileSimulations, simulationStages } from './simulations.ts';
@@ -29,8 +29,27 @@ export async function agentVersion(): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 const PASS_INTERVAL_MS = 1000;
-/** The responder lives with the cluster code (the rehearsal runs one too). */
-const WEBHOOK_MODULES = ['webhook-responder.ts', 'webhook-certs.ts'].map((f) => path.join(paths.lib, 'cluster', f));
+/** Cluster code the agent runs: the responder (the rehearsal runs one too) and the client. */
+const WEBHOOK_MODULES = ['webhook-responder.ts', 'webhook-certs.ts', 'kube.ts'].map((f) => path.join(paths.lib, 'cluster', f));
+
+/**
+ * One client per cluster, kept while the sandbox kubeconfig is the same file: a new client each
+ * pass opened new TLS connections every second, most of the agent's CPU and a share of the
+ * sandbox API servers'. A recreated cluster rewrites the kubeconfig: its client is made anew.
+ */
+function sandboxClients(): { of(cluster: string): Promise<Kube> } {
+  const clients = new Map<string, { kube: Kube; written: number }>();
+  return {
+    of: async (cluster) => {
+      const written = (await stat(sandboxPaths.kubeconfig)).mtimeMs;
+      const known = clients.get(cluster);
+      if (known?.written === written) return known.kube;
+      const kube = connect({ kubeconfigPath: sandboxPaths.kubeconfig, context: contextOf(cluster) });
+      clients.set(cluster, { kube, written });
+      return kube;
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const ca = await loadOrCreateCa(sandboxPaths.agentDir);
@@ -43,6 +62,7 @@ async function main(): Promise<void> {
     process.exit(0);
   });
   let clusters: string[] = [];
+  const clients = sandboxClients();
   const say = (key: string, message: string) => {
     // Said once per distinct problem: the agent keeps serving whatever it can.
     if (lastError.get(key) !== message) responder.log(`${key}: ${message}`);
@@ -58,7 +78,7 @@ async function main(): Promise<void> {
     }
     for (const cluster of clusters) {
       try {
-        const kube = connect({ kubeconfigPath: sandboxPaths.kubeconfig, context: contextOf(cluster) });
+        const kube = await clients.of(cluster);
         for (const name of await reconcileWebhooks(kube, responder, caBundle)) responder.log(`${cluster}: caBundle of ${name} set to the sandbox CA`);
         for (const name of await reconcileSimulations(kube, stages)) responder.log(`${cluster}: simulation Stage ${name} applied`);
         lastError.delete(cluster);

@@ -9,6 +9,7 @@ import type {
   Watch,
   ApiException as ClientApiException,
   KubernetesObject,
+  RequestContext,
 } from '@kubernetes/client-node';
 import { kubeClient } from './kube-client.ts';
 import { jsonGetter, openKubeConfig, type ApiReader, type KubeTarget } from './api-reader.ts';
@@ -40,6 +41,7 @@ export interface Kube extends ApiReader {
 
 export function connect(target: KubeTarget): Kube {
   const { config, server } = openKubeConfig(kubeClient.KubeConfig, target);
+  reuseConnections(config);
   return {
     context: target.context,
     server,
@@ -49,6 +51,28 @@ export function connect(target: KubeTarget): Kube {
     objects: kubeClient.KubernetesObjectApi.makeApiClient(config),
     watch: new kubeClient.Watch(config),
     getJson: jsonGetter(config, server),
+  };
+}
+
+/**
+ * client-node 2.0.1 gives every request a new undici Agent (applySecurityAuthentication builds a
+ * dispatcher each time), so every request opened its own TLS connection with the client
+ * certificate: in a rehearsal of the generated tree, TLS handshakes were a third of the
+ * process's CPU, and as much again on the API server's side. One dispatcher per client, the first
+ * one made, carries every request: connections are pooled and kept alive.
+ */
+function reuseConnections(config: InstanceType<typeof kubeClient.KubeConfig>): void {
+  const authenticate = config.applySecurityAuthentication.bind(config);
+  let shared: ReturnType<RequestContext['getDispatcher']>;
+  config.applySecurityAuthentication = async (context: RequestContext) => {
+    await authenticate(context);
+    const made = context.getDispatcher();
+    if (!made) return;
+    shared ??= made;
+    if (made !== shared) {
+      context.setDispatcher(shared);
+      void made.close(); // never connected: closes at once
+    }
   };
 }
 

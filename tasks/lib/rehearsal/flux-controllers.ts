@@ -28,11 +28,11 @@ export async function startFluxControllers(kubeconfig: string, dir: string, extr
   await mkdir(path.join(dir, 'storage'), { recursive: true });
   const [storage, sourceMetrics, sourceHealth, kustomizeMetrics, kustomizeHealth] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const env = { ...process.env, KUBECONFIG: kubeconfig, RUNTIME_NAMESPACE: 'flux-system' };
-  // Fast rehearsal: a dependency is rechecked every 2s (default 30s), no jitter on intervals. A
+  // Fast rehearsal: a dependency is rechecked every 1s (default 30s), no jitter on intervals. A
   // Kustomization waiting for its health checks holds a worker (kustomize-controller polls every
   // 5 s inside the reconcile): with 8 workers, the generated tree's rechecks queued behind eight
   // such waits and came 20 s late. Workers are goroutines: 32 cost nothing.
-  const common = ['--enable-leader-election=false', '--log-encoding=console', '--requeue-dependency=2s', '--interval-jitter-percentage=0', '--concurrent=32'];
+  const common = ['--enable-leader-election=false', '--log-encoding=console', '--requeue-dependency=1s', '--interval-jitter-percentage=0', '--concurrent=32'];
   const logs = { source: path.join(dir, 'source-controller.log'), kustomize: path.join(dir, 'kustomize-controller.log') };
   const start = (tool: string, args: string[], log: string) => {
     const child = startChild(requireTool(tool), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

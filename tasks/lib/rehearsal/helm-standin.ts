@@ -33,6 +33,8 @@ export interface StandinEvent {
   message: string;
   /** The failure is the rehearsal's limit, not the release's (reported, not counted). */
   notRehearsed?: boolean;
+  /** How long the install took (chart pull and helm's install with its wait), for a Ready one. */
+  seconds?: number;
 }
 
 const REHEARSAL_SERVICE_RANGE = /^127\.64\./;
@@ -161,6 +163,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
     if (resolved.missingValues.length) return fail('ValuesNotFound', `could not read values: ${resolved.missingValues.join(', ')}`, false);
     const source = lookup(chart.source.kind, chart.source.namespace, chart.source.name)!;
     const sourcePlural = SOURCE_PLURALS[chart.source.kind];
+    const began = Date.now();
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'standin-'));
     try {
       let archive: string;
@@ -188,7 +191,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
         '--timeout', resolved.timeout,
       ]);
       const message = `Helm install succeeded for release ${namespace}/${name} with chart ${chart.url.split('/').at(-1)}@${chart.version}`;
-      events.push({ release: id, ready: true, message });
+      events.push({ release: id, ready: true, message, seconds: (Date.now() - began) / 1000 });
       await writeStandinStatus(kube, release, HR.plural, [{ type: 'Ready', status: 'True', reason: 'InstallSucceeded', message: `${message} (${STANDIN})` }], { lastAttemptedRevision: chart.version });
       lastOutcome = Date.now();
     } catch (error) {
