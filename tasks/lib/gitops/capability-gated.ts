@@ -30,26 +30,26 @@ export async function capabilityGated(kustomizations: FluxKustomization[], helmR
   const everything = treeServedKinds(kustomizations, helmReleases);
   const full = [...new Set([...bundleApiVersions, ...servedApiVersions(everything)])];
   const findings = await Promise.all(
-      helmReleases.map(async (hr): Promise<Finding | undefined> => {
-        if (hr.notRendered || 'unresolved' in hr.chart) return undefined;
-        // The version as the tree pins it (a range too): the store pulled it under that name.
-        const chart = { url: hr.chart.url, version: hr.chart.version };
-        if (!(await asksCapabilities(chart))) return undefined;
-        const then = [...new Set([...bundleApiVersions, ...servedApiVersions(treeServedKinds(kustomizations, helmReleases, hr.kustomization))])];
-        if (then.length === full.length) return undefined;
-        const render = (apiVersions: string[], side: string): Promise<Rendered> =>
-          charts
-            .render({ chart, releaseName: hr.releaseName, namespace: hr.targetNamespace, values: hr.values, apiVersions, subject: `HelmRelease ${hr.namespace}/${hr.name} (${hr.file})`, logName: `capabilities-${hr.namespace}-${hr.name}-${side}` })
-            .then(
-              (text) => ({ objects: loadMachineWritten(text).filter((o): o is KubernetesObject => !!o && typeof o === 'object') }),
-              (error: unknown) => ({ failed: toolSaid(error) }),
-            );
-        const [atApply, atLast] = await Promise.all([render(then, 'at-apply'), render(full, 'everything')]);
-        if ('failed' in atLast) return undefined; // a values problem, not a capability: the CRD render reports it
-        return gatedFinding(hr, atApply, atLast.objects, new Set(then), everything);
-      }),
-    );
-    return findings.filter((f) => f !== undefined);
+    helmReleases.map(async (hr): Promise<Finding | undefined> => {
+      if (hr.notRendered || 'unresolved' in hr.chart) return undefined;
+      // The version as the tree pins it (a range too): the store pulled it under that name.
+      const chart = { url: hr.chart.url, version: hr.chart.version };
+      if (!(await asksCapabilities(chart))) return undefined;
+      const then = [...new Set([...bundleApiVersions, ...servedApiVersions(treeServedKinds(kustomizations, helmReleases, hr.kustomization))])];
+      if (then.length === full.length) return undefined;
+      const render = (apiVersions: string[], side: string): Promise<Rendered> =>
+        charts
+          .render({ chart, releaseName: hr.releaseName, namespace: hr.targetNamespace, values: hr.values, apiVersions, subject: `HelmRelease ${hr.namespace}/${hr.name} (${hr.file})`, logName: `capabilities-${hr.namespace}-${hr.name}-${side}` })
+          .then(
+            (text) => ({ objects: loadMachineWritten(text).filter((o): o is KubernetesObject => !!o && typeof o === 'object') }),
+            (error: unknown) => ({ failed: toolSaid(error) }),
+          );
+      const [atApply, atLast] = await Promise.all([render(then, 'at-apply'), render(full, 'everything')]);
+      if ('failed' in atLast) return undefined; // a values problem, not a capability: the CRD render reports it
+      return gatedFinding(hr, atApply, atLast.objects, new Set(then), everything);
+    }),
+  );
+  return findings.filter((f) => f !== undefined);
 }
 
 /** The finding, naming the objects (or the failure), the kinds not served yet, what serves them and the fix. */

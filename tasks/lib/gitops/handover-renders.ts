@@ -37,36 +37,36 @@ export async function renderHandover(core: CoreRelease[], tree: HelmReleaseSourc
   };
 
   const pairs = core.map((release) => ({ release, twin: counterpartOf(release, tree).twin }));
-    const pinned = pairs.flatMap(({ release, twin }) => [
-      { url: `oci://${release.chart}`, version: release.version },
-      ...(twin && !('unresolved' in twin.chart) ? [twin.chart] : []),
-    ]);
-    const unique = [...new Map(pinned.map((c) => [chartKey(c.url, c.version), c])).entries()];
-    const [defaults, manifests] = await Promise.all([
-      Promise.all(
-        unique.map(async ([key, chart]) => {
-          // The chart's own values.yaml, as `helm show values` prints it.
-          const text = await charts.pull(chart).then((pulled) => readFile(path.join(pulled.dir, 'values.yaml'), 'utf8')).catch(() => undefined);
-          const values = text === undefined ? undefined : (loadMachineWritten(text)[0] as Record<string, unknown> | null | undefined);
-          return values ? ([key, values] as const) : undefined;
-        }),
-      ),
-      Promise.all(
-        pairs.map(async ({ release, twin }): Promise<[string, { core: KubernetesObject[]; tree: KubernetesObject[] } | { unrendered: string }] | undefined> => {
-          const id = `${release.namespace}/${release.name}`;
-          if (!twin || 'unresolved' in twin.chart || twin.missingValues.length) return undefined;
-          const sides: [Side, Side] = [
-            { key: `core-${release.name}`, chart: { url: `oci://${release.chart}`, version: release.version }, releaseName: release.name, namespace: release.namespace, values: release.values, what: `core release ${id} (${release.at})` },
-            { key: `tree-${twin.name}`, chart: twin.chart, releaseName: twin.releaseName, namespace: twin.targetNamespace, values: twin.values, what: `HelmRelease ${twin.namespace}/${twin.name} (${twin.file})` },
-          ];
-          try {
-            const [before, after] = await Promise.all(sides.map(render));
-            return [id, { core: before!, tree: after! }];
-          } catch (error) {
-            return [id, { unrendered: toolSaid(error) }];
-          }
-        }),
-      ),
-    ]);
-    return { defaults: new Map(defaults.filter((d) => d !== undefined)), manifests: new Map(manifests.filter((m) => m !== undefined)) };
+  const pinned = pairs.flatMap(({ release, twin }) => [
+    { url: `oci://${release.chart}`, version: release.version },
+    ...(twin && !('unresolved' in twin.chart) ? [twin.chart] : []),
+  ]);
+  const unique = [...new Map(pinned.map((c) => [chartKey(c.url, c.version), c])).entries()];
+  const [defaults, manifests] = await Promise.all([
+    Promise.all(
+      unique.map(async ([key, chart]) => {
+        // The chart's own values.yaml, as `helm show values` prints it.
+        const text = await charts.pull(chart).then((pulled) => readFile(path.join(pulled.dir, 'values.yaml'), 'utf8')).catch(() => undefined);
+        const values = text === undefined ? undefined : (loadMachineWritten(text)[0] as Record<string, unknown> | null | undefined);
+        return values ? ([key, values] as const) : undefined;
+      }),
+    ),
+    Promise.all(
+      pairs.map(async ({ release, twin }): Promise<[string, { core: KubernetesObject[]; tree: KubernetesObject[] } | { unrendered: string }] | undefined> => {
+        const id = `${release.namespace}/${release.name}`;
+        if (!twin || 'unresolved' in twin.chart || twin.missingValues.length) return undefined;
+        const sides: [Side, Side] = [
+          { key: `core-${release.name}`, chart: { url: `oci://${release.chart}`, version: release.version }, releaseName: release.name, namespace: release.namespace, values: release.values, what: `core release ${id} (${release.at})` },
+          { key: `tree-${twin.name}`, chart: twin.chart, releaseName: twin.releaseName, namespace: twin.targetNamespace, values: twin.values, what: `HelmRelease ${twin.namespace}/${twin.name} (${twin.file})` },
+        ];
+        try {
+          const [before, after] = await Promise.all(sides.map(render));
+          return [id, { core: before!, tree: after! }];
+        } catch (error) {
+          return [id, { unrendered: toolSaid(error) }];
+        }
+      }),
+    ),
+  ]);
+  return { defaults: new Map(defaults.filter((d) => d !== undefined)), manifests: new Map(manifests.filter((m) => m !== undefined)) };
 }
