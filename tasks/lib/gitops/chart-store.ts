@@ -20,8 +20,9 @@ export interface PulledChart {
   dir: string;
   /** Chart.yaml's version: what a semver range resolved to. */
   version: string;
-  /** Every template of the chart and its subcharts, and their values.yaml files, as one text. */
+  /** Every template of the chart and its unpacked subcharts, as one text. */
   templates: string;
+  /** Their values.yaml files, as one text. */
   values: string;
   /** The files of its crds/ folders (and its subcharts'), which helm installs before the templates. */
   crdFiles: string;
@@ -52,7 +53,8 @@ export interface ChartStore {
   close(): Promise<void>;
 }
 
-const chartKey = (chart: ChartRef) => `${chart.url}@${chart.version}`;
+// Exactly as pinned: unlike the hand-off's chart key, v1.2.3 and 1.2.3 are two tags to pull.
+const storeKey = (chart: ChartRef) => `${chart.url}@${chart.version}`;
 
 export async function openChartStore(cluster: ClusterConfig): Promise<ChartStore> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'charts-'));
@@ -61,20 +63,20 @@ export async function openChartStore(cluster: ClusterConfig): Promise<ChartStore
   const pulls = new Map<string, Promise<PulledChart>>();
   const renders = new Map<string, Promise<string>>();
   const pull = (chart: ChartRef) => {
-      const key = chartKey(chart);
-      if (!pulls.has(key)) {
-        // The folder is named now, not when the limit lets the pull run: two charts never share one.
-        const dir = path.join(scratch, `chart-${pulls.size}`);
-        const helm = (args: string[]) => runTool({ tool: 'helm', args, cluster: cluster.name, logName: `chart-${path.basename(chart.url)}-${chart.version}`, subject: `chart ${chart.url}:${chart.version}`, fix: reachFix(chart, cluster) });
-        pulls.set(key, limit(async () => readChart(await pullChart(chart, cluster, dir, helm, { untar: true }), helm)));
-      }
-      return pulls.get(key)!;
+    const key = storeKey(chart);
+    if (!pulls.has(key)) {
+      // The folder is named now, not when the limit lets the pull run: two charts never share one.
+      const dir = path.join(scratch, `chart-${pulls.size}`);
+      const helm = (args: string[]) => runTool({ tool: 'helm', args, cluster: cluster.name, logName: `chart-${path.basename(chart.url)}-${chart.version}`, subject: `chart ${chart.url}:${chart.version}`, fix: reachFix(chart, cluster) });
+      pulls.set(key, limit(async () => readChart(await pullChart(chart, cluster, dir, helm, { untar: true }), helm)));
+    }
+    return pulls.get(key)!;
   };
   return {
     pull,
     render: (request) => {
       const { chart, releaseName, namespace, values, apiVersions } = request;
-      const key = JSON.stringify([chartKey(chart), releaseName, namespace, values, [...apiVersions].sort()]);
+      const key = JSON.stringify([storeKey(chart), releaseName, namespace, values, [...apiVersions].sort()]);
       if (!renders.has(key)) {
         const valuesFile = path.join(scratch, `values-${renders.size}.json`);
         renders.set(

@@ -5,8 +5,8 @@
 // such objects while their controller is not running yet fails, and retries every retryInterval;
 // if the controller is installed only behind it (a Kustomization that depends on it), it is never
 // Ready. The controller of a kind is the release whose chart carries its CRD (or the operator that
-// registers its group), never a chart of CRDs alone; it is running when core installed it, or when its HelmRelease is applied
-// by this Kustomization or a dependency Flux has seen Ready.
+// registers its group), never a chart of CRDs alone; it is running when core installed it, or when
+// its HelmRelease is applied by this Kustomization or a dependency Flux has seen Ready.
 import type { OperatorSpec } from '../model/config.ts';
 import { awaitedDependencies, splitApiVersion, transitiveDependencies, waitsFor, type BootstrapRelease, type Finding } from './flux-audit.ts';
 import { chartName } from './handover.ts';
@@ -20,11 +20,13 @@ interface Controller {
 }
 
 const groupOf = (apiVersion: string) => splitApiVersion(apiVersion)[0];
+/** Whether the release's chart carries the CRD of `kind` (any kind of `group` when kind is empty). */
+const carries = (hr: HelmReleaseCrds, group: string, kind: string | undefined) => hr.crds.some((c) => c.group === group && (!kind || c.kind === kind));
 
 /** Who sets the status of `kind` (any kind of `group` when kind is empty), or nothing when the tree does not say. */
 function controllersOf(group: string, kind: string | undefined, helmReleases: HelmReleaseCrds[], bootstrap: BootstrapRelease[], operators: OperatorSpec[]): Controller[] {
   // A chart of CRDs alone (prometheus-operator-crds) serves the kind; it writes no status.
-  const carriers = helmReleases.filter((hr) => !hr.crdsOnly && hr.crds.some((c) => c.group === group && (!kind || c.kind === kind)));
+  const carriers = helmReleases.filter((hr) => !hr.crdsOnly && carries(hr, group, kind));
   const operator = operators.find((o) => o.groups.includes(group));
   const runners = operator ? helmReleases.filter((hr) => hr.name === operator.release) : [];
   const core = bootstrap.filter((r) => r.installed && (carriers.some((hr) => !('unresolved' in hr.chart) && chartName(hr.chart.url) === chartName(r.chart)) || r.name === operator?.release));
@@ -44,7 +46,7 @@ export function healthCheckFindings(kustomizations: FluxKustomization[], helmRel
       const running = (c: Controller) => c.core || (c.helmRelease && (c.helmRelease.kustomization === k.id ? k.wait : awaited.has(c.helmRelease.kustomization) && waitsFor(byId.get(c.helmRelease.kustomization)!, c.helmRelease)));
       const later = controllers.map((c) => c.helmRelease).filter((hr) => hr !== undefined);
       const what = `${check.kind ?? `every kind of ${group}`} (${checked.map(({ object: o }) => o.metadata?.name).join(', ')})`;
-      const crdsOnly = helmReleases.filter((hr) => hr.crdsOnly && hr.crds.some((c) => c.group === group && (!check.kind || c.kind === check.kind)));
+      const crdsOnly = helmReleases.filter((hr) => hr.crdsOnly && carries(hr, group, check.kind));
       if (!controllers.length && crdsOnly.length) {
         findings.push({
           type: 'health-check',

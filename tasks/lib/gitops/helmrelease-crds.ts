@@ -90,6 +90,9 @@ export function helmReleasesOf(kustomizations: FluxKustomization[]): HelmRelease
  * is read from its files; its templates are not rendered at all when they cannot produce a CRD.
  */
 export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], cluster: ClusterConfig, apiVersions: string[], charts: ChartStore): Promise<HelmReleaseCrds[]> {
+  // A chart's crds/ folder, parsed once however many releases use the chart.
+  const crdFolders = new Map<PulledChart, CrdKind[]>();
+  const crdFolderOf = (chart: PulledChart) => crdFolders.get(chart) ?? crdFolders.set(chart, renderedKinds(chart.crdFiles).crds).get(chart)!;
   // Each release settles on its own: a failure is its finding.
   return Promise.all(
     releases.map(async (release): Promise<HelmReleaseCrds> => {
@@ -117,7 +120,7 @@ export async function renderHelmReleaseCrds(releases: HelmReleaseSource[], clust
               }),
             )
           : { crds: [], workload: templatesRunWorkload(chart) };
-        const crds = release.installCrds === 'Skip' ? templated.crds : [...templated.crds, ...renderedKinds(chart.crdFiles).crds];
+        const crds = release.installCrds === 'Skip' ? templated.crds : [...templated.crds, ...crdFolderOf(chart)];
         return { ...release, crds, ...(resolvedVersion ? { resolvedVersion } : {}), ...(crds.length && !templated.workload ? { crdsOnly: true as const } : {}) };
       } catch (error) {
         return { ...release, crds: [], notRendered: { reason: `not rehearsed: the chart does not render with its values: ${toolSaid(error)}`, fix: `fix the HelmRelease's values (${release.file}), or the chart ${release.chart.url}:${release.chart.version}` } };

@@ -11,6 +11,7 @@ import type { ClusterConfig } from '../model/config.ts';
 import { listObjects, type Kube } from '../cluster/kube.ts';
 import { readyCondition } from '../cluster/readiness.ts';
 import { reachFix, throughMirror } from '../gitops/chart-store.ts';
+import { onceEach } from '../runtime/once-each.ts';
 import { startPoller, type Poller } from '../runtime/poller.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { REHEARSAL_SOURCE_LABEL } from './flux-controllers.ts';
@@ -43,11 +44,10 @@ export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster:
 
   // One `helm show chart` per chart and version for the whole rehearsal: a tree names one chart
   // from many OCIRepositories (the generated tree 64). One that failed is asked again next time.
-  const shown = new Map<string, Promise<string>>();
-  const showChartOnce = (source: Obj, id: string, url: string, version: string) => {
-    const key = `${url}@${version}`;
-    if (!shown.has(key)) {
-      const asked = runTool({
+  const showOnce = onceEach<string>();
+  const showChartOnce = (source: Obj, id: string, url: string, version: string) =>
+    showOnce(`${url}@${version}`, () =>
+      runTool({
         tool: 'helm',
         args: ['show', 'chart', throughMirror(url, cluster), '--version', version, ...plainHttp],
         env: { ...process.env, KUBECONFIG: kubeconfig },
@@ -55,12 +55,8 @@ export function startChartSourceStandin(kube: Kube, kubeconfig: string, cluster:
         logName: `standin-source-${source.metadata?.name}`,
         subject: `OCIRepository ${id}`,
         fix: 'see the message',
-      });
-      asked.catch(() => shown.delete(key));
-      shown.set(key, asked);
-    }
-    return shown.get(key)!;
-  };
+      }),
+    );
 
   const resolve = async (source: Obj) => {
     const id = `${source.metadata?.namespace}/${source.metadata?.name}`;

@@ -17,6 +17,7 @@ import { listObjects, readObject, type Kube } from '../cluster/kube.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { dependenciesOf, resolveHelmRelease, type Lookup } from '../gitops/helmrelease.ts';
+import { onceEach } from '../runtime/once-each.ts';
 import { startPoller } from '../runtime/poller.ts';
 import { readyCondition } from '../cluster/readiness.ts';
 import { pullChart, reachFix } from '../gitops/chart-store.ts';
@@ -108,7 +109,7 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   // Installs mostly wait (helm's watcher, the API server): four at a time keep parallel dependsOn chains moving.
   const limit = pLimit(4);
   // Each chart is pulled once per rehearsal (a tree installs one chart many times; the generated tree 64 times).
-  const pulled = new Map<string, Promise<string>>();
+  const pulled = onceEach<string>();
   const chartDirs: string[] = [];
   // When an install last ended (Ready or stalled), and when the last poll pass that dispatched began.
   let lastOutcome = 0;
@@ -118,18 +119,13 @@ export function startHelmStandin(kube: Kube, kubeconfig: string, context: string
   const helm = (release: Obj, args: string[]) =>
     runTool({ tool: 'helm', args: [...args, '--kube-context', context], env, cluster: logCluster, logName: `standin-${release.metadata?.name}`, subject: `HelmRelease ${idOf(release)}`, fix: 'see the message', write: true });
 
-  const pullOnce = (release: Obj, chart: { url: string; version: string }) => {
-    const key = `${chart.url}@${chart.version}`;
-    if (!pulled.has(key)) {
-      const dir = path.join(os.tmpdir(), `standin-chart-${process.pid}-${pulled.size}`);
+  // A chart that could not be pulled is tried again by the next release that names it.
+  const pullOnce = (release: Obj, chart: { url: string; version: string }) =>
+    pulled(`${chart.url}@${chart.version}`, () => {
+      const dir = path.join(os.tmpdir(), `standin-chart-${process.pid}-${chartDirs.length}`);
       chartDirs.push(dir);
-      const attempt = pullChart(chart, cluster, dir, (args) => helm(release, args));
-      // A chart that could not be pulled is tried again by the next release that names it.
-      attempt.catch(() => pulled.delete(key));
-      pulled.set(key, attempt);
-    }
-    return pulled.get(key)!;
-  };
+      return pullChart(chart, cluster, dir, (args) => helm(release, args));
+    });
 
   const install = async (release: Obj) => {
     const id = idOf(release);
