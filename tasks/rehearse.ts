@@ -22,7 +22,7 @@ import { startFluxControllers, REHEARSAL_SOURCE_LABEL, type FluxControllers } fr
 import { startChartSourceStandin, SOURCE_STANDIN } from './lib/rehearsal/chart-source-standin.ts';
 import { startStatusStandin, STATUS_SIMULATIONS } from './lib/rehearsal/status-standin.ts';
 import { startHelmStandin, STANDIN, type HelmStandin, type StandinEvent } from './lib/rehearsal/helm-standin.ts';
-import { coverageLine, coverageOf, type Coverage } from './lib/rehearsal/rehearsal-coverage.ts';
+import { coverageLine, coverageOf, lastEvents, type Coverage } from './lib/rehearsal/rehearsal-coverage.ts';
 import { compareWithAudit, watchKustomizations, type Comparison, type LiveResult } from './lib/rehearsal/live-rehearsal.ts';
 import { PLACEHOLDER, serveTree } from './lib/rehearsal/tree-artifact.ts';
 import { serveGitRepositories } from './lib/rehearsal/tree-git.ts';
@@ -249,10 +249,11 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     const { rehearsal: prediction } = await predicted;
     const comparison = compareWithAudit(prediction, live.verdicts);
     const timings = { planeSeconds: (planeReady - started) / 1000, bootstrapSeconds: (bootstrapped - planeReady) / 1000, fluxSeconds: live.seconds };
-    const releasesFailed = [...new Map(standin.events.map((e) => [e.release, e])).values()].filter((e) => !e.ready && !e.notRehearsed);
+    const outcomes = lastEvents(standin.events);
+    const releasesFailed = outcomes.filter((e) => !e.ready && !e.notRehearsed);
     const coverage = coverageOf(tree.kustomizations, live.verdicts, standin.events);
     // The hand-off: what Flux did to each release core installed, beside the audit's verdict.
-    const notRehearsed = new Set(standin.events.filter((e) => e.notRehearsed).map((e) => e.release));
+    const notRehearsed = new Set(outcomes.filter((e) => e.notRehearsed).map((e) => e.release));
     const handover = proveHandover(prediction.handover ?? [], coreReleases, await releaseStates(releaseTarget, new Set(coreReleases.keys())), notRehearsed);
     const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0 && !handover.some(handoverDiffers);
     return {

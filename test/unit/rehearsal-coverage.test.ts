@@ -3,7 +3,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { FluxKustomization } from '../../tasks/lib/gitops/flux-tree.ts';
-import { coverageLine, coverageOf } from '../../tasks/lib/rehearsal/rehearsal-coverage.ts';
+import { coverageLine, coverageOf, lastEvents } from '../../tasks/lib/rehearsal/rehearsal-coverage.ts';
 
 const hr = (namespace: string, name: string): KubernetesObject => ({ apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { namespace, name } });
 const ks = (id: string, objects: KubernetesObject[] = []) =>
@@ -32,5 +32,15 @@ describe('coverageOf', () => {
     expect(coverageOf(tree, verdicts, events).readyNotRehearsed).toEqual([
       { kustomization: 'kube-system/coredns', release: 'kube-system/coredns', message: 'not rehearsed: the chart pins a Service clusterIP' },
     ]);
+  });
+
+  it('judges a release by where it ended: a source not applied yet, then installed, was rehearsed', () => {
+    const waited = [
+      { release: 'kube-system/cilium', ready: false, notRehearsed: true, message: "not rehearsed: OCIRepository kube-system/cilium does not exist" },
+      { release: 'kube-system/cilium', ready: true, message: 'installed' },
+      ...events,
+    ];
+    expect(lastEvents(waited).filter((e) => e.notRehearsed).map((e) => e.release)).toEqual(['kube-system/coredns']);
+    expect(coverageOf([...tree, ks('kube-system/cilium', [hr('kube-system', 'cilium')])], verdicts, waited).helmReleases).toEqual({ installed: 1, total: 3 });
   });
 });

@@ -23,16 +23,23 @@ function helmReleasesBy(kustomizations: FluxKustomization[]): Map<string, string
   return owner;
 }
 
+/**
+ * Each release's last event: where it ended. An earlier "not rehearsed" can be a moment's wait (its
+ * chart source not applied yet) that a later install ended; counting it once made a hand-off Flux
+ * did unjudged (CI, cilium).
+ */
+export const lastEvents = (events: StandinEvent[]): StandinEvent[] => [...new Map(events.map((e) => [e.release, e])).values()];
+
 export function coverageOf(kustomizations: FluxKustomization[], verdicts: FluxVerdict[], events: StandinEvent[]): Coverage {
   const owner = helmReleasesBy(kustomizations);
-  const last = new Map(events.map((e) => [e.release, e]));
+  const last = lastEvents(events);
   const ready = new Set(verdicts.filter((v) => v.outcome !== 'not-ready').map((v) => v.kustomization));
-  const readyNotRehearsed = [...last.values()]
+  const readyNotRehearsed = last
     .filter((e) => !e.ready && e.notRehearsed && ready.has(owner.get(e.release) ?? ''))
     .map((e) => ({ kustomization: owner.get(e.release)!, release: e.release, message: e.message }));
   return {
     kustomizations: { ready: ready.size, reached: verdicts.length, total: new Set([...kustomizations.map((k) => k.id), ...verdicts.map((v) => v.kustomization)]).size },
-    helmReleases: { installed: [...last.values()].filter((e) => e.ready).length, total: owner.size },
+    helmReleases: { installed: last.filter((e) => e.ready).length, total: owner.size },
     readyNotRehearsed,
   };
 }
