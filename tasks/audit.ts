@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { servedApiVersions } from './lib/model/crd-bundle.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
-import { auditTree, type BootstrapRelease, type Finding } from './lib/gitops/flux-audit.ts';
+import { auditTree, treeServedKinds, type BootstrapRelease, type Finding } from './lib/gitops/flux-audit.ts';
 import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
 import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
@@ -15,6 +15,7 @@ import { builtTree, judgedTreeRoot, withTreeRoot } from './lib/gitops/cluster-tr
 import { statePins, type ChartPin } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
 import { capabilityGated } from './lib/gitops/capability-gated.ts';
+import { coreCapabilities } from './lib/gitops/core-capabilities.ts';
 import { openChartStore, type ChartStore } from './lib/gitops/chart-store.ts';
 import { celFindings } from './lib/gitops/cel-checks.ts';
 import { healthCheckFindings } from './lib/gitops/health-checks.ts';
@@ -22,7 +23,7 @@ import { additiveDependencyCheck, withEarlyDependencies } from './lib/gitops/rea
 import { controllerFlags } from './lib/rehearsal/flux-operator-builds.ts';
 import type { FluxSync } from './lib/rehearsal/flux-sync.ts';
 import { renderHandover } from './lib/gitops/handover-renders.ts';
-import { compareHandover, handoverFindings, withSeverities, type AuditWithHandover, type Handover } from './lib/gitops/handover.ts';
+import { compareHandover, handoverFindings, withSeverities, type AuditWithHandover, type CoreRelease, type Handover } from './lib/gitops/handover.ts';
 import { releaseValues } from './lib/tools/helmfile.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
 import { reportTarget, type ReportResult, type TaskContext } from './lib/runner/task.ts';
@@ -47,9 +48,13 @@ function kustomizeControllerArgs(pins: ChartPin[], values: CoreValues): string[]
   return controllerFlags(kustomize?.patches ?? []).args['kustomize-controller'] ?? [];
 }
 
+/** 01-core's releases with helmfile's values for each. */
+const coreReleasesOf = (pins: ChartPin[], values: CoreValues): CoreRelease[] =>
+  pins.map((pin) => ({ name: pin.release, namespace: pin.namespace, chart: pin.chart, version: pin.version, values: values[`${pin.namespace}/${pin.release}`] ?? {}, at: pin.line ? `${pin.file}:${pin.line}` : pin.file }));
+
 /** Each core release beside the tree's HelmRelease that takes it over, and the findings of what Flux changes. */
 async function handoverOf(ctx: TaskContext, pins: ChartPin[], values: CoreValues, helmReleases: HelmReleaseSource[], apiVersions: string[], charts: ChartStore): Promise<{ handover: Handover[]; findings: Finding[] }> {
-  const core = pins.map((pin) => ({ name: pin.release, namespace: pin.namespace, chart: pin.chart, version: pin.version, values: values[`${pin.namespace}/${pin.release}`] ?? {}, at: pin.line ? `${pin.file}:${pin.line}` : pin.file }));
+  const core = coreReleasesOf(pins, values);
   const settings = ctx.cluster.gitops?.handover;
   const renders = await renderHandover(core, helmReleases, apiVersions, charts);
   const handover = withSeverities(compareHandover(core, helmReleases, settings?.intended, renders), settings?.severities);
@@ -91,8 +96,11 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined, 
       pinSkew: cluster.gitops?.pinSkew,
       treeFindings: [...cel, ...healthCheckFindings(kustomizations, helmReleases, releases, operators)],
     });
-    const gated = await capabilityGated(kustomizations, helmReleases, apiVersions, charts);
-    return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...handover.findings], handover: handover.handover }, tree };
+    const [gated, coreGated] = await Promise.all([
+      capabilityGated(kustomizations, helmReleases, apiVersions, charts),
+      coreValues.then((values) => coreCapabilities(coreReleasesOf(corePins, values), treeReleases, builtin, apiVersions, treeServedKinds(kustomizations, helmReleases), charts)),
+    ]);
+    return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...coreGated, ...handover.findings], handover: handover.handover }, tree };
   } finally {
     await charts.close();
   }
@@ -116,7 +124,7 @@ export function auditReport(rehearsal: AuditWithHandover, files: TreeFiles, verb
   const failing = failingFindings(rehearsal);
   const warnings = rehearsal.findings.length - failing.length;
   const finding = (f: Finding) =>
-    lines(`**${f.severity === 'warn' ? 'warning: ' : ''}${f.type}** ${md(f.message)}`, `Kustomization ${code(f.kustomization)}, ${code(f.file)}`, `fix: ${md(f.fix)}`);
+    lines(`**${f.severity === 'warn' ? 'warning: ' : ''}${f.type}** ${md(f.message)}`, f.kustomization ? `Kustomization ${code(f.kustomization)}, ${code(f.file)}` : code(f.file), `fix: ${md(f.fix)}`);
   return {
     json: { ...rehearsal, files },
     text: formatRehearsal(rehearsal, files, verbose),

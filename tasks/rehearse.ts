@@ -17,6 +17,7 @@ import type { Crd } from './lib/model/crd-bundle.ts';
 import { waitUntilServed } from './lib/crds/crd-status.ts';
 import { decryptionSecretsOf, keepDecryptionPlaceholders } from './lib/rehearsal/decryption-placeholders.ts';
 import { operatorsFor } from './lib/gitops/operators.ts';
+import { builtinGroups } from './lib/gitops/builtin-kinds.ts';
 import { servedKinds, simulatedKinds, startOperatorStandin } from './lib/rehearsal/operator-standin.ts';
 import { startFluxControllers, REHEARSAL_SOURCE_LABEL, type FluxControllers } from './lib/rehearsal/flux-controllers.ts';
 import { startChartSourceStandin, SOURCE_STANDIN } from './lib/rehearsal/chart-source-standin.ts';
@@ -30,6 +31,7 @@ import { foreignGitSources, pointAtServedCopies, unservedSources } from './lib/r
 import { checkSyncAgrees, declaredSync, type FluxSync } from './lib/rehearsal/flux-sync.ts';
 import { controllerFlags, syncObjects, withOperatorPatches } from './lib/rehearsal/flux-operator-builds.ts';
 import { renderState } from './lib/bundle/render.ts';
+import { formatCapabilityProof, proveCapabilities, type CapabilityProof } from './lib/rehearsal/capability-proof.ts';
 import { formatHandoverProof, handoverDiffers, proveHandover, releaseStates, type HandoverProof } from './lib/rehearsal/handover-proof.ts';
 import type { FluxTree } from './lib/gitops/flux-tree.ts';
 import { createRehearsalDir, sweepOrphanedRehearsals } from './lib/rehearsal/rehearsal-workdir.ts';
@@ -255,11 +257,19 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
     // The hand-off: what Flux did to each release core installed, beside the audit's verdict.
     const notRehearsed = new Set(outcomes.filter((e) => e.notRehearsed).map((e) => e.release));
     const handover = proveHandover(prediction.handover ?? [], coreReleases, await releaseStates(releaseTarget, new Set(coreReleases.keys())), notRehearsed);
-    const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0 && !handover.some(handoverDiffers);
+    // Objects the audit says a chart never creates (capability-gated), looked for in the cluster.
+    // A custom kind still not served has no objects (and the client cannot read one).
+    const [servedNow, builtin] = await Promise.all([servedKinds(kube), builtinGroups()]);
+    const capabilities = await proveCapabilities(prediction.findings, outcomes, async (o) => {
+      const group = groupOf(o.apiVersion);
+      if (!builtin.has(group) && !servedNow.has(`${group}/${o.kind}`)) return false;
+      return !!(await readObject(kube, { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) } }));
+    });
+    const clean = live.ended === 'all-ready' && live.verdicts.every((v) => v.outcome === 'ready') && comparison.every((c) => c.agreed || c.accepted) && releasesFailed.length === 0 && !handover.some(handoverDiffers) && capabilities.every((c) => c.agreed || c.unjudged);
     return {
       clean,
-      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, ...served.listeners], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, controllerFlags: flags, handover, timings, simulated: SIMULATED },
-      text: formatLive(live, comparison, counts, timings, standin.events, coverage, handover),
+      json: { cluster: cluster.name, coverage, ended: live.ended, verdicts: live.verdicts, comparison, customObjects: counts, helmReleases: standin.events, simulatedOperators: registered, simulatedStatuses, listeners: [...controllers.listeners, ...served.listeners], sync: { kind: sync.kind, name: sync.name, namespace: sync.namespace, path: sync.path, instance: sync.instance }, controllerFlags: flags, handover, capabilities, timings, simulated: SIMULATED },
+      text: formatLive(live, comparison, counts, timings, standin.events, coverage, handover, capabilities),
       markdown: {
         summary: `${coverageLine(coverage)} (${live.ended}), ${comparison.filter((c) => !c.agreed && !c.accepted && !c.neverReached).length} difference(s) from the audit`,
         findings: [
@@ -268,6 +278,7 @@ export async function rehearseLive(taskCtx: TaskContext): Promise<ReportResult> 
           ...comparison.filter((c) => c.neverReached).map((c) => `**never reached** ${code(c.kustomization)}: not judged (audit ${md(c.audit)})`),
           ...coverage.readyNotRehearsed.map((r) => `**Ready, HelmRelease not rehearsed** ${code(r.kustomization)}: ${code(r.release)} ${md(r.message)}`),
           ...releasesFailed.map((e) => `**HelmRelease failed** ${code(e.release)}: ${md(e.message)}`),
+          ...capabilities.filter((c) => !c.agreed && !c.unjudged).map((c) => `**capability-gated differs from the audit** ${code(`HelmRelease ${c.helmRelease}`)}: audit ${md(c.audit)}; rehearsal ${md(c.rehearsal)}`),
           ...handover.filter(handoverDiffers).map((p) => `**hand-off differs from the audit** ${code(p.release)}: audit ${p.audit}; Flux: revision ${p.before} → ${p.after}, manifest ${p.manifestChanged ? 'changed' : 'unchanged'}`),
         ],
       },
@@ -293,7 +304,7 @@ const SIMULATED = [
   "Flux's CRDs come from the controllers' modules, patched as flux-operator patches them (Alert and Receiver accept FluxInstance, ResourceSet, ResourceSetInputProvider); flux-operator does not run: the FluxInstance's source and root Kustomization are created as its builder creates them, the source's url pointed at the rehearsal's loopback server",
 ];
 
-function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<string, number>, timings: Record<string, number>, releases: StandinEvent[], coverage: Coverage, handover: HandoverProof[]): string {
+function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<string, number>, timings: Record<string, number>, releases: StandinEvent[], coverage: Coverage, handover: HandoverProof[], capabilities: CapabilityProof[]): string {
   const lines = [`${coverageLine(coverage)}.`];
   for (const r of coverage.readyNotRehearsed) lines.push(`  ○ ${r.kustomization} is Ready, but its HelmRelease ${r.release} was not rehearsed: ${r.message}`);
   lines.push('', `Flux's verdict (${live.ended}, ${live.seconds.toFixed(1)}s after the controllers started):`);
@@ -307,6 +318,7 @@ function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<s
   lines.push('', 'audit vs Flux:');
   for (const c of comparison) lines.push(`  ${c.agreed ? 'agreed ' : c.accepted ? 'accepted' : c.neverReached ? 'unjudged' : 'DIFFERS'} ${c.kustomization}: audit ${c.audit}; Flux ${c.flux.split('\n')[0]}${c.accepted ? ` (${c.accepted})` : ''}`);
   lines.push('', 'hand-off of the releases core installed (audit vs what Flux did):', ...formatHandoverProof(handover));
+  if (capabilities.length) lines.push('', 'objects gated on a kind served later (audit vs the cluster after Flux):', ...formatCapabilityProof(capabilities));
   lines.push('', `custom objects created: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   lines.push(`time: plane ${timings['planeSeconds']!.toFixed(1)}s, bootstrap ${timings['bootstrapSeconds']!.toFixed(1)}s, Flux ${timings['fluxSeconds']!.toFixed(1)}s`);
   lines.push('', 'simulated, not real:', ...SIMULATED.map((s) => `  - ${s}`));

@@ -63,9 +63,35 @@ describe('rehearsal of Flux from an empty cluster', () => {
           '      Kustomization external-secrets/external-secrets, kubernetes/apps/external-secrets/external-secrets/app/helmrelease.yaml\n' +
           '      fix: put the CRDs of ServiceMonitor in helmfile.d/00-crds (served before any Kustomization), or add dependsOn observability/prometheus-operator-crds to external-secrets/external-secrets (waiting for it)',
       );
-      // cilium's chart trusts the CRD to exist (trustCRDsExist, as real trees set it): no finding.
+      // cilium's chart trusts the CRD to exist (trustCRDsExist, as real trees set it): no finding for
+      // Flux's render, but core installs cilium before the tree serves the kind, and helm refuses it.
       expect(output).not.toContain('capability-gated: HelmRelease kube-system/cilium');
+      expect(output).toContain(
+        '  ✗ capability-gated: core release kube-system/cilium (helmfile.d/01-core.yaml.gotmpl:22) renders ServiceMonitor kube-system/cilium-agent, whose kind monitoring.coreos.com/v1 ServiceMonitor the cluster does not serve after the crds phase (served by HelmRelease observability/prometheus-operator-crds in observability/prometheus-operator-crds): helmfile sync fails with "no matches for kind", and the bootstrap stops at core\n' +
+          '      Kustomization kube-system/cilium, kubernetes/apps/kube-system/cilium/app/helmrelease.yaml\n' +
+          "      fix: put the CRDs of ServiceMonitor in helmfile.d/00-crds, or turn that object off in the release's values",
+      );
     });
+  });
+
+  it('capability-gated, a second kind: cilium\'s GatewayClass (gatewayClass.create auto) when the Gateway API CRDs come with cilium-config, after cilium: Flux\'s render and core\'s both leave it out', async () => {
+    const crd = await readFile('test/fixtures/gateway-api/gateway.networking.k8s.io_gatewayclasses.yaml', 'utf8');
+    const root = await treeVariant({
+      // One values file for core's release and the HelmRelease, as real trees keep it.
+      'apps/kube-system/cilium/app/helm/values.yaml': (t) => `${t}gatewayAPI:\n  enabled: true\n`,
+      'apps/kube-system/cilium/config/gateway-api-crds.yaml': () => crd,
+      'apps/kube-system/cilium/config/kustomization.yaml': (t) => t.replace('  - ./l2.yaml\n', '  - ./gateway-api-crds.yaml\n  - ./l2.yaml\n'),
+    });
+    const result = await audit(root);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout).toContain(
+      '  ✗ capability-gated: HelmRelease kube-system/cilium renders GatewayClass cilium only where gateway.networking.k8s.io/v1 GatewayClass (a CRD in kube-system/cilium-config) is served, which is not yet when kube-system/cilium applies; helm-controller renders a release once, so it is never created\n' +
+        '      Kustomization kube-system/cilium, kubernetes/apps/kube-system/cilium/app/helmrelease.yaml\n' +
+        '      fix: put the CRDs of GatewayClass in helmfile.d/00-crds (served before any Kustomization), or add dependsOn kube-system/cilium-config to kube-system/cilium (waiting for it)',
+    );
+    expect(result.stdout).toContain(
+      "  ! capability-gated: core release kube-system/cilium (helmfile.d/01-core.yaml.gotmpl:22) renders GatewayClass cilium only where gateway.networking.k8s.io/v1 GatewayClass is served (by a CRD in kube-system/cilium-config), which the crds phase does not serve: core installs the release without it, and helm-controller's upgrade at the hand-off renders it only if the kind is served by then",
+    );
   });
 
   it('cycle: two Kustomizations that depend on each other never start', async () => {

@@ -16,12 +16,14 @@ import { isLoopback, listenersOf, type Listener } from '../../scripts/sandbox/li
 import { descendants, processes } from '../helpers/process-tree.ts';
 import { testEnv } from '../helpers/sandbox.ts';
 import { removeTreeVariants, treeVariant } from '../helpers/tree-variant.ts';
+import { dropRelease, withCrdsHelmfile } from '../helpers/variants.ts';
 import { withWorkspaceCopy } from '../helpers/workspace-copy.ts';
 
 interface Verdict { kustomization: string; outcome: 'ready' | 'recovered' | 'not-ready'; firstFailure?: string; message: string }
 interface Comparison { kustomization: string; audit: string; flux: string; agreed: boolean; accepted?: string }
 interface Report {
   ended: string;
+  capabilities: Array<{ helmRelease: string; kustomization: string; audit: string; rehearsal: string; agreed: boolean; unjudged?: true }>;
   verdicts: Verdict[];
   comparison: Comparison[];
   customObjects: Record<string, number>;
@@ -178,9 +180,12 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
   it('race, in a tree synced from an OCIRepository: a Kustomization that no longer waits for the HelmRelease bringing its CRD fails under Flux with Flux’s own message, where the audit says (the tree named by BOOTSTRAP_GITOPS_ROOT, as Nx passes it: both halves judge it, and core installs its FluxInstance)', async () => {
     const oci = await ociSyncedEdits();
     const silenceKs = 'apps/observability/silence-operator/ks.yaml';
+    const issuersKs = 'apps/cert-manager/cert-manager/ks.yaml';
     const root = await rehearsalVariant({
       ...oci,
       [silenceKs]: (t) => (oci[silenceKs] ?? ((x: string) => x))(t).replace('  dependsOn:\n    - name: silence-operator\n      namespace: observability\n', ''),
+      // And a health check Flux cannot parse, in the same rehearsal.
+      [issuersKs]: (t) => (oci[issuersKs] ?? ((x: string) => x))(t).replace("current: status.conditions.filter(e, e.type == 'Ready').all(e, e.status == 'True')", "current: status.conditions.filter(e, e.type == 'Ready').all(e, e.status == )"),
     });
     const { code, report, stderr } = await rehearse([], { BOOTSTRAP_GITOPS_ROOT: root });
     expect(code, stderr.slice(-3000)).toBe(1);
@@ -191,6 +196,12 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     const compared = comparisonOf(report, 'observability/silence-operator-silences');
     expect(compared?.audit).toContain('race observability.giantswarm.io/v1alpha2 Silence');
     expect(compared?.agreed).toBe(true);
+    // The CEL expression the audit refuses with Flux's own code, kustomize-controller refuses too.
+    const issuers = comparisonOf(report, 'cert-manager/cert-manager-issuers');
+    expect(issuers?.audit).toMatch(/^cel/);
+    expect(verdictOf(report, 'cert-manager/cert-manager-issuers')).toMatchObject({ outcome: 'not-ready' });
+    expect(issuers?.flux, JSON.stringify(issuers)).toContain('failed to parse the CEL expression');
+    expect(issuers?.agreed).toBe(true);
     expect(report.comparison.filter((c) => !c.agreed && !c.accepted)).toEqual([]);
   });
 
@@ -253,6 +264,44 @@ describe('rehearse: Flux brings the tree up from empty, audit beside it', () => 
     } finally {
       await rm(checkout, { recursive: true, force: true });
     }
+  });
+
+  it('the Prometheus CRDs out of 00-crds and served only after external-secrets: its ServiceMonitor is never created, as the audit says; a health check only a controller behind it can pass waits forever, as the audit says', async () => {
+    const silenceCrd = await readFile(path.join(workspaceRoot, 'test/fixtures/charts/silence-operator/crds/observability.giantswarm.io_silences.yaml'), 'utf8');
+    const tree = await rehearsalVariant({
+      // The tree's own HelmRelease serves the Prometheus kinds, once external-secrets is Ready (and
+      // cilium, which core installs, no longer asks for a ServiceMonitor it trusts to be served).
+      'apps/kube-system/cilium/app/helm/values.yaml': (t) => t.replace('  serviceMonitor:\n    enabled: true\n', '  serviceMonitor:\n    enabled: false\n'),
+      // external-secrets' own PrometheusRule would now wait for a kind served only behind it: left out.
+      'apps/external-secrets/external-secrets/app/kustomization.yaml': (t) => t.replace('  - ./prometheusrule.yaml\n', ''),
+      'apps/observability/prometheus-operator-crds/ks.yaml': (t) => t.replace('  interval: 1h\n', '  dependsOn:\n    - name: external-secrets\n      namespace: external-secrets\n  interval: 1h\n'),
+      // The silences bring the Silence CRD themselves and check each Silence's Ready by CEL; silence-operator, which runs the controller, waits for them.
+      'apps/observability/silence-operator/silences/crd.yaml': () => silenceCrd,
+      'apps/observability/silence-operator/silences/kustomization.yaml': (t) => t.replace('  - ./node-maintenance.yaml\n', '  - ./crd.yaml\n  - ./node-maintenance.yaml\n'),
+      'apps/observability/silence-operator/ks.yaml': (t) =>
+        t
+          .replace('  name: &app silence-operator\nspec:\n', '  name: &app silence-operator\nspec:\n  dependsOn:\n    - name: silence-operator-silences\n')
+          .replace('  dependsOn:\n    - name: silence-operator\n      namespace: observability\n', "  healthCheckExprs:\n    - apiVersion: observability.giantswarm.io/v1alpha2\n      kind: Silence\n      current: status.conditions.filter(e, e.type == 'Ready').all(e, e.status == 'True')\n")
+          .replace(/  timeout: 5m\n  wait: false\n$/, '  timeout: 5m\n  wait: true\n'),
+    });
+    await withCrdsHelmfile(dropRelease('prometheus-operator-crds'), async (copy) => {
+      const render = await copy.run`nx run infra:render-crds --outputStyle=stream`;
+      expect(render.exitCode, render.stdout + render.stderr).toBe(0);
+      const { code, report, stderr } = await rehearse(['--gitops-root', tree], {}, copy.root);
+      expect(code, stderr.slice(-3000)).toBe(1);
+      // helm renders external-secrets with the kinds served when it installs, as helm-controller does.
+      expect(report.capabilities).toEqual([
+        expect.objectContaining({ helmRelease: 'external-secrets/external-secrets', audit: 'never creates Service external-secrets/external-secrets-metrics, ServiceMonitor external-secrets/external-secrets-metrics', rehearsal: 'installed without them', agreed: true }),
+      ]);
+      expect(verdictOf(report, 'observability/prometheus-operator-crds')?.outcome).toBe('ready');
+      const silences = comparisonOf(report, 'observability/silence-operator-silences');
+      expect(silences?.audit).toMatch(/^health-check observability\.giantswarm\.io\/v1alpha2 Silence/);
+      expect(verdictOf(report, 'observability/silence-operator-silences')?.outcome).toBe('not-ready');
+      expect(silences?.agreed, JSON.stringify(silences)).toBe(true);
+      expect(comparisonOf(report, 'observability/silence-operator')).toMatchObject({ agreed: true });
+      expect(report.comparison.filter((c) => !c.agreed && !c.accepted), JSON.stringify(report.comparison, null, 1)).toEqual([]);
+      expect(leftovers()).toEqual([]);
+    });
   });
 
   it('refused before any cluster, exit 2: a tree that names OCIRepository flux-system while the FluxInstance syncs a GitRepository (both files named), and a Bucket sync', async () => {

@@ -52,6 +52,13 @@ describe('gatedFinding', () => {
       kustomization: 'external-secrets/external-secrets',
       file: 'apps/external-secrets/helmrelease.yaml',
       kind: 'monitoring.coreos.com/v1 ServiceMonitor',
+      gated: {
+        helmRelease: 'external-secrets/external-secrets',
+        objects: [
+          { apiVersion: 'v1', kind: 'Service', namespace: 'external-secrets', name: 'external-secrets-metrics' },
+          { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: 'external-secrets', name: 'external-secrets-metrics' },
+        ],
+      },
       message:
         'HelmRelease external-secrets/external-secrets renders Service external-secrets/external-secrets-metrics, ServiceMonitor external-secrets/external-secrets-metrics only where monitoring.coreos.com/v1 ServiceMonitor (HelmRelease observability/prometheus-operator-crds in observability/prometheus-operator-crds) is served, which is not yet when external-secrets/external-secrets applies; helm-controller renders a release once, so they are never created',
       fix: 'put the CRDs of ServiceMonitor in helmfile.d/00-crds (served before any Kustomization), or add dependsOn observability/prometheus-operator-crds to external-secrets/external-secrets (waiting for it)',
@@ -64,6 +71,7 @@ describe('gatedFinding', () => {
 
   it('a chart that fails without the kind (cilium without trustCRDsExist): Flux\'s install fails, said with helm\'s words', () => {
     const finding = gatedFinding(release('kube-system/cilium', 'cilium'), { failed: 'execution error at (cilium/templates/validate.yaml:4:4): Service Monitor requires monitoring.coreos.com/v1 CRDs.' }, [deployment, monitor], new Set(), everything);
+    expect(finding?.gated).toEqual({ helmRelease: 'kube-system/cilium', objects: [] });
     expect(finding?.message).toBe(
       "HelmRelease kube-system/cilium does not render with what is served when kube-system/cilium applies (execution error at (cilium/templates/validate.yaml:4:4): Service Monitor requires monitoring.coreos.com/v1 CRDs.), but does once the tree serves monitoring.coreos.com/v1 ServiceMonitor (HelmRelease observability/prometheus-operator-crds in observability/prometheus-operator-crds): Flux's install fails",
     );

@@ -56,6 +56,26 @@ describe('compareWithAudit', () => {
     expect(result!.accepted).toBeUndefined();
   });
 
+  it('a CEL expression and a health check agree only with Flux saying so', () => {
+    const audit: TreeAudit = {
+      layers: [row('c/issuers', 1), row('o/silences', 0)],
+      findings: [
+        { type: 'cel', kustomization: 'c/issuers', file: 'x', message: 'Flux refuses the expression', fix: 'fix it' },
+        { type: 'health-check', kustomization: 'o/silences', file: 'y', kind: 'observability.giantswarm.io/v1alpha2 Silence', message: 'waits forever', fix: 'dependsOn' },
+      ],
+    };
+    const celError = "failed to create custom status evaluator for healthchecks[0]: failed to parse the CEL expression 'x ==': ERROR";
+    // Still in progress: Ready says little, kustomize-controller's Healthy condition says why.
+    const waiting: FluxVerdict = { kustomization: 'o/silences', outcome: 'not-ready', seconds: 60, message: 'Reconciliation in progress', reason: 'Progressing', healthy: 'Running health checks for revision refs/heads/main@sha1:0 with a timeout of 5m0s' };
+    const agreed = compareWithAudit(audit, [failed('c/issuers', celError), waiting]);
+    expect(agreed.map((c) => [c.kustomization, c.agreed])).toEqual([['c/issuers', true], ['o/silences', true]]);
+    const { healthy: _, ...unexplained } = waiting;
+    expect(compareWithAudit(audit, [failed('c/issuers', celError), unexplained])[1]).toMatchObject({ kustomization: 'o/silences', agreed: false });
+    // Failing, but not for the reason the audit gives.
+    const other = compareWithAudit(audit, [failed('c/issuers', 'Issuer/c/x dry-run failed: no matches for kind "Issuer"'), failed('o/silences', 'kustomize build failed')]);
+    expect(other.map((c) => [c.kustomization, c.agreed])).toEqual([['c/issuers', false], ['o/silences', false]]);
+  });
+
   it('a predicted race does not agree with a failure for another reason: the reasons must match', () => {
     const audit: TreeAudit = {
       layers: [row('a/racy', 0)],

@@ -24,8 +24,10 @@ function conditionsOf(object: WithStatus): Condition[] {
   return Array.isArray(conditions) ? (conditions as Condition[]) : [];
 }
 
-/** An object's Ready condition (Flux's objects, FluxInstance, anything with status.conditions), if it has one. */
-export const readyCondition = (object: WithStatus): Condition | undefined => conditionsOf(object).find((c) => c.type === 'Ready');
+/** An object's condition of one type (Flux's objects, FluxInstance, anything with status.conditions), if it has one. */
+export const conditionOf = (object: WithStatus, type: string): Condition | undefined => conditionsOf(object).find((c) => c.type === type);
+
+export const readyCondition = (object: WithStatus): Condition | undefined => conditionOf(object, 'Ready');
 
 function conditionText(condition: Condition | undefined, type: string): string {
   if (!condition) return `no ${type} condition yet`;

@@ -65,6 +65,7 @@ export function gatedFinding(hr: HelmReleaseCrds, atApply: Rendered, atLast: Kub
   if ('failed' in atApply) {
     return {
       ...where,
+      gated: { helmRelease: `${hr.namespace}/${hr.name}`, objects: [] },
       message: `${id} does not render with what is served when ${hr.kustomization} applies (${atApply.failed}), but does once the tree serves ${laterKinds.map(serve).join(', ')}: Flux's install fails`,
       fix: fixFor(laterKinds),
     };
@@ -78,6 +79,7 @@ export function gatedFinding(hr: HelmReleaseCrds, atApply: Rendered, atLast: Kub
   const checked = own.length ? own : laterKinds;
   return {
     ...where,
+    gated: { helmRelease: `${hr.namespace}/${hr.name}`, objects: gated.map((o) => ({ apiVersion: o.apiVersion ?? '', kind: o.kind ?? '', ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata?.name ?? '' })) },
     ...(own[0] ? { kind: `${own[0].group}/${own[0].versions[0]} ${own[0].kind}` } : {}),
     message: `${id} renders ${gated.map(objectName).join(', ')} only where ${checked.map(serve).join(', ')} is served, which is not yet when ${hr.kustomization} applies; helm-controller renders a release once, so ${gated.length > 1 ? 'they are' : 'it is'} never created`,
     fix: fixFor(checked),

@@ -34,6 +34,15 @@ export interface Finding {
   severity?: 'warn';
   /** The failure stays with one object (a HelmRelease its Kustomization does not wait for): the Kustomization is Ready anyway. */
   contained?: true;
+  /** capability-gated: the HelmRelease (namespace/name), and the objects it never creates (none when its install fails instead). */
+  gated?: { helmRelease: string; objects: GatedObject[] };
+}
+
+export interface GatedObject {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
 }
 
 /** Where a kind's definition comes from at the point a Kustomization applies it. */

@@ -39,7 +39,7 @@ export function formatRehearsal({ layers, findings, handover }: AuditWithHandove
     out.push('', 'Findings');
     for (const f of findings) {
       out.push(`  ${f.severity === 'warn' ? '!' : '✗'} ${f.type}: ${f.message}`);
-      out.push(`      Kustomization ${f.kustomization}, ${f.file}`);
+      out.push(`      ${f.kustomization ? `Kustomization ${f.kustomization}, ` : ''}${f.file}`);
       out.push(`      fix: ${f.fix}`);
     }
   }

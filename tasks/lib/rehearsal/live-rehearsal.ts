@@ -7,7 +7,7 @@ import { listObjects, type Kube } from '../cluster/kube.ts';
 import { pause } from '../runtime/interrupt.ts';
 import type { Progress } from '../runtime/progress.ts';
 import { failsItself, FOREIGN_SOURCE, type Finding, type TreeAudit } from '../gitops/flux-audit.ts';
-import { readyCondition } from '../cluster/readiness.ts';
+import { conditionOf, readyCondition } from '../cluster/readiness.ts';
 
 interface Condition { type: string; status: string; reason?: string; message?: string }
 type Obj = KubernetesObject & { status?: { observedGeneration?: number; conditions?: Condition[] } };
@@ -25,6 +25,11 @@ export interface FluxVerdict {
   /** Flux's last Ready message, and its reason. */
   message: string;
   reason?: string;
+  /**
+   * While not Ready, kustomize-controller's Healthy condition, when it says more than Ready's
+   * "Reconciliation in progress": "Running health checks for revision … with a timeout of 5m0s".
+   */
+  healthy?: string;
 }
 
 export interface LiveResult {
@@ -50,7 +55,7 @@ export const waitsForSource = (c: Condition | undefined) =>
   c?.reason === 'ArtifactFailed' &&
   /^(\w+\.source\.toolkit\.fluxcd\.io "[^"]+" not found|unable to get source '[^']+': .*not found|Source artifact not found|Source is not ready, artifact not found)/.test(c.message ?? '');
 
-interface History { firstSeen: number; readyAt?: number; lastChange: number; firstFailure?: string; last?: Condition; }
+interface History { firstSeen: number; readyAt?: number; lastChange: number; firstFailure?: string; last?: Condition; healthy?: Condition }
 
 export interface WatchOptions {
   timeoutMs: number;
@@ -85,6 +90,7 @@ export async function watchKustomizations(kube: Kube, started: number, { timeout
         lastChange = now;
         if (condition?.status === 'False' && !inProgress(condition) && condition.reason !== 'DependencyNotReady' && !waitsForSource(condition) && !entry.firstFailure) entry.firstFailure = condition.message;
       }
+      entry.healthy = conditionOf(k, 'Healthy') as Condition | undefined;
       if (condition?.status === 'True' && current && entry.readyAt === undefined) entry.readyAt = now;
       if (condition?.status !== 'True') entry.readyAt = undefined;
       history.set(id, entry);
@@ -111,10 +117,36 @@ export async function watchKustomizations(kube: Kube, started: number, { timeout
       ...(h.firstFailure ? { firstFailure: h.firstFailure } : {}),
       message: h.last?.message ?? 'never reconciled',
       ...(h.last?.reason ? { reason: h.last.reason } : {}),
+      ...(outcome === 'not-ready' && h.healthy?.status !== 'True' && h.healthy?.message ? { healthy: h.healthy.message } : {}),
     };
   });
   verdicts.sort((a, b) => (a.outcome === 'not-ready' ? 1 : 0) - (b.outcome === 'not-ready' ? 1 : 0) || a.seconds - b.seconds);
   return { verdicts, ended, seconds: (Date.now() - started) / 1000 };
+}
+
+const DEPENDENCY_NOT_READY = /dependency '[^']+' is not ready/;
+
+/**
+ * Whether Flux's failure gives the finding's reason: a missing or racing kind by name ("no
+ * matches for kind"), a CEL expression by kustomize-controller's CEL error, a health check by its
+ * health check message, a cycle or a blocked dependency by "dependency … is not ready". A build
+ * or substitution error is worded per case: any failure agrees.
+ */
+export function fluxSaysSo(f: Finding, fluxMessage: string): boolean {
+  switch (f.type) {
+    case 'race':
+    case 'missing':
+      return !f.kind || fluxMessage.includes(`"${f.kind.split(' ').at(-1)}"`);
+    case 'cel':
+      return /\bCEL\b/.test(fluxMessage);
+    case 'health-check':
+      return /health ?check/i.test(fluxMessage);
+    case 'cycle':
+    case 'blocked':
+      return DEPENDENCY_NOT_READY.test(fluxMessage);
+    default:
+      return true;
+  }
 }
 
 /** Findings that predict a Kustomization cannot come up by itself from empty. */
@@ -148,14 +180,13 @@ export function compareWithAudit(audit: TreeAudit, live: FluxVerdict[]): Compari
     if (audit.layers.find((l) => l.kustomization === id)?.layer === null && !blocking.some((b) => b.startsWith('cycle'))) blocking.push('cycle (in or behind a dependsOn cycle: never starts)');
     const verdict = live.find((v) => v.kustomization === id);
     const auditSays = blocking.length ? blocking.join(', ') : 'comes up';
-    const fluxSays = !verdict ? 'never reached: the Kustomization that applies it never applied' : verdict.outcome === 'ready' ? 'Ready' : verdict.outcome === 'recovered' ? `Ready after failing: ${verdict.firstFailure}` : `not Ready: ${verdict.firstFailure ?? verdict.message}`;
+    const fluxSays = !verdict ? 'never reached: the Kustomization that applies it never applied' : verdict.outcome === 'ready' ? 'Ready' : verdict.outcome === 'recovered' ? `Ready after failing: ${verdict.firstFailure}` : `not Ready: ${verdict.firstFailure ?? verdict.message}${verdict.healthy ? ` (${verdict.healthy})` : ''}`;
     if (!verdict) return { kustomization: id, audit: auditSays, flux: fluxSays, agreed: false, neverReached: true as const };
     const fluxFailed = verdict.outcome !== 'ready';
-    // A predicted missing or racing kind agrees only with a failure that names that kind (or a
-    // dependency that is not ready, when the Kustomization also waits behind another).
-    const kindsPredicted = findings.filter((f) => blocks(f) && f.kind).map((f) => f.kind!.split(' ').at(-1)!);
-    const fluxMessage = verdict.firstFailure ?? verdict.message;
-    const reasonsMatch = !fluxFailed || kindsPredicted.length === 0 || kindsPredicted.some((kind) => fluxMessage.includes(`"${kind}"`)) || /dependency '[^']+' is not ready/.test(fluxMessage);
+    // A failure agrees only where Flux gives a reason the audit names (or a dependency that is not
+    // ready, when the Kustomization also waits behind another).
+    const fluxMessage = [verdict.firstFailure ?? verdict.message, verdict.healthy].filter(Boolean).join('\n');
+    const reasonsMatch = !fluxFailed || blocking.length === 0 || findings.filter(blocks).some((f) => fluxSaysSo(f, fluxMessage)) || DEPENDENCY_NOT_READY.test(fluxMessage);
     const agreed = blocking.length > 0 === fluxFailed && reasonsMatch;
     // A source the rehearsal does not serve is accepted only where Flux says that source never had an artifact.
     const runtime = findings.find((f) => f.type === 'operator-runtime' || (f.type === 'not-rehearsed' && (!f.message.startsWith(FOREIGN_SOURCE) || (verdict.outcome === 'not-ready' && waitsForSource({ type: 'Ready', status: 'False', reason: verdict.reason, message: verdict.message })))));
