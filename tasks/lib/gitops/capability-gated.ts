@@ -18,14 +18,17 @@ const ASKS = 'Capabilities.APIVersions';
 
 type Rendered = { objects: KubernetesObject[] } | { failed: string };
 
+/**
+ * Whether a template looks at the API versions (or a packed subchart might); not for a chart that
+ * cannot be pulled (the CRD render already said so).
+ */
+export const asksCapabilities = (charts: ChartStore, chart: { url: string; version: string }): Promise<boolean> =>
+  charts.pull(chart).then(
+    (pulled) => pulled.packedSubcharts || pulled.templates.includes(ASKS),
+    () => false,
+  );
+
 export async function capabilityGated(kustomizations: FluxKustomization[], helmReleases: HelmReleaseCrds[], bundleApiVersions: string[], charts: ChartStore): Promise<Finding[]> {
-  // Whether a template looks at the API versions (or a packed subchart might); not for a chart that
-  // cannot be pulled (the CRD render already said so).
-  const asksCapabilities = (chart: { url: string; version: string }) =>
-    charts.pull(chart).then(
-      (pulled) => pulled.packedSubcharts || pulled.templates.includes(ASKS),
-      () => false,
-    );
 
   const everything = treeServedKinds(kustomizations, helmReleases);
   const full = [...new Set([...bundleApiVersions, ...servedApiVersions(everything)])];
@@ -34,7 +37,7 @@ export async function capabilityGated(kustomizations: FluxKustomization[], helmR
       if (hr.notRendered || 'unresolved' in hr.chart) return undefined;
       // The version as the tree pins it (a range too): the store pulled it under that name.
       const chart = { url: hr.chart.url, version: hr.chart.version };
-      if (!(await asksCapabilities(chart))) return undefined;
+      if (!(await asksCapabilities(charts, chart))) return undefined;
       const then = [...new Set([...bundleApiVersions, ...servedApiVersions(treeServedKinds(kustomizations, helmReleases, hr.kustomization))])];
       if (then.length === full.length) return undefined;
       const render = (apiVersions: string[], side: string): Promise<Rendered> =>

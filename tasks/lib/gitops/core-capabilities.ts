@@ -10,6 +10,7 @@ import { servedApiVersions } from '../model/crd-bundle.ts';
 import { groupOf } from '../runtime/manifests.ts';
 import { loadMachineWritten } from '../runtime/yaml.ts';
 import type { Finding, TreeServedKind } from './flux-audit.ts';
+import { asksCapabilities } from './capability-gated.ts';
 import type { ChartStore } from './chart-store.ts';
 import { counterpartOf, type CoreRelease } from './handover.ts';
 import { toolSaid, type HelmReleaseSource } from './helmrelease-crds.ts';
@@ -79,12 +80,15 @@ export async function coreCapabilities(core: CoreRelease[], tree: HelmReleaseSou
   const full = [...new Set([...bundleApiVersions, ...servedApiVersions(later)])];
   const findings = await Promise.all(
     core.map(async (release) => {
+      const chart = { url: `oci://${release.chart}`, version: release.version };
       const render = (apiVersions: string[], side: string) =>
         charts
-          .render({ chart: { url: `oci://${release.chart}`, version: release.version }, releaseName: release.name, namespace: release.namespace, values: release.values, apiVersions, subject: `core release ${release.namespace}/${release.name} (${release.at})`, logName: `core-capabilities-${release.name}-${side}` })
+          .render({ chart, releaseName: release.name, namespace: release.namespace, values: release.values, apiVersions, subject: `core release ${release.namespace}/${release.name} (${release.at})`, logName: `core-capabilities-${release.name}-${side}` })
           .then((text) => loadMachineWritten(text).filter((o): o is KubernetesObject => !!o && typeof o === 'object'));
       const settle = (p: Promise<KubernetesObject[]>) => p.then((objects) => ({ objects }), (error: unknown) => ({ failed: toolSaid(error) }));
-      const [atCore, atLast] = await Promise.all([settle(render(bundleApiVersions, 'core')), full.length === bundleApiVersions.length ? undefined : settle(render(full, 'everything'))]);
+      // A chart that never looks at the API versions renders the same either way.
+      const asks = full.length > bundleApiVersions.length && (await asksCapabilities(charts, chart));
+      const [atCore, atLast] = await Promise.all([settle(render(bundleApiVersions, 'core')), asks ? settle(render(full, 'everything')) : undefined]);
       const twin = counterpartOf(release, tree).twin;
       // A release that does not render either way is the hand-off's and the core phase's to report.
       if ('failed' in atCore) return atLast && !('failed' in atLast) ? [refusedAtCore(release, atCore.failed, twin)] : [];
