@@ -17,6 +17,7 @@ import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from '.
 import { capabilityGated } from './lib/gitops/capability-gated.ts';
 import { coreCapabilities } from './lib/gitops/core-capabilities.ts';
 import { openChartStore, type ChartStore } from './lib/gitops/chart-store.ts';
+import { chartCacheRoot } from './lib/gitops/chart-cache.ts';
 import { celFindings } from './lib/gitops/cel-checks.ts';
 import { healthCheckFindings } from './lib/gitops/health-checks.ts';
 import { additiveDependencyCheck, withEarlyDependencies } from './lib/gitops/ready-expr.ts';
@@ -102,6 +103,8 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined, 
     ]);
     return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...coreGated, ...handover.findings], handover: handover.handover }, tree };
   } finally {
+    const { pulled, chartsKept, rendered, rendersKept } = charts.stats();
+    ctx.log.info(`charts: ${pulled} pulled, ${chartsKept} from the chart cache; ${rendered} rendered, ${rendersKept} read back from it (${chartCacheRoot()})`);
     await charts.close();
   }
 }

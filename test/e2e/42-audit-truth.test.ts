@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { workspaceRoot } from '../../tasks/lib/runtime/workspace.ts';
 import { run, runWith } from '../helpers/sandbox.ts';
+import { publishVariant } from '../helpers/variants.ts';
 import { withWorkspaceCopy } from '../helpers/workspace-copy.ts';
 
 const copies: string[] = [];
@@ -182,5 +183,37 @@ describe('the audit on real-shaped trees', () => {
     expect(flag.exitCode).not.toBe(0);
     expect(flag.stdout + flag.stderr).toContain(`✗ audit failed: option --gitops-root: through Nx, the tree at ${root} would not be part of the cache key: a changed tree could replay an old verdict`);
     expect(flag.stdout + flag.stderr).toContain(`fix: run BOOTSTRAP_GITOPS_ROOT=${root} nx run infra:audit (its content is hashed)`);
+  });
+
+  it('charts and renders are kept on disk by the registry\'s digest: a second audit pulls and renders nothing and says the same; a chart pushed again under its tag with other content is pulled and rendered again', async () => {
+    const cacheRoot = await mkdtemp(path.join(os.tmpdir(), 'chart-cache-e2e-'));
+    copies.push(cacheRoot);
+    const tag = '0.7.6-cache-e2e';
+    await publishVariant({ chart: 'spegel', from: '0.7.4', to: tag });
+    const root = await copyOfExample();
+    await edit(root, 'apps/kube-system/spegel/app/ocirepository.yaml', (t) => t.replace('tag: 0.7.4', `tag: ${tag}`));
+    const audit = () => runWith({ BOOTSTRAP_CHART_CACHE: cacheRoot })`node tasks/audit.ts --cluster infra --gitops-root ${root}`;
+    const counts = (stderr: string) => {
+      const m = /charts: (\d+) pulled, (\d+) from the chart cache; (\d+) rendered, (\d+) read back from it/.exec(stderr);
+      expect(m, stderr).not.toBeNull();
+      return { pulled: Number(m![1]), chartsKept: Number(m![2]), rendered: Number(m![3]), rendersKept: Number(m![4]) };
+    };
+    const cold = await audit();
+    const first = counts(cold.stderr);
+    expect(first).toMatchObject({ chartsKept: 0, rendersKept: 0 });
+    expect(first.pulled).toBeGreaterThan(5);
+    expect(first.rendered).toBeGreaterThan(5);
+
+    const warm = await audit();
+    expect(counts(warm.stderr)).toEqual({ pulled: 0, chartsKept: first.pulled, rendered: 0, rendersKept: first.rendered });
+    expect(warm.stdout).toBe(cold.stdout);
+    expect(warm.exitCode).toBe(cold.exitCode);
+
+    // The same tag, other content: a new digest, so spegel is pulled and rendered again, the rest read back.
+    await publishVariant({ chart: 'spegel', from: '0.7.4', to: tag, edit: { 'values.yaml': (t) => `${t}\n# pushed again under the same tag\n` } });
+    const again = counts((await audit()).stderr);
+    expect(again).toMatchObject({ pulled: 1, chartsKept: first.pulled - 1 });
+    expect(again.rendered).toBeGreaterThan(0);
+    expect(again.rendersKept).toBe(first.rendered - again.rendered);
   });
 });

@@ -2,13 +2,16 @@
 // everything that renders it: the CRD render (helmrelease-crds.ts), the capability renders
 // (capability-gated.ts) and the hand-off's renders (handover-renders.ts). Each used to pull its own
 // copy: three helm processes per chart. Also answers, from the chart's files without a render,
-// what its templates can produce.
+// what its templates can produce. A chart the registry names by digest is kept on disk with its
+// renders (chart-cache.ts): the next audit pulls and renders only what changed.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { ClusterConfig } from '../model/config.ts';
+import { paths } from '../runtime/workspace.ts';
 import { runTool } from '../tools/run-tool.ts';
+import { openChartCache, type ChartCache } from './chart-cache.ts';
 
 export interface ChartRef {
   url: string;
@@ -28,6 +31,8 @@ export interface PulledChart {
   crdFiles: string;
   /** Subcharts kept as archives (charts/*.tgz): their files are not in the texts above. */
   packedSubcharts: boolean;
+  /** The registry's digest of the chart, when it said: its renders are kept on disk (chart-cache.ts). */
+  digest?: string;
 }
 
 /** One `helm template`: who asks (for helm's log and its error) and what is rendered. */
@@ -50,25 +55,50 @@ export interface ChartStore {
    * tree side and, for a release whose values do not change hands, its core side are one render.
    */
   render(request: RenderRequest): Promise<string>;
+  /** What this store did: helm pulls and charts read from the disk cache, helm templates and renders read back. */
+  stats(): ChartStoreStats;
   close(): Promise<void>;
+}
+
+export interface ChartStoreStats {
+  pulled: number;
+  chartsKept: number;
+  rendered: number;
+  rendersKept: number;
 }
 
 // Exactly as pinned: unlike the hand-off's chart key, v1.2.3 and 1.2.3 are two tags to pull.
 const storeKey = (chart: ChartRef) => `${chart.url}@${chart.version}`;
 
-export async function openChartStore(cluster: ClusterConfig): Promise<ChartStore> {
+export async function openChartStore(cluster: ClusterConfig, cache: ChartCache = openChartCache(cluster)): Promise<ChartStore> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'charts-'));
   // One bound on the helm processes of pulls and renders: as many as there are cores.
   const limit = pLimit(availableParallelism());
   const pulls = new Map<string, Promise<PulledChart>>();
   const renders = new Map<string, Promise<string>>();
+  // helm's own version is part of every kept render's key: another helm may render otherwise.
+  const stats: ChartStoreStats = { pulled: 0, chartsKept: 0, rendered: 0, rendersKept: 0 };
+  const helmVersion = readFile(paths.toolsVersions, 'utf8').then((text) => /^HELM_VERSION=(.+)$/m.exec(text)?.[1] ?? '');
   const pull = (chart: ChartRef) => {
     const key = storeKey(chart);
     if (!pulls.has(key)) {
       // The folder is named now, not when the limit lets the pull run: two charts never share one.
       const dir = path.join(scratch, `chart-${pulls.size}`);
       const helm = (args: string[]) => runTool({ tool: 'helm', args, cluster: cluster.name, logName: `chart-${path.basename(chart.url)}-${chart.version}`, subject: `chart ${chart.url}:${chart.version}`, fix: reachFix(chart, cluster) });
-      pulls.set(key, limit(async () => readChart(await pullChart(chart, cluster, dir, helm, { untar: true }), helm)));
+      pulls.set(
+        key,
+        limit(async () => {
+          const digest = await cache.digest(throughMirror(chart.url, cluster), chart.version);
+          const kept = digest && (await cache.chartDir(digest));
+          if (kept) {
+            stats.chartsKept++;
+            return { ...(await readChart(kept, helm)), digest };
+          }
+          const pulled = await pullChart(chart, cluster, dir, helm, { untar: true });
+          stats.pulled++;
+          return digest ? { ...(await readChart(await cache.keepChart(digest, pulled), helm)), digest } : readChart(pulled, helm);
+        }),
+      );
     }
     return pulls.get(key)!;
   };
@@ -81,24 +111,34 @@ export async function openChartStore(cluster: ClusterConfig): Promise<ChartStore
         const valuesFile = path.join(scratch, `values-${renders.size}.json`);
         renders.set(
           key,
-          pull(chart).then(({ dir }) =>
-            limit(async () => {
-              await writeFile(valuesFile, JSON.stringify(values));
-              return runTool({
-                tool: 'helm',
-                args: ['template', releaseName, dir, '--namespace', namespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`, ...apiVersionArgs(apiVersions)],
-                cluster: cluster.name,
-                logName: request.logName,
-                subject: request.subject,
-                fix: reachFix(chart, cluster),
+          pull(chart).then(async ({ dir, digest }) => {
+            const run = () =>
+              limit(async () => {
+                await writeFile(valuesFile, JSON.stringify(values));
+                stats.rendered++;
+                return runTool({
+                  tool: 'helm',
+                  args: ['template', releaseName, dir, '--namespace', namespace, '--values', valuesFile, '--kube-version', `${cluster.kubernetesVersion}.0`, ...apiVersionArgs(apiVersions)],
+                  cluster: cluster.name,
+                  logName: request.logName,
+                  subject: request.subject,
+                  fix: reachFix(chart, cluster),
+                });
               });
-            }),
-          ),
+            // Only a chart the registry named by digest is rendered from disk; a failed render is never kept.
+            if (!digest) return run();
+            const { text, kept } = await cache.render([digest, releaseName, namespace, values, [...apiVersions].sort(), cluster.kubernetesVersion, await helmVersion], run);
+            if (kept) stats.rendersKept++;
+            return text;
+          }),
         );
       }
       return renders.get(key)!;
     },
-    close: () => rm(scratch, { recursive: true, force: true }),
+    stats: () => ({ ...stats }),
+    close: async () => {
+      await Promise.all([rm(scratch, { recursive: true, force: true }), cache.prune()]);
+    },
   };
 }
 
