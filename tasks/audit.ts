@@ -7,14 +7,14 @@ import path from 'node:path';
 import { loadBundle } from './lib/bundle/bundle-files.ts';
 import { servedApiVersions } from './lib/model/crd-bundle.ts';
 import { builtinKinds } from './lib/gitops/builtin-kinds.ts';
-import { auditTree, treeServedKinds, type BootstrapRelease, type Finding } from './lib/gitops/flux-audit.ts';
+import { auditTree, type BootstrapRelease, type Finding } from './lib/gitops/flux-audit.ts';
 import { rehearsalMermaid } from './lib/gitops/flux-mermaid.ts';
 import { failingFindings, formatRehearsal } from './lib/gitops/flux-report.ts';
 import type { FluxTree, TreeFiles } from './lib/gitops/flux-tree.ts';
 import { builtTree, judgedTreeRoot, withTreeRoot } from './lib/gitops/cluster-tree.ts';
 import { statePins, type ChartPin } from './lib/tools/chart-pins.ts';
 import { helmReleasesOf, renderHelmReleaseCrds, type HelmReleaseSource } from './lib/gitops/helmrelease-crds.ts';
-import { capabilityGated } from './lib/gitops/capability-gated.ts';
+import { capabilityGated, servedBeyondBundle } from './lib/gitops/capability-gated.ts';
 import { coreCapabilities } from './lib/gitops/core-capabilities.ts';
 import { openChartStore, type ChartStore } from './lib/gitops/chart-store.ts';
 import { chartCacheRoot } from './lib/gitops/chart-cache.ts';
@@ -98,8 +98,8 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined, 
       treeFindings: [...cel, ...healthCheckFindings(kustomizations, helmReleases, releases, operators)],
     });
     const [gated, coreGated] = await Promise.all([
-      capabilityGated(kustomizations, helmReleases, apiVersions, charts),
-      coreValues.then((values) => coreCapabilities(coreReleasesOf(corePins, values), treeReleases, builtin, apiVersions, treeServedKinds(kustomizations, helmReleases), charts)),
+      capabilityGated(kustomizations, helmReleases, apiVersions, charts, operators, releases),
+      coreValues.then((values) => coreCapabilities(coreReleasesOf(corePins, values), treeReleases, builtin, apiVersions, servedBeyondBundle(kustomizations, helmReleases, operators, releases), charts)),
     ]);
     return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...coreGated, ...handover.findings], handover: handover.handover }, tree };
   } finally {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gatedFinding } from '../../tasks/lib/gitops/capability-gated.ts';
-import { treeServedKinds } from '../../tasks/lib/gitops/flux-audit.ts';
+import { operatorServedKinds, treeServedKinds } from '../../tasks/lib/gitops/flux-audit.ts';
 import type { FluxKustomization } from '../../tasks/lib/gitops/flux-tree.ts';
 import type { HelmReleaseCrds } from '../../tasks/lib/gitops/helmrelease-crds.ts';
 
@@ -36,6 +36,32 @@ describe('treeServedKinds', () => {
     // A dependency that does not wait is Ready before its chart has installed anything.
     const noWait = tree.map((k) => (k.id === 'observability/prometheus-operator-crds' ? { ...k, wait: false } : k));
     expect(treeServedKinds(noWait, [promCrds], 'default/app')).toEqual([]);
+  });
+});
+
+describe('operatorServedKinds', () => {
+  const pool = { file: 'apps/cilium/pool.yaml', object: { apiVersion: 'cilium.io/v2', kind: 'CiliumLoadBalancerIPPool', metadata: { name: 'pool' } } };
+  const policy = { file: 'apps/app/policy.yaml', object: { apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster', metadata: { name: 'mq' } } };
+  const tree = [
+    ks('kube-system/cilium-config', { objects: [pool] }),
+    ks('mq/operator', { wait: true }),
+    ks('default/app', { dependsOn: ['mq/operator'], objects: [policy] }),
+    ks('default/early', {}),
+  ];
+  const operators = [
+    { name: 'cilium-operator', release: 'cilium', groups: ['cilium.io'] },
+    { name: 'rabbitmq-operator', release: 'rabbitmq-operator', groups: ['rabbitmq.com'] },
+  ];
+  const bootstrap = [{ name: 'cilium', chart: 'quay.io/cilium/charts/cilium', version: '1.19.7', stateFile: 'helmfile.d/01-core.yaml.gotmpl', installed: true }];
+  const runner = release('mq/operator', 'rabbitmq-operator');
+  const kinds = (at?: string) => operatorServedKinds(tree, [runner], operators, bootstrap, at).map((k) => `${k.group}/${k.versions[0]}/${k.kind} by ${k.by}`);
+
+  it('the kinds the tree uses of an operator\'s groups, at the versions it uses them: from the start for an operator core installs, behind a waited-for HelmRelease otherwise', () => {
+    const cilium = 'cilium.io/v2/CiliumLoadBalancerIPPool by cilium-operator at run time (bootstrap release cilium)';
+    const rabbit = 'rabbitmq.com/v1beta1/RabbitmqCluster by rabbitmq-operator at run time (HelmRelease mq/rabbitmq-operator in mq/operator)';
+    expect(kinds('default/early')).toEqual([cilium]);
+    expect(kinds('default/app')).toEqual([cilium, rabbit]);
+    expect(kinds()).toEqual([cilium, rabbit]);
   });
 });
 

@@ -8,7 +8,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { servedApiVersions } from '../model/crd-bundle.ts';
 import { loadMachineWritten } from '../runtime/yaml.ts';
-import { treeServedKinds, type Finding, type TreeServedKind } from './flux-audit.ts';
+import type { OperatorSpec } from '../model/config.ts';
+import { operatorServedKinds, treeServedKinds, type BootstrapRelease, type Finding, type TreeServedKind } from './flux-audit.ts';
 import type { FluxKustomization } from './flux-tree.ts';
 import type { ChartStore } from './chart-store.ts';
 import { toolSaid, type HelmReleaseCrds } from './helmrelease-crds.ts';
@@ -28,9 +29,15 @@ export const asksCapabilities = (charts: ChartStore, chart: { url: string; versi
     () => false,
   );
 
-export async function capabilityGated(kustomizations: FluxKustomization[], helmReleases: HelmReleaseCrds[], bundleApiVersions: string[], charts: ChartStore): Promise<Finding[]> {
+/** What the tree serves beyond the bundle by the time a HelmRelease of `at` installs (everything, without `at`): CRDs, and the kinds operators register at run time. */
+export const servedBeyondBundle = (kustomizations: FluxKustomization[], helmReleases: HelmReleaseCrds[], operators: OperatorSpec[], bootstrap: BootstrapRelease[], at?: string): TreeServedKind[] => [
+  ...treeServedKinds(kustomizations, helmReleases, at),
+  ...operatorServedKinds(kustomizations, helmReleases, operators, bootstrap, at),
+];
 
-  const everything = treeServedKinds(kustomizations, helmReleases);
+export async function capabilityGated(kustomizations: FluxKustomization[], helmReleases: HelmReleaseCrds[], bundleApiVersions: string[], charts: ChartStore, operators: OperatorSpec[], bootstrap: BootstrapRelease[]): Promise<Finding[]> {
+
+  const everything = servedBeyondBundle(kustomizations, helmReleases, operators, bootstrap);
   const full = [...new Set([...bundleApiVersions, ...servedApiVersions(everything)])];
   const findings = await Promise.all(
     helmReleases.map(async (hr): Promise<Finding | undefined> => {
@@ -38,7 +45,7 @@ export async function capabilityGated(kustomizations: FluxKustomization[], helmR
       // The version as the tree pins it (a range too): the store pulled it under that name.
       const chart = { url: hr.chart.url, version: hr.chart.version };
       if (!(await asksCapabilities(charts, chart))) return undefined;
-      const then = [...new Set([...bundleApiVersions, ...servedApiVersions(treeServedKinds(kustomizations, helmReleases, hr.kustomization))])];
+      const then = [...new Set([...bundleApiVersions, ...servedApiVersions(servedBeyondBundle(kustomizations, helmReleases, operators, bootstrap, hr.kustomization))])];
       if (then.length === full.length) return undefined;
       const render = (apiVersions: string[], side: string): Promise<Rendered> =>
         charts

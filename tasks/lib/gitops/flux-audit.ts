@@ -306,7 +306,7 @@ export type TreeServedKind = CrdKind & { by: string; kustomization: string };
  * The kinds the tree itself serves (beyond the bundle) by the time helm-controller installs a
  * HelmRelease of Kustomization `at`: CRDs applied by `at` or below it (a Kustomization applies its
  * CRDs first), and the CRDs of HelmReleases below it that are waited for. Without `at`: every kind
- * the tree ever serves. Operator-registered kinds are not counted (their versions are not declared).
+ * the tree ever serves. Operator-registered kinds: operatorServedKinds.
  */
 export function treeServedKinds(kustomizations: FluxKustomization[], helmReleases: HelmReleaseCrds[], at?: string): TreeServedKind[] {
   const byId = new Map(kustomizations.map((k) => [k.id, k]));
@@ -319,6 +319,30 @@ export function treeServedKinds(kustomizations: FluxKustomization[], helmRelease
   const releases = awaited === undefined ? helmReleases : helmReleases.filter((hr) => awaited.has(hr.kustomization) && waitsFor(byId.get(hr.kustomization)!, hr));
   const fromReleases = releases.flatMap((hr) => hr.crds.map((c) => ({ ...c, by: `HelmRelease ${hr.namespace}/${hr.name} in ${hr.kustomization}`, kustomization: hr.kustomization })));
   return [...fromObjects, ...fromReleases];
+}
+
+/**
+ * The kinds operators register at run time (gitops.operators), as the tree uses them (the only
+ * versions known: the objects' apiVersions), once the operator's release runs by the time
+ * helm-controller installs a HelmRelease of Kustomization `at`: a release core installed, or the
+ * operator's HelmRelease in a dependency that waits for it. Without `at`: all of them.
+ */
+export function operatorServedKinds(kustomizations: FluxKustomization[], helmReleases: HelmReleaseCrds[], operators: OperatorSpec[], bootstrap: BootstrapRelease[], at?: string): TreeServedKind[] {
+  const byId = new Map(kustomizations.map((k) => [k.id, k]));
+  const awaited = at === undefined ? undefined : awaitedDependencies(at, byId);
+  const kinds = new Map<string, TreeServedKind>();
+  for (const operator of operators) {
+    const core = bootstrap.some((r) => r.installed && r.name === operator.release);
+    const runner = helmReleases.find((hr) => hr.name === operator.release);
+    const runs = core || (runner && (awaited === undefined || (awaited.has(runner.kustomization) && waitsFor(byId.get(runner.kustomization)!, runner))));
+    if (!runs) continue;
+    for (const { object } of kustomizations.flatMap((k) => k.objects)) {
+      const [group, version] = splitApiVersion(object.apiVersion ?? '');
+      if (!operator.groups.includes(group) || !object.kind) continue;
+      kinds.set(`${group}/${version}/${object.kind}`, { group, kind: object.kind, versions: [version], by: `${operator.name} at run time (${core ? `bootstrap release ${operator.release}` : `HelmRelease ${runner!.namespace}/${runner!.name} in ${runner!.kustomization}`})`, kustomization: core ? '' : runner!.kustomization });
+    }
+  }
+  return [...kinds.values()];
 }
 
 function crdKindOf(o: { spec?: unknown }): CrdKind {
