@@ -1,9 +1,9 @@
 // The charts and renders an audit keeps on disk, keyed by the registry's digest of the chart.
-import { mkdtemp, readdir, rm, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { manifestUrl, openChartCache } from '../../tasks/lib/gitops/chart-cache.ts';
+import { declaredSecretValues, manifestUrl, openChartCache } from '../../tasks/lib/gitops/chart-cache.ts';
 import type { ClusterConfig } from '../../tasks/lib/model/config.ts';
 
 const cluster = { name: 'infra', registryMirror: { host: '127.0.0.1:15000', plainHttp: true } } as ClusterConfig;
@@ -71,5 +71,25 @@ describe('openChartCache', () => {
     const left = await readdir(renders);
     expect(left.length).toBe(2);
     expect(left).not.toContain(oldest);
+  });
+
+  it('never writes down a render that carries a secret cluster.yaml reads from the environment, and keeps its files to the user', async () => {
+    const secretive = { ...cluster, prerequisites: { secrets: [{ name: 'cloudflare', namespace: 'cert-manager', type: 'Opaque', data: { 'api-token': { env: 'CF_TOKEN' }, other: { op: 'op://vault/item/field' } } }] } } as unknown as ClusterConfig;
+    const env = { CF_TOKEN: 's3cret-token-value' };
+    expect(declaredSecretValues(secretive, env)).toEqual(['s3cret-token-value']);
+    expect(declaredSecretValues(secretive, { CF_TOKEN: 'x' })).toEqual([]);
+    const root = await freshRoot();
+    const cache = openChartCache(secretive, root, 10, env);
+    let runs = 0;
+    const leaky = async () => `stringData:\n  token: s3cret-token-value # ${++runs}`;
+    expect(await cache.render(['sha256:a'], leaky)).toMatchObject({ kept: false });
+    expect(await cache.render(['sha256:a'], leaky)).toMatchObject({ kept: false });
+    expect(runs).toBe(2);
+    expect(await cache.render(['sha256:b', { token: 's3cret-token-value' }], async () => 'kind: ConfigMap')).toMatchObject({ kept: false });
+    await cache.render(['sha256:c'], async () => 'kind: ConfigMap');
+    const renders = path.join(root, 'renders');
+    expect((await readdir(renders)).length).toBe(1);
+    expect((await stat(renders)).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(renders, (await readdir(renders))[0]!))).mode & 0o777).toBe(0o600);
   });
 });

@@ -27,6 +27,16 @@ export function manifestUrl(ociUrl: string, version: string, plainHttp: boolean)
   return `${plainHttp ? 'http' : 'https'}://${match[1]}/v2/${match[2]}/manifests/${version.replace(/\+/g, '_')}`;
 }
 
+/**
+ * The values of the secrets cluster.yaml reads from the environment (prerequisites.secrets): a
+ * chart's values may carry one (helmfile reads the same environment), and secrets are never stored.
+ */
+export function declaredSecretValues(cluster: ClusterConfig, env: NodeJS.ProcessEnv = process.env): string[] {
+  const names = (cluster.prerequisites?.secrets ?? []).flatMap((s) => Object.values(s.data).flatMap((source) => ('env' in source ? [source.env] : [])));
+  // Shorter than 4 characters a value matches most renders (a placeholder such as "x"), and is no real secret.
+  return names.map((name) => env[name] ?? '').filter((value) => value.length >= 4);
+}
+
 export interface ChartCache {
   /** The chart's manifest digest, or undefined when the registry will not say. */
   digest(ociUrl: string, version: string): Promise<string | undefined>;
@@ -40,7 +50,8 @@ export interface ChartCache {
   prune(): Promise<void>;
 }
 
-export function openChartCache(cluster: ClusterConfig, root = chartCacheRoot(), keptRenders = KEPT_RENDERS): ChartCache {
+export function openChartCache(cluster: ClusterConfig, root = chartCacheRoot(), keptRenders = KEPT_RENDERS, env: NodeJS.ProcessEnv = process.env): ChartCache {
+  const secrets = declaredSecretValues(cluster, env);
   const charts = path.join(root, 'charts');
   const renders = path.join(root, 'renders');
   // Written beside its final name and renamed: a reader never sees half a file or folder.
@@ -63,7 +74,7 @@ export function openChartCache(cluster: ClusterConfig, root = chartCacheRoot(), 
     keepChart: async (digest, pulledDir) => {
       const dir = digestFolder(digest);
       if (await exists(dir)) return dir;
-      await mkdir(charts, { recursive: true });
+      await mkdir(charts, { recursive: true, mode: 0o700 });
       const temporary = scratchName(dir);
       await cp(pulledDir, temporary, { recursive: true });
       // Another audit may have kept it meanwhile: theirs is the same chart.
@@ -72,6 +83,8 @@ export function openChartCache(cluster: ClusterConfig, root = chartCacheRoot(), 
     },
     render: async (key, run) => {
       const file = path.join(renders, `${createHash('sha256').update(JSON.stringify(key)).digest('hex')}.yaml`);
+      // A render that carries a secret the cluster declares is never written down (its key is a hash).
+      const secret = (text: string) => secrets.some((value) => text.includes(value));
       const kept = await readFile(file, 'utf8').catch(() => undefined);
       if (kept !== undefined) {
         // Its time says when it was last used, for prune().
@@ -79,9 +92,10 @@ export function openChartCache(cluster: ClusterConfig, root = chartCacheRoot(), 
         return { text: kept, kept: true };
       }
       const text = await run();
-      await mkdir(renders, { recursive: true });
+      if (secret(text) || secret(JSON.stringify(key))) return { text, kept: false };
+      await mkdir(renders, { recursive: true, mode: 0o700 });
       const temporary = scratchName(file);
-      await writeFile(temporary, text);
+      await writeFile(temporary, text, { mode: 0o600 });
       await rename(temporary, file);
       return { text, kept: false };
     },
