@@ -54,8 +54,7 @@ const coreReleasesOf = (pins: ChartPin[], values: CoreValues): CoreRelease[] =>
   pins.map((pin) => ({ name: pin.release, namespace: pin.namespace, chart: pin.chart, version: pin.version, values: values[`${pin.namespace}/${pin.release}`] ?? {}, at: pin.line ? `${pin.file}:${pin.line}` : pin.file }));
 
 /** Each core release beside the tree's HelmRelease that takes it over, and the findings of what Flux changes. */
-async function handoverOf(ctx: TaskContext, pins: ChartPin[], values: CoreValues, helmReleases: HelmReleaseSource[], apiVersions: string[], charts: ChartStore): Promise<{ handover: Handover[]; findings: Finding[] }> {
-  const core = coreReleasesOf(pins, values);
+async function handoverOf(ctx: TaskContext, core: CoreRelease[], helmReleases: HelmReleaseSource[], apiVersions: string[], charts: ChartStore): Promise<{ handover: Handover[]; findings: Finding[] }> {
   const settings = ctx.cluster.gitops?.handover;
   const renders = await renderHandover(core, helmReleases, apiVersions, charts);
   const handover = withSeverities(compareHandover(core, helmReleases, settings?.intended, renders), settings?.severities);
@@ -74,13 +73,14 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined, 
   const apiVersions = servedApiVersions(manifest.crds);
   const [crdsPins, corePins] = await Promise.all([statePins(target, paths.crdsHelmfile), statePins(target, paths.coreHelmfile)]);
   const coreValues = releaseValues(target, paths.coreHelmfile);
+  const core = coreValues.then((values) => coreReleasesOf(corePins, values));
   // Each chart pulled once and each render run once for everything below.
   const charts = await openChartStore(cluster);
   try {
     const [builtin, helmReleases, handover, cel, kustomizations] = await Promise.all([
       builtinKinds(cluster),
       renderHelmReleaseCrds(treeReleases, cluster, apiVersions, charts),
-      coreValues.then((values) => handoverOf(ctx, corePins, values, treeReleases, apiVersions, charts)),
+      core.then((releases) => handoverOf(ctx, releases, treeReleases, apiVersions, charts)),
       celFindings(tree.kustomizations, cluster.name),
       coreValues.then((values) => withEarlyDependencies(tree.kustomizations, cluster.name, additiveDependencyCheck(kustomizeControllerArgs(corePins, values)))),
     ]);
@@ -99,7 +99,7 @@ export async function predict(ctx: TaskContext, gitopsRoot: string | undefined, 
     });
     const [gated, coreGated] = await Promise.all([
       capabilityGated(kustomizations, helmReleases, apiVersions, charts, operators, releases),
-      coreValues.then((values) => coreCapabilities(coreReleasesOf(corePins, values), treeReleases, builtin, apiVersions, servedBeyondBundle(kustomizations, helmReleases, operators, releases), charts)),
+      core.then((coreReleases) => coreCapabilities(coreReleases, treeReleases, builtin, apiVersions, servedBeyondBundle(kustomizations, helmReleases, operators, releases), charts)),
     ]);
     return { rehearsal: { ...rehearsal, findings: [...rehearsal.findings, ...gated, ...coreGated, ...handover.findings], handover: handover.handover }, tree };
   } finally {

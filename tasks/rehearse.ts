@@ -313,8 +313,7 @@ function formatLive(live: LiveResult, comparison: Comparison[], counts: Record<s
     lines.push(`  ${mark} ${v.kustomization.padEnd(40)} ${v.seconds.toFixed(1).padStart(6)}s  ${v.outcome === 'ready' ? 'Ready' : (v.firstFailure ?? v.message).split('\n')[0]}`);
   }
   lines.push('', `HelmReleases (${STANDIN}):`);
-  const last = new Map(releases.map((e) => [e.release, e]));
-  for (const e of last.values()) lines.push(`  ${e.ready ? '✔' : e.notRehearsed ? '○' : '✖'} ${e.release}: ${e.message}`);
+  for (const e of lastEvents(releases)) lines.push(`  ${e.ready ? '✔' : e.notRehearsed ? '○' : '✖'} ${e.release}: ${e.message}`);
   lines.push('', 'audit vs Flux:');
   for (const c of comparison) lines.push(`  ${c.agreed ? 'agreed ' : c.accepted ? 'accepted' : c.neverReached ? 'unjudged' : 'DIFFERS'} ${c.kustomization}: audit ${c.audit}; Flux ${c.flux.split('\n')[0]}${c.accepted ? ` (${c.accepted})` : ''}`);
   lines.push('', 'hand-off of the releases core installed (audit vs what Flux did):', ...formatHandoverProof(handover));

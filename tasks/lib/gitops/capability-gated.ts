@@ -7,7 +7,7 @@
 // ever serves. What only the second render has is a finding.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { servedApiVersions } from '../model/crd-bundle.ts';
-import { loadMachineWritten } from '../runtime/yaml.ts';
+import { loadObjects } from '../runtime/yaml.ts';
 import type { OperatorSpec } from '../model/config.ts';
 import { operatorServedKinds, treeServedKinds, type BootstrapRelease, type Finding, type TreeServedKind } from './flux-audit.ts';
 import type { FluxKustomization } from './flux-tree.ts';
@@ -51,7 +51,7 @@ export async function capabilityGated(kustomizations: FluxKustomization[], helmR
         charts
           .render({ chart, releaseName: hr.releaseName, namespace: hr.targetNamespace, values: hr.values, apiVersions, subject: `HelmRelease ${hr.namespace}/${hr.name} (${hr.file})`, logName: `capabilities-${hr.namespace}-${hr.name}-${side}` })
           .then(
-            (text) => ({ objects: loadMachineWritten(text).filter((o): o is KubernetesObject => !!o && typeof o === 'object') }),
+            (text) => ({ objects: loadObjects(text) }),
             (error: unknown) => ({ failed: toolSaid(error) }),
           );
       const [atApply, atLast] = await Promise.all([render(then, 'at-apply'), render(full, 'everything')]);

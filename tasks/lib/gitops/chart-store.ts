@@ -76,8 +76,8 @@ export async function openChartStore(cluster: ClusterConfig, cache: ChartCache =
   const limit = pLimit(availableParallelism());
   const pulls = new Map<string, Promise<PulledChart>>();
   const renders = new Map<string, Promise<string>>();
-  // helm's own version is part of every kept render's key: another helm may render otherwise.
   const stats: ChartStoreStats = { pulled: 0, chartsKept: 0, rendered: 0, rendersKept: 0 };
+  // helm's own version is part of every kept render's key: another helm may render otherwise.
   const helmVersion = readFile(paths.toolsVersions, 'utf8').then((text) => /^HELM_VERSION=(.+)$/m.exec(text)?.[1] ?? '');
   const pull = (chart: ChartRef) => {
     const key = storeKey(chart);

@@ -8,7 +8,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { servedApiVersions } from '../model/crd-bundle.ts';
 import { groupOf } from '../runtime/manifests.ts';
-import { loadMachineWritten } from '../runtime/yaml.ts';
+import { loadObjects } from '../runtime/yaml.ts';
 import type { Finding, TreeServedKind } from './flux-audit.ts';
 import { asksCapabilities } from './capability-gated.ts';
 import type { ChartStore } from './chart-store.ts';
@@ -34,10 +34,7 @@ export function coreCapabilityFindings(release: CoreRelease, renders: CoreRender
   const id = `core release ${release.namespace}/${release.name} (${release.at})`;
   const where = whereOf(release, twin);
   const servedBy = (o: KubernetesObject) => later.find((k) => k.kind === o.kind && k.versions.some((v) => `${k.group}/${v}` === o.apiVersion));
-  const who = (objects: KubernetesObject[]) => {
-    const by = [...new Set(objects.map((o) => servedBy(o)?.by ?? 'nothing in the tree'))];
-    return by.join(', ');
-  };
+  const who = (objects: KubernetesObject[]) => [...new Set(objects.map((o) => servedBy(o)?.by ?? 'nothing in the tree'))].join(', ');
   const kindsOf = (objects: KubernetesObject[]) => [...new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`))];
   const findings: Finding[] = [];
   const unserved = renders.atCore.filter((o) => !builtin.has(`${o.apiVersion} ${o.kind}`) && !bundle.has(`${o.apiVersion}/${o.kind}`));
@@ -53,13 +50,15 @@ export function coreCapabilityFindings(release: CoreRelease, renders: CoreRender
   const had = new Set(renders.atCore.map(identity));
   const gated = renders.atLast.filter((o) => !had.has(identity(o)));
   if (gated.length) {
-    const checked = gated.filter((o) => groupOf(o.apiVersion) !== '' && !builtin.has(`${o.apiVersion} ${o.kind}`));
+    // The kinds it checks are, as a rule, the gated objects' own custom kinds.
+    const custom = gated.filter((o) => groupOf(o.apiVersion) !== '' && !builtin.has(`${o.apiVersion} ${o.kind}`));
+    const checked = custom.length ? custom : gated;
     findings.push({
       ...where,
       severity: 'warn',
-      ...(checked[0] ? { kind: `${checked[0].apiVersion} ${checked[0].kind}` } : {}),
-      message: `${id} renders ${gated.map(objectName).join(', ')} only where ${kindsOf(checked.length ? checked : gated).join(', ')} is served (by ${who(checked.length ? checked : gated)}), which the crds phase does not serve: core installs the release without ${gated.length > 1 ? 'them' : 'it'}, and helm-controller's upgrade at the hand-off renders ${gated.length > 1 ? 'them' : 'it'} only if the kind is served by then`,
-      fix: `put the CRDs of ${[...new Set((checked.length ? checked : gated).map((o) => o.kind))].join(', ')} in helmfile.d/00-crds`,
+      ...(custom[0] ? { kind: `${custom[0].apiVersion} ${custom[0].kind}` } : {}),
+      message: `${id} renders ${gated.map(objectName).join(', ')} only where ${kindsOf(checked).join(', ')} is served (by ${who(checked)}), which the crds phase does not serve: core installs the release without ${gated.length > 1 ? 'them' : 'it'}, and helm-controller's upgrade at the hand-off renders ${gated.length > 1 ? 'them' : 'it'} only if the kind is served by then`,
+      fix: `put the CRDs of ${[...new Set(checked.map((o) => o.kind))].join(', ')} in helmfile.d/00-crds`,
     });
   }
   return findings;
@@ -84,7 +83,7 @@ export async function coreCapabilities(core: CoreRelease[], tree: HelmReleaseSou
       const render = (apiVersions: string[], side: string) =>
         charts
           .render({ chart, releaseName: release.name, namespace: release.namespace, values: release.values, apiVersions, subject: `core release ${release.namespace}/${release.name} (${release.at})`, logName: `core-capabilities-${release.name}-${side}` })
-          .then((text) => loadMachineWritten(text).filter((o): o is KubernetesObject => !!o && typeof o === 'object'));
+          .then(loadObjects);
       const settle = (p: Promise<KubernetesObject[]>) => p.then((objects) => ({ objects }), (error: unknown) => ({ failed: toolSaid(error) }));
       // A chart that never looks at the API versions renders the same either way.
       const asks = full.length > bundleApiVersions.length && (await asksCapabilities(charts, chart));

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { loadMachineWritten } from '../runtime/yaml.ts';
+import { loadMachineWritten, loadObjects } from '../runtime/yaml.ts';
 import { chartKey, counterpartOf, type CoreRelease, type HandoverRenders } from './handover.ts';
 import type { ChartStore } from './chart-store.ts';
 import { toolSaid, type HelmReleaseSource } from './helmrelease-crds.ts';
@@ -33,7 +33,7 @@ export async function renderHandover(core: CoreRelease[], tree: HelmReleaseSourc
   // One log per side: renders run in parallel.
   const render = async (side: Side): Promise<KubernetesObject[]> => {
     const text = await charts.render({ chart: side.chart, releaseName: side.releaseName, namespace: side.namespace, values: side.values, apiVersions, subject: side.what, logName: `handover-${side.key}` });
-    return loadMachineWritten(text).filter((o): o is KubernetesObject => !!o && typeof o === 'object');
+    return loadObjects(text);
   };
 
   const pairs = core.map((release) => ({ release, twin: counterpartOf(release, tree).twin }));

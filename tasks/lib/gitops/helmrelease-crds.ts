@@ -10,7 +10,7 @@ import type { ClusterConfig } from '../model/config.ts';
 import { isCrd } from '../model/crd-bundle.ts';
 import { BootstrapError } from '../runtime/errors.ts';
 import type { FluxKustomization } from './flux-tree.ts';
-import { loadMachineWritten } from '../runtime/yaml.ts';
+import { loadObjects } from '../runtime/yaml.ts';
 import { resolveHelmRelease } from './helmrelease.ts';
 
 export interface CrdKind {
@@ -147,7 +147,7 @@ interface RenderedKinds {
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 function renderedKinds(text: string): RenderedKinds {
-  const objects = loadMachineWritten(text).filter((o): o is KubernetesObject => !!o && typeof o === 'object');
+  const objects = loadObjects(text);
   return {
     crds: objects.filter(isCrd).map((crd) => ({ group: crd.spec.group, kind: crd.spec.names.kind, versions: crd.spec.versions.filter((v) => v.served).map((v) => v.name) })),
     workload: objects.some((o) => WORKLOADS.has(o.kind ?? '')),

@@ -3,6 +3,7 @@
 // as helm-controller's render does. An object the audit says a release never creates must be
 // absent once Flux settled; a release the audit says fails to render must have failed.
 import type { Finding, GatedObject } from '../gitops/flux-audit.ts';
+import { objectName } from '../gitops/manifest-diff.ts';
 import type { StandinEvent } from './helm-standin.ts';
 
 export interface CapabilityProof {
@@ -17,7 +18,7 @@ export interface CapabilityProof {
   unjudged?: true;
 }
 
-export const gatedObjectName = (o: GatedObject) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+export const gatedObjectName = (o: GatedObject) => objectName({ kind: o.kind, metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) } });
 
 /**
  * One proof per capability-gated finding. `exists` reads an object in the rehearsal's cluster;

@@ -6,6 +6,7 @@
 // - writing: `yaml`, with no line folding.
 // It never loads the Kubernetes client (about 1 s and 85 MiB): the Nx plugin and the offline
 // tasks read YAML too. The client's own loader and serializer live in kube.ts.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadAll, YAMLException } from 'js-yaml';
 import { parse, parseAllDocuments, parseDocument, stringify, type Document } from 'yaml';
 
@@ -29,6 +30,11 @@ export function parseValue<T>(text: string): T {
 /** Every document of machine-written text; throws YAMLException (with its mark) on invalid text. */
 export function loadMachineWritten(text: string): unknown[] {
   return loadAll(text);
+}
+
+/** The objects of machine-written text (helm's output), empty documents left out. */
+export function loadObjects(text: string): KubernetesObject[] {
+  return loadAll(text).filter((o): o is KubernetesObject => !!o && typeof o === 'object');
 }
 
 export function writeYaml(value: unknown): string {
